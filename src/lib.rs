@@ -1,0 +1,12 @@
+//! # smpp: an SMPP 3.4 toolkit for programs without an async runtime
+//!
+//! This crate speaks SMPP 3.4 (plus the cheap SMPP 5.0 additions, such as the
+//! `congestion_state` TLV) in both roles: as an ESME (the client that submits
+//! messages) and as an SMSC (the server that accepts them).
+//!
+//! The layers, from the bottom up:
+//!
+//! - [`pdu`]: the wire codec. Every SMPP 3.4 PDU, typed TLVs, a framer that
+//!   checks `command_length` before it buffers a body. Total over hostile
+//!   input: bad bytes become a [`pdu::DecodeError`] that names the field and the
+//!   `command_status` a peer must get, never a panic.
