@@ -10,3 +10,8 @@
 //!   checks `command_length` before it buffers a body. Total over hostile
 //!   input: bad bytes become a [`pdu::DecodeError`] that names the field and the
 //!   `command_status` a peer must get, never a panic.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod pdu;

@@ -1,0 +1,314 @@
+//! Bounded field types: C-Octet strings, addresses, SMPP time strings and
+//! the short_message octets. Each one enforces its spec limit when it is
+//! built, so a value that exists always fits on the wire.
+//!
+//! They hold their bytes inline (no allocation), which keeps decoding a
+//! submit_sm free of heap traffic.
+
+use std::fmt;
+
+/// Why a value does not fit a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// Longer than the field's maximum (which excludes the NUL).
+    TooLong {
+        /// The longest text the field holds.
+        max: usize,
+        /// The length that was given.
+        len: usize,
+    },
+    /// A C-Octet string cannot hold a NUL octet.
+    Nul,
+    /// Not an SMPP time (`YYMMDDhhmmsstnnp`, 16 characters, or empty).
+    Time,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::TooLong { max, len } => {
+                write!(f, "{len} octets do not fit a field of at most {max}")
+            }
+            FieldError::Nul => f.write_str("a C-Octet string cannot contain a NUL octet"),
+            FieldError::Time => f.write_str("not an SMPP time (YYMMDDhhmmsstnnp or empty)"),
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// A C-Octet string of at most `N` octets on the wire, NUL included (the
+/// spec's "Var. max N"): at most `N - 1` characters of text.
+#[derive(Clone, Copy)]
+pub struct COctet<const N: usize> {
+    len: u8,
+    buf: [u8; N],
+}
+
+impl<const N: usize> COctet<N> {
+    /// The most text octets this field holds.
+    pub const MAX: usize = N - 1;
+
+    /// The empty string (a lone NUL on the wire).
+    pub const EMPTY: Self = COctet {
+        len: 0,
+        buf: [0; N],
+    };
+
+    /// A field holding `bytes`, which must be at most `N - 1` octets and
+    /// contain no NUL.
+    pub fn new(bytes: &[u8]) -> Result<Self, FieldError> {
+        if bytes.contains(&0) {
+            return Err(FieldError::Nul);
+        }
+        Self::from_unterminated(bytes)
+    }
+
+    /// As [`COctet::new`], for bytes already known to hold no NUL.
+    #[inline]
+    pub(crate) fn from_unterminated(bytes: &[u8]) -> Result<Self, FieldError> {
+        if bytes.len() > Self::MAX {
+            return Err(FieldError::TooLong {
+                max: Self::MAX,
+                len: bytes.len(),
+            });
+        }
+        let mut buf = [0; N];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Ok(COctet {
+            len: bytes.len() as u8,
+            buf,
+        })
+    }
+
+    /// The text, without the NUL.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+
+    /// The text as UTF-8, if it is (SMPP strings are ASCII in practice).
+    pub fn to_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.as_bytes()).ok()
+    }
+
+    /// The text with invalid UTF-8 replaced.
+    pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+
+    /// The length of the text, without the NUL.
+    #[inline]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// A lone NUL on the wire.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Octets on the wire, NUL included.
+    #[inline]
+    pub(crate) fn wire_len(&self) -> usize {
+        self.len() + 1
+    }
+}
+
+impl<const N: usize> Default for COctet<N> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<const N: usize> PartialEq for COctet<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl<const N: usize> Eq for COctet<N> {}
+
+impl<const N: usize> std::hash::Hash for COctet<N> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl<const N: usize> fmt::Debug for COctet<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string_lossy(), f)
+    }
+}
+
+impl<const N: usize> fmt::Display for COctet<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string_lossy())
+    }
+}
+
+impl<const N: usize> TryFrom<&str> for COctet<N> {
+    type Error = FieldError;
+    fn try_from(s: &str) -> Result<Self, FieldError> {
+        Self::new(s.as_bytes())
+    }
+}
+
+impl<const N: usize> TryFrom<&[u8]> for COctet<N> {
+    type Error = FieldError;
+    fn try_from(s: &[u8]) -> Result<Self, FieldError> {
+        Self::new(s)
+    }
+}
+
+/// An SMPP time field (`schedule_delivery_time`, `validity_period`,
+/// `final_date`): empty, or 16 characters `YYMMDDhhmmsstnnp` where `p` is
+/// `+` or `-` (absolute) or `R` (relative). Only the shape is checked here;
+/// [`crate::datetime`] gives the value's meaning.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TimeString(COctet<17>);
+
+impl TimeString {
+    /// The empty time (a lone NUL: "immediately", "the default").
+    pub const EMPTY: Self = TimeString(COctet::EMPTY);
+
+    /// A time string, checked for shape.
+    pub fn new(bytes: &[u8]) -> Result<Self, FieldError> {
+        if !Self::is_valid(bytes) {
+            return Err(FieldError::Time);
+        }
+        COctet::from_unterminated(bytes).map(TimeString)
+    }
+
+    /// Empty, or 12 digits, a digit (tenths), two digits (quarter hours)
+    /// and `+`, `-` or `R`.
+    pub fn is_valid(bytes: &[u8]) -> bool {
+        match bytes {
+            [] => true,
+            [digits @ .., p] if digits.len() == 15 => {
+                digits.iter().all(u8::is_ascii_digit) && matches!(p, b'+' | b'-' | b'R')
+            }
+            _ => false,
+        }
+    }
+
+    /// The 16 characters, or nothing.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// No time given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn inner(&self) -> &COctet<17> {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TimeString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl TryFrom<&str> for TimeString {
+    type Error = FieldError;
+    fn try_from(s: &str) -> Result<Self, FieldError> {
+        Self::new(s.as_bytes())
+    }
+}
+
+/// The `short_message` octets: at most 254 (SMPP 3.4), preceded on the wire
+/// by `sm_length`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ShortMessage(Vec<u8>);
+
+impl ShortMessage {
+    /// SMPP 3.4's limit.
+    pub const MAX: usize = 254;
+
+    /// No short message (user data in `message_payload`, or none).
+    pub const EMPTY: Self = ShortMessage(Vec::new());
+
+    /// The given octets, at most 254.
+    pub fn new(bytes: &[u8]) -> Result<Self, FieldError> {
+        if bytes.len() > Self::MAX {
+            return Err(FieldError::TooLong {
+                max: Self::MAX,
+                len: bytes.len(),
+            });
+        }
+        Ok(ShortMessage(bytes.to_vec()))
+    }
+
+    /// The octets.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// `sm_length`.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `sm_length` is 0.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ShortMessage {
+    /// Message text is personal data: only its length is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ShortMessage({} octets)", self.len())
+    }
+}
+
+impl TryFrom<&[u8]> for ShortMessage {
+    type Error = FieldError;
+    fn try_from(s: &[u8]) -> Result<Self, FieldError> {
+        Self::new(s)
+    }
+}
+
+/// An SME address: type of number, numbering plan, and the digits (or
+/// alphanumeric sender) in a C-Octet string of at most `N` octets.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Address<const N: usize> {
+    /// Type of number (0 unknown, 1 international, 5 alphanumeric, ...).
+    pub ton: u8,
+    /// Numbering plan indicator (0 unknown, 1 ISDN/E.164, ...).
+    pub npi: u8,
+    /// The address itself.
+    pub addr: COctet<N>,
+}
+
+impl<const N: usize> Address<N> {
+    /// An address with the given TON, NPI and text.
+    pub fn new(ton: u8, npi: u8, addr: &str) -> Result<Self, FieldError> {
+        Ok(Address {
+            ton,
+            npi,
+            addr: COctet::try_from(addr)?,
+        })
+    }
+}
+
+impl<const N: usize> fmt::Debug for Address<N> {
+    /// Phone numbers are personal data: only TON and NPI are shown, unless
+    /// the `trace` log level is on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if log::log_enabled!(log::Level::Trace) {
+            write!(f, "{}/{}:{:?}", self.ton, self.npi, self.addr)
+        } else {
+            write!(f, "{}/{}:<{} digits>", self.ton, self.npi, self.addr.len())
+        }
+    }
+}
