@@ -10,8 +10,12 @@
 //!   checks `command_length` before it buffers a body. Total over hostile
 //!   input: bad bytes become a [`pdu::DecodeError`] that names the field and the
 //!   `command_status` a peer must get, never a panic.
+//! - [`text`]: message text. GSM 03.38, Latin-1 and UCS-2 encodings, choosing
+//!   the cheapest `data_coding`, splitting long messages (UDH or SAR) and
+//!   reassembling them.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod pdu;
+pub mod text;
