@@ -10,3 +10,10 @@
 //!   checks `command_length` before it buffers a body. Total over hostile
 //!   input: bad bytes become a [`pdu::DecodeError`] that names the field and the
 //!   `command_status` a peer must get, never a panic.
+//! - [`datetime`]: civil dates without a date crate, SMPP's 16-character
+//!   absolute and relative time strings, and receipt dates.
+//! - [`receipt`]: delivery receipt text (3.4 Appendix B), read leniently and
+//!   written to the template, `message_state`, and message id matching.
+
+pub mod datetime;
+pub mod receipt;
