@@ -13,9 +13,15 @@
 //! - [`text`]: message text. GSM 03.38, Latin-1 and UCS-2 encodings, choosing
 //!   the cheapest `data_coding`, splitting long messages (UDH or SAR) and
 //!   reassembling them.
+//! - [`datetime`]: civil dates without a date crate, SMPP's 16-character
+//!   absolute and relative time strings, and receipt dates.
+//! - [`receipt`]: delivery receipt text (3.4 Appendix B), read leniently and
+//!   written to the template, `message_state`, and message id matching.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod datetime;
 pub mod pdu;
+pub mod receipt;
 pub mod text;
