@@ -10,3 +10,7 @@
 //!   checks `command_length` before it buffers a body. Total over hostile
 //!   input: bad bytes become a [`pdu::DecodeError`] that names the field and the
 //!   `command_status` a peer must get, never a panic.
+//! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
+//!   keeps one, holding the next deadline of every session it owns.
+
+pub mod timer;
