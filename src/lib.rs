@@ -17,6 +17,8 @@
 //!   absolute and relative time strings, and receipt dates.
 //! - [`receipt`]: delivery receipt text (3.4 Appendix B), read leniently and
 //!   written to the template, `message_state`, and message id matching.
+//! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
+//!   keeps one, holding the next deadline of every session it owns.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -25,3 +27,4 @@ pub mod datetime;
 pub mod pdu;
 pub mod receipt;
 pub mod text;
+pub mod timer;
