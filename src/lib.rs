@@ -17,14 +17,20 @@
 //!   absolute and relative time strings, and receipt dates.
 //! - [`receipt`]: delivery receipt text (3.4 Appendix B), read leniently and
 //!   written to the template, `message_state`, and message id matching.
+//! - [`session`]: the sans-IO session state machine for both roles: binds,
+//!   the operation matrix, the window, timers, throttling, unbind, outbind.
+//!   Bytes and time in; bytes, events and the next deadline out.
+//! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod datetime;
 pub mod pdu;
 pub mod receipt;
+pub mod session;
 pub mod text;
 pub mod timer;

@@ -1,0 +1,1046 @@
+//! The sans-IO session: one SMPP session's state machine, for the ESME and
+//! the SMSC role alike.
+//!
+//! A [`Session`] owns no socket and reads no clock. Bytes and time go in,
+//! bytes, events and the next deadline come out:
+//!
+//! - inputs, each taking `now`: [`Session::handle_bytes`],
+//!   [`Session::handle_timeout`], [`Session::handle_transport_closed`];
+//! - commands: [`Session::bind`], [`Session::send`], [`Session::respond`],
+//!   [`Session::accept_bind`], [`Session::unbind`], ...;
+//! - outputs: [`Session::poll_transmit`] (bytes to write),
+//!   [`Session::poll_event`] (what happened), [`Session::poll_timeout`]
+//!   (when to call `handle_timeout` next).
+//!
+//! **The one rule:** after every input or command, write out
+//! `poll_transmit`, drain `poll_event`, and re-arm your timer from
+//! `poll_timeout`. `handle_timeout` is safe to call early or twice. After
+//! [`Event::Closed`], flush `poll_transmit` one last time (it may hold an
+//! unbind_resp or generic_nack) and close the connection.
+//!
+//! ```
+//! use smpp::pdu::{Address, Bind, Body, COctet, ShortMessage, SubmitSm};
+//! use smpp::session::{BindMode, Event, Session, SessionConfig};
+//! use std::time::Instant;
+//!
+//! let t0 = Instant::now();
+//! let mut esme = Session::esme(SessionConfig::default(), t0);
+//! let mut smsc = Session::smsc(SessionConfig::default(), t0);
+//! let bind = Bind {
+//!     system_id: COctet::new(b"user").unwrap(),
+//!     password: COctet::new(b"secret").unwrap(),
+//!     interface_version: 0x34,
+//!     ..Bind::default()
+//! };
+//! esme.bind(t0, BindMode::Transceiver, bind).unwrap();
+//!
+//! // Carry bytes both ways (a real driver reads and writes a socket).
+//! let mut wire = Vec::new();
+//! esme.poll_transmit(&mut wire);
+//! smsc.handle_bytes(t0, &wire);
+//! while let Some(event) = smsc.poll_event() {
+//!     if let Event::BindRequest { id, bind, .. } = event {
+//!         assert_eq!(bind.system_id.as_bytes(), b"user");
+//!         smsc.accept_bind(t0, id).unwrap();
+//!     }
+//! }
+//! wire.clear();
+//! smsc.poll_transmit(&mut wire);
+//! esme.handle_bytes(t0, &wire);
+//! assert!(matches!(esme.poll_event(), Some(Event::StateChanged { .. })));
+//! assert!(matches!(esme.poll_event(), Some(Event::Bound { .. })));
+//!
+//! let submit = SubmitSm {
+//!     dest: Address::new(1, 1, "447700900123").unwrap(),
+//!     short_message: ShortMessage::new(b"hello").unwrap(),
+//!     ..SubmitSm::default()
+//! };
+//! let id = esme.send(t0, Body::SubmitSm(submit)).unwrap();
+//! # let _ = id;
+//! ```
+
+mod config;
+mod event;
+mod state;
+mod stats;
+mod throttle;
+mod window;
+
+pub use config::{SessionConfig, Throughput};
+pub use event::{CloseReason, Event, InboundId, RequestId, ReturnReason, SessionError};
+pub use state::{may_send, BindMode, Role, State};
+pub use stats::{CommandCounts, Latency, SessionStats, StatusCounts};
+pub use window::MAX_SEQUENCE;
+
+use crate::auth::constant_time_eq;
+use crate::pdu::{
+    Bind, BindResp, Body, COctet, CommandId, CommandStatus, DecodeError, Framer, Outbind, Pdu, Tlv,
+    TlvTag, SMPP_VERSION_34,
+};
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+use throttle::{Backoff, TokenBucket};
+use window::{Pending, Window};
+
+/// A session-internal request (bind, enquire_link, unbind) on the wire.
+#[derive(Clone, Copy, Debug)]
+struct Internal {
+    sequence: u32,
+    deadline: Instant,
+}
+
+/// An ESME waiting for an SMSC's outbind: what to expect, and how to bind.
+#[derive(Clone, Debug)]
+struct OutbindWait {
+    system_id: COctet<16>,
+    password: COctet<9>,
+    bind: Bind,
+}
+
+/// One SMPP session. See the [module docs](self) for how to drive it.
+#[derive(Debug)]
+pub struct Session {
+    role: Role,
+    config: SessionConfig,
+    state: State,
+    framer: Framer,
+    transmit: Vec<u8>,
+    events: VecDeque<Event>,
+    window: Window,
+    next_request_id: u64,
+    /// ESME: our bind, and the mode it asks for.
+    bind_request: Option<(Internal, BindMode)>,
+    enquire: Option<Internal>,
+    unbind_request: Option<Internal>,
+    /// SMSC: a bind the application has not answered yet.
+    bind_inbound: Option<(InboundId, BindMode, u8)>,
+    /// ESME: waiting for an outbind.
+    outbind_wait: Option<OutbindWait>,
+    /// Peer requests waiting for the application's answer.
+    inbound: HashMap<u32, CommandId>,
+    /// Bind must complete by then (SMSC: session-init timer; ESME waiting
+    /// for an outbind).
+    open_deadline: Option<Instant>,
+    last_rx: Instant,
+    missed_enquires: u32,
+    /// A local unbind is waiting for outstanding responses until then.
+    draining: Option<Instant>,
+    throughput: Option<TokenBucket>,
+    inbound_rate: Option<TokenBucket>,
+    backoff: Backoff,
+    bad_in_row: u32,
+    stats: SessionStats,
+    close_reason: Option<CloseReason>,
+}
+
+impl Session {
+    /// An ESME session on a connection that just opened. Call
+    /// [`Session::bind`] (or [`Session::await_outbind`]) next.
+    pub fn esme(config: SessionConfig, now: Instant) -> Session {
+        Session::new(Role::Esme, config, now)
+    }
+
+    /// An SMSC session on a connection that was just accepted. The ESME
+    /// must bind within `bind_timeout`.
+    pub fn smsc(config: SessionConfig, now: Instant) -> Session {
+        let mut s = Session::new(Role::Smsc, config, now);
+        s.open_deadline = Some(now + s.config.bind_timeout);
+        s
+    }
+
+    fn new(role: Role, config: SessionConfig, now: Instant) -> Session {
+        Session {
+            role,
+            state: State::Open,
+            framer: Framer::new(config.max_pdu_len),
+            transmit: Vec::new(),
+            events: VecDeque::new(),
+            window: Window::new(config.window),
+            next_request_id: 0,
+            bind_request: None,
+            enquire: None,
+            unbind_request: None,
+            bind_inbound: None,
+            outbind_wait: None,
+            inbound: HashMap::new(),
+            open_deadline: None,
+            last_rx: now,
+            missed_enquires: 0,
+            draining: None,
+            throughput: config.throughput.map(|t| TokenBucket::new(t, now)),
+            inbound_rate: config.inbound_rate.map(|t| TokenBucket::new(t, now)),
+            backoff: Backoff::new(config.throttle_backoff_min, config.throttle_backoff_max),
+            bad_in_row: 0,
+            stats: SessionStats::default(),
+            close_reason: None,
+            config,
+        }
+    }
+
+    // ----- getters -----
+
+    /// ESME or SMSC.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Closed: only events remain to be drained.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// Requests this side has in flight.
+    pub fn in_flight(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Room in the window for more requests.
+    pub fn window_available(&self) -> usize {
+        self.window.limit().saturating_sub(self.window.len())
+    }
+
+    /// A local unbind is in progress.
+    pub fn is_unbinding(&self) -> bool {
+        self.draining.is_some() || self.unbind_request.is_some()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Sending of messages is paused until this instant (the peer throttled
+    /// us, or the throughput limit is reached).
+    pub fn paused_until(&self, now: Instant) -> Option<Instant> {
+        self.backoff.paused_until(now)
+    }
+
+    // ----- outputs -----
+
+    /// Appends the bytes to write to the connection; returns how many.
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
+        let n = self.transmit.len();
+        if buf.is_empty() {
+            std::mem::swap(buf, &mut self.transmit);
+        } else {
+            buf.append(&mut self.transmit);
+        }
+        n
+    }
+
+    /// Bytes waiting for [`Session::poll_transmit`].
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] must be called next (`None`: no
+    /// timer is running).
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        if self.state == State::Closed {
+            return None;
+        }
+        let bound = self.state.is_bound();
+        let idle = self
+            .config
+            .enquire_link_interval
+            .filter(|_| bound && self.enquire.is_none());
+        let inactive = self.config.inactivity_timeout.filter(|_| bound);
+        [
+            self.bind_request.map(|(i, _)| i.deadline),
+            self.enquire.map(|i| i.deadline),
+            self.unbind_request.map(|i| i.deadline),
+            self.open_deadline,
+            idle.map(|d| self.last_rx + d),
+            inactive.map(|d| self.last_rx + d),
+            self.window.next_deadline(),
+            self.draining,
+            self.backoff.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- inputs -----
+
+    /// Bytes read from the connection.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.framer.push(bytes);
+        loop {
+            let decoded = match self.framer.next_frame() {
+                Ok(Some(frame)) => Pdu::decode(frame),
+                Ok(None) => break,
+                Err(e) => {
+                    log::warn!("closing: {e}");
+                    self.stats.bad_pdus += 1;
+                    let seq = e.sequence.unwrap_or(0);
+                    self.send_pdu(&Pdu::error_response(
+                        CommandId::GenericNack,
+                        seq,
+                        CommandStatus::InvCmdLen,
+                    ));
+                    self.close(CloseReason::BadFrame);
+                    return;
+                }
+            };
+            self.handle_pdu(now, decoded);
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        self.framer.shrink();
+    }
+
+    /// The connection closed (EOF or error).
+    pub fn handle_transport_closed(&mut self, _now: Instant) {
+        if self.state != State::Closed {
+            let reason = if self.state == State::Unbound {
+                CloseReason::Unbound
+            } else {
+                log::info!("connection closed in state {}", self.state);
+                CloseReason::TransportClosed
+            };
+            self.close(reason);
+        }
+    }
+
+    /// Time passed: fire every timer that is due. Safe to call at any time.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == State::Closed {
+            return;
+        }
+        if self.bind_request.is_some_and(|(i, _)| i.deadline <= now)
+            || self
+                .open_deadline
+                .is_some_and(|d| d <= now && !self.state.is_bound())
+        {
+            log::warn!("no bind completed in time");
+            return self.close(CloseReason::BindTimeout);
+        }
+        if self.unbind_request.is_some_and(|i| i.deadline <= now) {
+            log::warn!("no unbind_resp in time");
+            return self.close(CloseReason::UnbindTimeout);
+        }
+        if let Some(d) = self.config.inactivity_timeout {
+            if self.state.is_bound() && self.last_rx + d <= now {
+                log::warn!("peer silent for {d:?}: closing");
+                let seq = self.next_sequence();
+                self.send_pdu(&Pdu::new(seq, Body::Unbind));
+                return self.close(CloseReason::Inactive);
+            }
+        }
+        if self.enquire.is_some_and(|i| i.deadline <= now) {
+            self.enquire = None;
+            self.missed_enquires += 1;
+            self.stats.enquire_link_failures += 1;
+            log::warn!(
+                "enquire_link unanswered ({} in a row)",
+                self.missed_enquires
+            );
+            if self.missed_enquires >= self.config.enquire_link_max_missed.max(1) {
+                return self.close(CloseReason::LinkDead);
+            }
+            self.send_enquire_link(now);
+        }
+        if let Some(interval) = self.config.enquire_link_interval {
+            if self.state.is_bound() && self.enquire.is_none() && self.last_rx + interval <= now {
+                self.send_enquire_link(now);
+            }
+        }
+        while let Some(p) = self.window.pop_expired(now) {
+            log::debug!("{} sequence {} timed out", p.body.command_id(), p.sequence);
+            self.stats.timeouts += 1;
+            self.events.push_back(Event::Returned {
+                id: p.id,
+                body: p.body,
+                reason: ReturnReason::Timeout,
+            });
+        }
+        if self.draining.is_some_and(|d| d <= now) && self.unbind_request.is_none() {
+            log::warn!(
+                "unbinding with {} requests still outstanding",
+                self.window.len()
+            );
+            self.send_unbind(now);
+        } else {
+            self.maybe_finish_drain(now);
+        }
+        self.backoff.expire(now);
+        self.stats.in_flight = self.window.len();
+    }
+
+    // ----- commands -----
+
+    /// ESME: bind in `mode` with these credentials. The outcome is
+    /// [`Event::Bound`] or [`Event::BindRefused`].
+    pub fn bind(&mut self, now: Instant, mode: BindMode, bind: Bind) -> Result<(), SessionError> {
+        self.check_open()?;
+        let id = mode.command_id();
+        if self.role != Role::Esme || self.bind_request.is_some() {
+            return Err(SessionError::InvalidState {
+                command_id: id,
+                state: self.state,
+            });
+        }
+        if !may_send(self.role, self.state, id) {
+            return Err(SessionError::InvalidState {
+                command_id: id,
+                state: self.state,
+            });
+        }
+        log::info!("binding as {mode} (system_id {})", bind.system_id);
+        let sequence = self.next_sequence();
+        let body = match mode {
+            BindMode::Transmitter => Body::BindTransmitter(bind),
+            BindMode::Receiver => Body::BindReceiver(bind),
+            BindMode::Transceiver => Body::BindTransceiver(bind),
+        };
+        self.send_pdu(&Pdu::new(sequence, body));
+        let deadline = now + self.config.bind_timeout;
+        self.bind_request = Some((Internal { sequence, deadline }, mode));
+        Ok(())
+    }
+
+    /// ESME: wait for an SMSC's outbind carrying these credentials, then
+    /// bind as a receiver with `bind`. A mismatch closes the session
+    /// ([`CloseReason::OutbindRejected`]).
+    pub fn await_outbind(
+        &mut self,
+        now: Instant,
+        system_id: COctet<16>,
+        password: COctet<9>,
+        bind: Bind,
+    ) -> Result<(), SessionError> {
+        self.check_open()?;
+        if self.role != Role::Esme || self.state != State::Open || self.bind_request.is_some() {
+            return Err(SessionError::InvalidState {
+                command_id: CommandId::Outbind,
+                state: self.state,
+            });
+        }
+        self.outbind_wait = Some(OutbindWait {
+            system_id,
+            password,
+            bind,
+        });
+        self.open_deadline = Some(now + self.config.bind_timeout);
+        Ok(())
+    }
+
+    /// SMSC: send `outbind` to a listening ESME, which should then bind as a
+    /// receiver.
+    pub fn outbind(&mut self, _now: Instant, password: COctet<9>) -> Result<(), SessionError> {
+        self.check_open()?;
+        if !may_send(self.role, self.state, CommandId::Outbind) {
+            return Err(SessionError::InvalidState {
+                command_id: CommandId::Outbind,
+                state: self.state,
+            });
+        }
+        let sequence = self.next_sequence();
+        let body = Body::Outbind(Outbind {
+            system_id: self.config.system_id,
+            password,
+        });
+        self.send_pdu(&Pdu::new(sequence, body));
+        self.set_state(State::Outbound);
+        Ok(())
+    }
+
+    /// SMSC: accept the bind of [`Event::BindRequest`].
+    pub fn accept_bind(&mut self, _now: Instant, id: InboundId) -> Result<(), SessionError> {
+        self.check_open()?;
+        let Some((pending, mode, version)) = self.bind_inbound.filter(|(i, ..)| *i == id) else {
+            return Err(SessionError::UnknownInbound);
+        };
+        self.bind_inbound = None;
+        let mut resp = BindResp {
+            system_id: self.config.system_id,
+            ..BindResp::default()
+        };
+        if version >= SMPP_VERSION_34 {
+            resp.tlvs
+                .push(Tlv::u8(TlvTag::ScInterfaceVersion, SMPP_VERSION_34));
+        }
+        let body = match mode {
+            BindMode::Transmitter => Body::BindTransmitterResp(resp),
+            BindMode::Receiver => Body::BindReceiverResp(resp),
+            BindMode::Transceiver => Body::BindTransceiverResp(resp),
+        };
+        self.send_response(Pdu::new(pending.sequence, body));
+        self.open_deadline = None;
+        self.set_state(mode.bound_state());
+        log::info!("bound as {mode}");
+        Ok(())
+    }
+
+    /// SMSC: refuse the bind of [`Event::BindRequest`] with `status`
+    /// (ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL, ...). The session
+    /// closes.
+    pub fn reject_bind(
+        &mut self,
+        _now: Instant,
+        id: InboundId,
+        status: CommandStatus,
+    ) -> Result<(), SessionError> {
+        self.check_open()?;
+        if self.bind_inbound.is_none_or(|(i, ..)| i != id) {
+            return Err(SessionError::UnknownInbound);
+        }
+        self.bind_inbound = None;
+        let status = if status.is_ok() {
+            CommandStatus::BindFail
+        } else {
+            status
+        };
+        log::info!("bind refused: {status}");
+        self.send_response(Pdu::error_response(id.command_id, id.sequence, status));
+        self.close(CloseReason::BindRefused(status));
+        Ok(())
+    }
+
+    /// Sends a request (submit_sm, submit_multi, data_sm, query_sm,
+    /// cancel_sm, replace_sm as ESME; deliver_sm, data_sm as SMSC). It ends
+    /// in exactly one [`Event::Response`] or [`Event::Returned`] with the
+    /// returned id.
+    ///
+    /// Never queues and never blocks: a full window is
+    /// [`SessionError::WindowFull`], a pause is [`SessionError::Throttled`].
+    pub fn send(&mut self, now: Instant, body: Body) -> Result<RequestId, SessionError> {
+        self.check_open()?;
+        let id = body.command_id();
+        match id {
+            CommandId::SubmitSm
+            | CommandId::SubmitMulti
+            | CommandId::DataSm
+            | CommandId::QuerySm
+            | CommandId::CancelSm
+            | CommandId::ReplaceSm
+            | CommandId::DeliverSm => {}
+            other => return Err(SessionError::NotARequest(other)),
+        }
+        if self.is_unbinding() {
+            return Err(SessionError::Unbinding);
+        }
+        if !may_send(self.role, self.state, id) {
+            return Err(SessionError::InvalidState {
+                command_id: id,
+                state: self.state,
+            });
+        }
+        if self.window.is_full() {
+            return Err(SessionError::WindowFull);
+        }
+        if matches!(
+            id,
+            CommandId::SubmitSm | CommandId::SubmitMulti | CommandId::DataSm | CommandId::DeliverSm
+        ) {
+            if let Some(until) = self.backoff.paused_until(now) {
+                return Err(SessionError::Throttled(until));
+            }
+            if let Some(bucket) = &mut self.throughput {
+                if let Err(at) = bucket.take(now, 1) {
+                    self.stats.rate_limited += 1;
+                    return Err(SessionError::Throttled(at));
+                }
+            }
+        }
+        let sequence = self.next_sequence();
+        let pdu = Pdu::new(sequence, body);
+        pdu.encode(&mut self.transmit)
+            .map_err(SessionError::Encode)?;
+        self.stats.sent.add(id);
+        log::trace!("sent {pdu:?}");
+        let request = RequestId(self.next_request_id);
+        self.next_request_id += 1;
+        self.window.insert(Pending {
+            sequence,
+            id: request,
+            body: pdu.body,
+            sent_at: now,
+            deadline: now + self.config.response_timeout,
+        });
+        self.stats.in_flight = self.window.len();
+        Ok(request)
+    }
+
+    /// SMSC: sends an `alert_notification` (it has no response).
+    pub fn send_alert(
+        &mut self,
+        _now: Instant,
+        alert: crate::pdu::AlertNotification,
+    ) -> Result<(), SessionError> {
+        self.check_open()?;
+        let id = CommandId::AlertNotification;
+        if !may_send(self.role, self.state, id) {
+            return Err(SessionError::InvalidState {
+                command_id: id,
+                state: self.state,
+            });
+        }
+        let sequence = self.next_sequence();
+        self.send_pdu(&Pdu::new(sequence, Body::AlertNotification(alert)));
+        Ok(())
+    }
+
+    /// Answers the peer's request of [`Event::Request`] with status 0 and
+    /// `body` (which must be that request's response: a
+    /// `SubmitSmResp` for a `submit_sm`, ...).
+    pub fn respond(
+        &mut self,
+        _now: Instant,
+        id: InboundId,
+        body: Body,
+    ) -> Result<(), SessionError> {
+        self.check_open()?;
+        let expected = id.command_id.response();
+        if expected != Some(body.command_id()) {
+            return Err(SessionError::NotARequest(body.command_id()));
+        }
+        self.take_inbound(id)?;
+        self.send_response(Pdu::new(id.sequence, body));
+        Ok(())
+    }
+
+    /// Answers the peer's request of [`Event::Request`] with an error
+    /// status and no body.
+    pub fn respond_status(
+        &mut self,
+        _now: Instant,
+        id: InboundId,
+        status: CommandStatus,
+    ) -> Result<(), SessionError> {
+        self.check_open()?;
+        self.take_inbound(id)?;
+        self.send_response(Pdu::error_response(id.command_id, id.sequence, status));
+        Ok(())
+    }
+
+    /// Ends the session gracefully: no new requests; wait (at most
+    /// `drain_timeout`) for outstanding responses; send `unbind`; wait for
+    /// `unbind_resp` (at most `unbind_timeout`); close. Not bound: closes
+    /// at once.
+    pub fn unbind(&mut self, now: Instant) -> Result<(), SessionError> {
+        self.check_open()?;
+        if !self.state.is_bound() {
+            self.close(CloseReason::Unbound);
+            return Ok(());
+        }
+        if self.is_unbinding() {
+            return Ok(());
+        }
+        log::info!("unbinding ({} requests outstanding)", self.window.len());
+        self.draining = Some(now + self.config.drain_timeout);
+        self.maybe_finish_drain(now);
+        Ok(())
+    }
+
+    /// Closes at once without unbinding: outstanding requests come back as
+    /// [`Event::Returned`] with [`ReturnReason::Closed`].
+    pub fn abort(&mut self, _now: Instant) {
+        self.close(CloseReason::Aborted);
+    }
+
+    // ----- internals -----
+
+    fn check_open(&self) -> Result<(), SessionError> {
+        if self.state == State::Closed {
+            Err(SessionError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn set_state(&mut self, to: State) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        log::debug!("session {from} => {to}");
+        self.state = to;
+        self.events.push_back(Event::StateChanged { from, to });
+    }
+
+    fn next_sequence(&mut self) -> u32 {
+        let internal = [
+            self.bind_request.map(|(i, _)| i.sequence),
+            self.enquire.map(|i| i.sequence),
+            self.unbind_request.map(|i| i.sequence),
+        ];
+        self.window.next_sequence(|s| internal.contains(&Some(s)))
+    }
+
+    fn send_pdu(&mut self, pdu: &Pdu) {
+        // Bodies built inside the session always encode.
+        if let Err(e) = pdu.encode(&mut self.transmit) {
+            log::error!("cannot encode {}: {e}", pdu.command_id());
+            return;
+        }
+        self.stats.sent.add(pdu.command_id());
+        log::trace!("sent {pdu:?}");
+    }
+
+    fn send_response(&mut self, pdu: Pdu) {
+        self.stats.response_status_sent.add(pdu.status);
+        self.send_pdu(&pdu);
+    }
+
+    fn take_inbound(&mut self, id: InboundId) -> Result<(), SessionError> {
+        match self.inbound.remove(&id.sequence) {
+            Some(c) if c == id.command_id => Ok(()),
+            Some(c) => {
+                self.inbound.insert(id.sequence, c);
+                Err(SessionError::UnknownInbound)
+            }
+            None => Err(SessionError::UnknownInbound),
+        }
+    }
+
+    fn send_enquire_link(&mut self, now: Instant) {
+        let sequence = self.next_sequence();
+        self.send_pdu(&Pdu::new(sequence, Body::EnquireLink));
+        self.enquire = Some(Internal {
+            sequence,
+            deadline: now + self.config.response_timeout,
+        });
+    }
+
+    fn send_unbind(&mut self, now: Instant) {
+        let sequence = self.next_sequence();
+        self.send_pdu(&Pdu::new(sequence, Body::Unbind));
+        self.unbind_request = Some(Internal {
+            sequence,
+            deadline: now + self.config.unbind_timeout,
+        });
+        self.draining = None;
+    }
+
+    fn maybe_finish_drain(&mut self, now: Instant) {
+        if self.draining.is_some() && self.window.len() == 0 && self.unbind_request.is_none() {
+            self.send_unbind(now);
+        }
+    }
+
+    /// Ends the session: hands back what was outstanding, then
+    /// [`Event::Closed`].
+    fn close(&mut self, reason: CloseReason) {
+        if self.state == State::Closed {
+            return;
+        }
+        for p in self.window.drain() {
+            self.events.push_back(Event::Returned {
+                id: p.id,
+                body: p.body,
+                reason: ReturnReason::Closed,
+            });
+        }
+        self.bind_request = None;
+        self.enquire = None;
+        self.unbind_request = None;
+        self.bind_inbound = None;
+        self.outbind_wait = None;
+        self.inbound.clear();
+        self.open_deadline = None;
+        self.draining = None;
+        self.stats.in_flight = 0;
+        self.framer = Framer::new(0);
+        self.set_state(State::Closed);
+        log::info!("session closed: {reason}");
+        self.close_reason = Some(reason);
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    fn handle_pdu(&mut self, now: Instant, decoded: Result<Pdu, DecodeError>) {
+        self.last_rx = now;
+        self.missed_enquires = 0;
+        let pdu = match decoded {
+            Ok(pdu) => pdu,
+            Err(e) => return self.handle_bad_pdu(e),
+        };
+        self.bad_in_row = 0;
+        let id = pdu.command_id();
+        self.stats.received.add(id);
+        log::trace!("received {pdu:?}");
+        if id.is_response() {
+            self.handle_response(now, pdu);
+        } else {
+            self.handle_request(now, pdu);
+        }
+    }
+
+    fn handle_bad_pdu(&mut self, e: DecodeError) {
+        self.stats.bad_pdus += 1;
+        self.bad_in_row += 1;
+        log::warn!("malformed PDU: {e}");
+        let id = CommandId::from(e.command_id);
+        // A request with a response of its own gets it; anything else
+        // (a response, outbind, alert_notification) a generic_nack.
+        let reply = match id.response() {
+            Some(_) => Pdu::error_response(id, e.sequence, e.status()),
+            None => Pdu::error_response(CommandId::GenericNack, e.sequence, e.status()),
+        };
+        self.send_response(reply);
+        if self.bad_in_row >= self.config.max_bad_pdus.max(1) {
+            self.close(CloseReason::TooManyBadPdus);
+        }
+    }
+
+    fn handle_response(&mut self, now: Instant, pdu: Pdu) {
+        let seq = pdu.sequence;
+        let id = pdu.command_id();
+        let nack = id == CommandId::GenericNack;
+        self.stats.response_status_received.add(pdu.status);
+
+        if let Some((req, mode)) = self.bind_request.filter(|(i, _)| i.sequence == seq) {
+            if nack || BindMode::from_command_id(id) == Some(mode) {
+                self.bind_request = None;
+                return self.bind_answered(mode, pdu);
+            }
+            let _ = req;
+        }
+        if self.enquire.is_some_and(|i| i.sequence == seq)
+            && (nack || id == CommandId::EnquireLinkResp)
+        {
+            self.enquire = None;
+            return;
+        }
+        if self.unbind_request.is_some_and(|i| i.sequence == seq)
+            && (nack || id == CommandId::UnbindResp)
+        {
+            self.unbind_request = None;
+            self.set_state(State::Unbound);
+            log::info!("unbound");
+            return self.close(CloseReason::Unbound);
+        }
+        let matches = self
+            .window
+            .get(seq)
+            .is_some_and(|p| nack || p.body.command_id().response() == Some(id));
+        if !matches {
+            self.stats.unexpected_responses += 1;
+            log::warn!("{id} with sequence {seq} answers no outstanding request: ignored");
+            return;
+        }
+        let Some(p) = self.window.remove(seq) else {
+            return;
+        };
+        self.stats
+            .latency
+            .record(now.saturating_duration_since(p.sent_at));
+        self.stats.in_flight = self.window.len();
+        if pdu.status == CommandStatus::Throttled {
+            self.stats.throttled += 1;
+            let until = self.backoff.throttled(now);
+            log::warn!("peer throttled us: pausing until +{:?}", until - now);
+            self.events.push_back(Event::Returned {
+                id: p.id,
+                body: p.body,
+                reason: ReturnReason::Throttled,
+            });
+        } else {
+            if pdu.status.is_ok() {
+                self.backoff.succeeded();
+            }
+            self.events.push_back(Event::Response {
+                id: p.id,
+                pdu,
+                sent_at: p.sent_at,
+            });
+        }
+        self.maybe_finish_drain(now);
+    }
+
+    fn bind_answered(&mut self, mode: BindMode, pdu: Pdu) {
+        if !pdu.status.is_ok() {
+            log::warn!("bind as {mode} refused: {}", pdu.status);
+            self.events
+                .push_back(Event::BindRefused { status: pdu.status });
+            return self.close(CloseReason::BindRefused(pdu.status));
+        }
+        let (system_id, interface_version) = match &pdu.body {
+            Body::BindReceiverResp(r)
+            | Body::BindTransmitterResp(r)
+            | Body::BindTransceiverResp(r) => (r.system_id, r.tlvs.sc_interface_version()),
+            _ => (COctet::EMPTY, None),
+        };
+        self.open_deadline = None;
+        self.set_state(mode.bound_state());
+        log::info!("bound as {mode} to {system_id}");
+        self.events.push_back(Event::Bound {
+            mode,
+            system_id,
+            interface_version,
+        });
+    }
+
+    fn handle_request(&mut self, now: Instant, pdu: Pdu) {
+        let id = pdu.command_id();
+        let seq = pdu.sequence;
+        if let CommandId::Unknown(raw) = id {
+            log::warn!("unknown command_id 0x{raw:08X}: generic_nack");
+            return self.send_response(Pdu::error_response(
+                CommandId::GenericNack,
+                seq,
+                CommandStatus::InvCmdId,
+            ));
+        }
+        if !may_send(self.role.peer(), self.state, id) {
+            return self.refuse_in_state(pdu);
+        }
+        match pdu.body {
+            Body::EnquireLink => self.send_response(Pdu::new(seq, Body::EnquireLinkResp)),
+            Body::Unbind => {
+                log::info!("peer unbinds");
+                self.send_response(Pdu::new(seq, Body::UnbindResp));
+                self.set_state(State::Unbound);
+                self.close(CloseReason::Unbound);
+            }
+            Body::BindTransmitter(bind)
+            | Body::BindReceiver(bind)
+            | Body::BindTransceiver(bind) => self.bind_received(id, seq, bind),
+            Body::Outbind(outbind) => self.outbind_received(now, outbind),
+            Body::AlertNotification(alert) => self.events.push_back(Event::Alert(alert)),
+            body => self.app_request(
+                now,
+                Pdu {
+                    sequence: seq,
+                    status: pdu.status,
+                    body,
+                },
+            ),
+        }
+    }
+
+    /// A request the operation matrix does not allow here.
+    fn refuse_in_state(&mut self, pdu: Pdu) {
+        let id = pdu.command_id();
+        log::warn!(
+            "{id} not allowed in state {} ({:?} side)",
+            self.state,
+            self.role
+        );
+        let status = if self.state.is_bound() && BindMode::from_command_id(id).is_some() {
+            CommandStatus::AlyBnd
+        } else {
+            CommandStatus::InvBndSts
+        };
+        match id {
+            // No response PDU exists for these.
+            CommandId::AlertNotification => {}
+            CommandId::Outbind => self.send_response(Pdu::error_response(
+                CommandId::GenericNack,
+                pdu.sequence,
+                status,
+            )),
+            _ => self.send_response(Pdu::error_response(id, pdu.sequence, status)),
+        }
+    }
+
+    fn bind_received(&mut self, id: CommandId, sequence: u32, bind: Bind) {
+        if self.role != Role::Smsc || self.bind_inbound.is_some() {
+            return self.send_response(Pdu::error_response(id, sequence, CommandStatus::AlyBnd));
+        }
+        let Some(mode) = BindMode::from_command_id(id) else {
+            return;
+        };
+        let inbound = InboundId {
+            sequence,
+            command_id: id,
+        };
+        self.bind_inbound = Some((inbound, mode, bind.interface_version));
+        log::info!("bind request as {mode} from {}", bind.system_id);
+        self.events.push_back(Event::BindRequest {
+            id: inbound,
+            mode,
+            bind,
+        });
+    }
+
+    fn outbind_received(&mut self, now: Instant, outbind: Outbind) {
+        let Some(wait) = self.outbind_wait.take() else {
+            log::warn!("unexpected outbind from {}: closing", outbind.system_id);
+            return self.close(CloseReason::OutbindRejected);
+        };
+        let ok = constant_time_eq(outbind.system_id.as_bytes(), wait.system_id.as_bytes())
+            & constant_time_eq(outbind.password.as_bytes(), wait.password.as_bytes());
+        if !ok {
+            log::warn!(
+                "outbind from {} with wrong credentials: closing",
+                outbind.system_id
+            );
+            return self.close(CloseReason::OutbindRejected);
+        }
+        log::info!("outbind from {}: binding as receiver", outbind.system_id);
+        self.set_state(State::Outbound);
+        self.open_deadline = None;
+        // Binding from OUTBOUND is allowed for receivers.
+        if let Err(e) = self.bind(now, BindMode::Receiver, wait.bind) {
+            log::error!("cannot bind after outbind: {e}");
+            self.close(CloseReason::OutbindRejected);
+        }
+    }
+
+    /// A request for the application: rate and queue limits first.
+    fn app_request(&mut self, now: Instant, pdu: Pdu) {
+        let id = pdu.command_id();
+        let seq = pdu.sequence;
+        let carries_message = matches!(
+            id,
+            CommandId::SubmitSm | CommandId::SubmitMulti | CommandId::DataSm
+        );
+        if carries_message && self.role == Role::Smsc {
+            if let Some(bucket) = &mut self.inbound_rate {
+                if bucket.take(now, 1).is_err() {
+                    log::debug!("{id} above the per-session rate: ESME_RTHROTTLED");
+                    return self.send_response(Pdu::error_response(
+                        id,
+                        seq,
+                        CommandStatus::Throttled,
+                    ));
+                }
+            }
+        }
+        if self.inbound.len() >= self.config.max_inbound_pending {
+            log::warn!(
+                "{} requests await an answer: ESME_RMSGQFUL",
+                self.inbound.len()
+            );
+            return self.send_response(Pdu::error_response(id, seq, CommandStatus::MsgQFul));
+        }
+        if self.inbound.insert(seq, id).is_some() {
+            log::warn!("peer reused sequence {seq} while it awaits an answer");
+        }
+        self.events.push_back(Event::Request {
+            id: InboundId {
+                sequence: seq,
+                command_id: id,
+            },
+            pdu,
+        });
+    }
+}
