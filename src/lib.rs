@@ -31,6 +31,7 @@ pub mod auth;
 pub mod datetime;
 pub mod pdu;
 pub mod receipt;
+pub mod runtime;
 pub mod session;
 pub mod text;
 pub mod timer;

@@ -881,3 +881,80 @@ mod tests {
         }
     }
 }
+
+/// Builds the deliver_sm an SMSC sends as the receipt for `submit`: the
+/// addresses swapped, `esm_class` 0x04, the Appendix B text in
+/// `short_message` (its `text:` the first 20 octets of the original, read as
+/// Latin-1), and the `receipted_message_id` and `message_state` TLVs.
+pub fn receipt_deliver_sm(
+    submit: &crate::pdu::SubmitSm,
+    message_id: &str,
+    state: MessageState,
+    submitted: DateTime,
+    done: DateTime,
+) -> crate::pdu::DeliverSm {
+    use crate::pdu::{DeliverSm, ShortMessage, Tlv, TlvTag, Tlvs, ESM_TYPE_RECEIPT};
+    let original = submit.payload();
+    let head: String = original.iter().take(20).map(|&b| char::from(b)).collect();
+    let delivered = u32::from(state == MessageState::Delivered);
+    let receipt = Receipt {
+        id: message_id.to_owned(),
+        sub: Some(1),
+        dlvrd: Some(delivered),
+        submit_date: Some(submitted),
+        done_date: Some(done),
+        stat: Some(state),
+        stat_text: state.stat_text().to_owned(),
+        err: Some(if delivered == 1 { "000" } else { "001" }.to_owned()),
+        text: Some(head),
+    };
+    let text = receipt.to_text();
+    let bytes = text.as_bytes();
+    let mut tlvs = Tlvs::new();
+    tlvs.push(Tlv::cstr(
+        TlvTag::ReceiptedMessageId,
+        message_id.as_bytes().to_vec(),
+    ));
+    tlvs.push(Tlv::u8(TlvTag::MessageState, state.as_u8()));
+    DeliverSm {
+        source: submit.dest,
+        dest: submit.source,
+        esm_class: ESM_TYPE_RECEIPT,
+        short_message: ShortMessage::new(&bytes[..bytes.len().min(ShortMessage::MAX)])
+            .unwrap_or_default(),
+        tlvs,
+        ..DeliverSm::default()
+    }
+}
+
+#[cfg(test)]
+mod pdu_tests {
+    use super::*;
+    use crate::pdu::{Address, ShortMessage, SubmitSm};
+
+    #[test]
+    fn receipt_pdu_swaps_addresses_and_carries_tlvs() {
+        let submit = SubmitSm {
+            source: Address::new(5, 0, "Shop").unwrap(),
+            dest: Address::new(1, 1, "447700900123").unwrap(),
+            registered_delivery: 1,
+            short_message: ShortMessage::new(b"Your parcel is on its way home").unwrap(),
+            ..SubmitSm::default()
+        };
+        let t = DateTime::new(2026, 11, 25, 12, 0, 0).unwrap();
+        let d = receipt_deliver_sm(&submit, "1a2b", MessageState::Delivered, t, t);
+        assert_eq!(d.source, submit.dest);
+        assert_eq!(d.dest, submit.source);
+        assert!(d.is_receipt());
+        assert_eq!(d.tlvs.receipted_message_id(), Some(&b"1a2b"[..]));
+        assert_eq!(d.tlvs.message_state(), Some(2));
+        let text = std::str::from_utf8(d.short_message.as_bytes()).unwrap();
+        assert_eq!(
+            text,
+            "id:1a2b sub:001 dlvrd:001 submit date:2611251200 done date:2611251200 \
+             stat:DELIVRD err:000 text:Your parcel is on it"
+        );
+        let parsed = Receipt::parse(text).unwrap();
+        assert_eq!(parsed.stat, Some(MessageState::Delivered));
+    }
+}

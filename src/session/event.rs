@@ -210,3 +210,12 @@ impl fmt::Display for SessionError {
 }
 
 impl std::error::Error for SessionError {}
+
+/// A request [`super::Session::try_send`] did not send, handed back.
+#[derive(Debug)]
+pub struct Refused {
+    /// Why.
+    pub error: SessionError,
+    /// The request, untouched.
+    pub body: Body,
+}

@@ -67,7 +67,7 @@ mod throttle;
 mod window;
 
 pub use config::{SessionConfig, Throughput};
-pub use event::{CloseReason, Event, InboundId, RequestId, ReturnReason, SessionError};
+pub use event::{CloseReason, Event, InboundId, Refused, RequestId, ReturnReason, SessionError};
 pub use state::{may_send, BindMode, Role, State};
 pub use stats::{CommandCounts, Latency, SessionStats, StatusCounts};
 pub use window::MAX_SEQUENCE;
@@ -531,9 +531,45 @@ impl Session {
     ///
     /// Never queues and never blocks: a full window is
     /// [`SessionError::WindowFull`], a pause is [`SessionError::Throttled`].
+    /// Use [`Session::try_send`] to get the body back on refusal.
     pub fn send(&mut self, now: Instant, body: Body) -> Result<RequestId, SessionError> {
-        self.check_open()?;
+        self.try_send(now, body).map_err(|r| r.error)
+    }
+
+    /// As [`Session::send`], handing the body back when it is refused, so
+    /// the caller can send it later.
+    pub fn try_send(&mut self, now: Instant, body: Body) -> Result<RequestId, Refused> {
+        if let Err(error) = self.check_send(now, body.command_id()) {
+            return Err(Refused { error, body });
+        }
         let id = body.command_id();
+        let sequence = self.next_sequence();
+        let pdu = Pdu::new(sequence, body);
+        if let Err(e) = pdu.encode(&mut self.transmit) {
+            return Err(Refused {
+                error: SessionError::Encode(e),
+                body: pdu.body,
+            });
+        }
+        self.stats.sent.add(id);
+        log::trace!("sent {pdu:?}");
+        let request = RequestId(self.next_request_id);
+        self.next_request_id += 1;
+        self.window.insert(Pending {
+            sequence,
+            id: request,
+            body: pdu.body,
+            sent_at: now,
+            deadline: now + self.config.response_timeout,
+        });
+        self.stats.in_flight = self.window.len();
+        Ok(request)
+    }
+
+    /// Whether a request with this id may go now; takes a throughput token
+    /// when it may.
+    fn check_send(&mut self, now: Instant, id: CommandId) -> Result<(), SessionError> {
+        self.check_open()?;
         match id {
             CommandId::SubmitSm
             | CommandId::SubmitMulti
@@ -570,23 +606,7 @@ impl Session {
                 }
             }
         }
-        let sequence = self.next_sequence();
-        let pdu = Pdu::new(sequence, body);
-        pdu.encode(&mut self.transmit)
-            .map_err(SessionError::Encode)?;
-        self.stats.sent.add(id);
-        log::trace!("sent {pdu:?}");
-        let request = RequestId(self.next_request_id);
-        self.next_request_id += 1;
-        self.window.insert(Pending {
-            sequence,
-            id: request,
-            body: pdu.body,
-            sent_at: now,
-            deadline: now + self.config.response_timeout,
-        });
-        self.stats.in_flight = self.window.len();
-        Ok(request)
+        Ok(())
     }
 
     /// SMSC: sends an `alert_notification` (it has no response).

@@ -1,0 +1,212 @@
+//! `smpp-bench`: a load generator for any SMSC. See `smpp-bench --help`.
+
+#[path = "common/args.rs"]
+mod args;
+
+use args::{usage_error, Args};
+use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
+use smpp::runtime::{Esme, EsmeConfig, Runtime, RuntimeConfig, SubmitMode};
+use smpp::session::BindMode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PROG: &str = "smpp-bench";
+const HELP: &str = "\
+smpp-bench: submit_sm load generator for SMPP 3.4 SMSCs
+
+Usage: smpp-bench [OPTIONS]
+
+Options:
+  --connect ADDR      SMSC address (default 127.0.0.1:2775)
+  --system-id ID      bind system_id (default smppclient1)
+  --password PW       bind password (default password)
+  --bind tx|trx       bind as transmitter or transceiver (default trx)
+  --sessions S        parallel binds (default 1)
+  --window W          outstanding submits per bind (default 64)
+  --count N           submits in total (default 100000)
+  --rate R            submits per second, 0 = as fast as possible (default 0)
+  --size BYTES        short message size, 1..=254 (larger goes in
+                      message_payload) (default 20)
+  --timeout-secs N    response timeout (default 30)
+  --workers N         worker threads (default: the number of CPUs)
+  -v, -vv, -vvv       log info, debug, trace (or set RUST_LOG)
+  -h, --help          this text
+
+The last line of output is:
+  submitted=N acked=N failed=N seconds=T rate=R p50_us=X p99_us=Y
+";
+
+fn main() {
+    let args = Args::parse(
+        PROG,
+        HELP,
+        &[
+            "--connect",
+            "--system-id",
+            "--password",
+            "--bind",
+            "--sessions",
+            "--window",
+            "--count",
+            "--rate",
+            "--size",
+            "--timeout-secs",
+            "--workers",
+        ],
+        &[],
+    );
+    args.init_logging();
+    let addr = args.get("--connect").unwrap_or("127.0.0.1:2775");
+    let mode = match args.get("--bind").unwrap_or("trx") {
+        "tx" => BindMode::Transmitter,
+        "trx" => BindMode::Transceiver,
+        other => usage_error(PROG, &format!("--bind {other:?}: expected tx or trx")),
+    };
+    let sessions: usize = args.parsed("--sessions", 1);
+    let window: usize = args.parsed("--window", 64);
+    let count: u64 = args.parsed("--count", 100_000);
+    let rate: u64 = args.parsed("--rate", 0);
+    let size: usize = args.parsed("--size", 20);
+    let timeout: u64 = args.parsed("--timeout-secs", 30);
+    if sessions == 0 || window == 0 {
+        usage_error(PROG, "--sessions and --window must be at least 1");
+    }
+    let system_id = args.get("--system-id").unwrap_or("smppclient1");
+    let password = args.get("--password").unwrap_or("password");
+    if system_id.len() > 15 || password.len() > 8 {
+        usage_error(
+            PROG,
+            "--system-id is at most 15 characters, --password at most 8",
+        );
+    }
+
+    let mut config = EsmeConfig::new(addr, system_id, password);
+    config.mode = mode;
+    config.sessions = sessions;
+    config.session.window = window;
+    config.session.response_timeout = Duration::from_secs(timeout.max(1));
+    config.session.max_inbound_pending = usize::MAX;
+    config.reconnect = None;
+    config.auto_ack = true;
+    config.connect_timeout = Duration::from_secs(10);
+
+    let mut rt_config = RuntimeConfig::default();
+    rt_config.workers = args.parsed("--workers", rt_config.workers.min(sessions.max(1)));
+    let rt = Runtime::start(rt_config).unwrap_or_else(|e| {
+        eprintln!("{PROG}: cannot start: {e}");
+        std::process::exit(1)
+    });
+    let esme = match Esme::connect(&rt, config) {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            eprintln!("{PROG}: {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+
+    let template = submit_template(size);
+    let sent_at: Arc<Vec<AtomicU64>> = Arc::new((0..count).map(|_| AtomicU64::new(0)).collect());
+    let start = Instant::now();
+
+    // Deliveries (receipts, MO) are answered automatically; drain them so
+    // the event channel never fills.
+    let events = esme.clone();
+    std::thread::spawn(move || while events.events().recv().is_ok() {});
+
+    let collector = {
+        let esme = esme.clone();
+        let sent_at = sent_at.clone();
+        std::thread::spawn(move || {
+            let mut latencies = Vec::with_capacity(count as usize);
+            let mut acked = 0u64;
+            let mut failed = 0u64;
+            let mut first_error = None;
+            while acked + failed < count {
+                let Ok(c) = esme.completions().recv() else {
+                    break;
+                };
+                let at = sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
+                let now = start.elapsed().as_nanos() as u64;
+                latencies.push(((now.saturating_sub(at)) / 1000) as u32);
+                match c.outcome {
+                    Ok(_) => acked += 1,
+                    Err(e) => {
+                        failed += 1;
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            (acked, failed, latencies, first_error)
+        })
+    };
+
+    let mut submitted = 0u64;
+    let mut refused = 0u64;
+    for i in 0..count {
+        if let Some(step) = (i * 1_000_000_000).checked_div(rate) {
+            let due = start + Duration::from_nanos(step);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        sent_at[i as usize].store(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        match esme.submit_async(
+            Body::SubmitSm(template.clone()),
+            SubmitMode::Wait(Duration::from_secs(timeout + 5)),
+        ) {
+            Ok(_) => submitted += 1,
+            Err(e) => {
+                refused += 1;
+                log::warn!("submit refused: {e}");
+                break;
+            }
+        }
+    }
+    let (acked, failed, mut latencies, first_error) = if submitted == count {
+        collector.join().unwrap_or((0, 0, Vec::new(), None))
+    } else {
+        // Some submits never left: wait only for those that did.
+        std::thread::sleep(Duration::from_secs(1));
+        (0, submitted, Vec::new(), None)
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    esme.unbind();
+    latencies.sort_unstable();
+    let pct = |q: f64| -> u32 {
+        if latencies.is_empty() {
+            0
+        } else {
+            latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)]
+        }
+    };
+    if let Some(e) = first_error {
+        eprintln!("{PROG}: first failure: {e}");
+    }
+    let failed = failed + refused;
+    println!(
+        "submitted={submitted} acked={acked} failed={failed} seconds={seconds:.3} rate={:.0} p50_us={} p99_us={}",
+        acked as f64 / seconds.max(1e-9),
+        pct(0.50),
+        pct(0.99)
+    );
+    if acked == 0 && count > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn submit_template(size: usize) -> SubmitSm {
+    let text: Vec<u8> = (0..size.max(1)).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut sm = SubmitSm {
+        source: Address::new(5, 0, "bench").unwrap_or_default(),
+        dest: Address::new(1, 1, "447700900123").unwrap_or_default(),
+        ..SubmitSm::default()
+    };
+    if text.len() <= ShortMessage::MAX {
+        sm.short_message = ShortMessage::new(&text).unwrap_or_default();
+    } else {
+        sm.tlvs.push(Tlv::octets(TlvTag::MessagePayload, text));
+    }
+    sm
+}

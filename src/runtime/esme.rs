@@ -1,0 +1,1124 @@
+//! The blocking ESME handle and its worker-side links.
+//!
+//! ```no_run
+//! use smpp::pdu::{Address, ShortMessage, SubmitSm};
+//! use smpp::runtime::{Esme, EsmeConfig, Runtime};
+//!
+//! let rt = Runtime::new()?;
+//! let esme = Esme::connect(&rt, EsmeConfig::new("127.0.0.1:2775", "smppclient1", "password"))?;
+//! let resp = esme.submit(SubmitSm {
+//!     dest: Address::new(1, 1, "447700900123").unwrap(),
+//!     short_message: ShortMessage::new(b"hello").unwrap(),
+//!     ..SubmitSm::default()
+//! })?;
+//! println!("message id {:?}", resp);
+//! esme.unbind();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use super::reactor::ReactorCmd;
+use super::sync::{Semaphore, Watch};
+use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
+use super::{resolve, ConnId, ListenerId, Runtime};
+use crate::pdu::{Bind, Body, COctet, CommandId, CommandStatus, MessageIdResp, Pdu, SubmitSm};
+use crate::receipt::{normalize_id, Receipt};
+use crate::session::{
+    BindMode, CloseReason, Event, InboundId, Refused, RequestId, ReturnReason, Session,
+    SessionConfig, SessionError,
+};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How an ESME reconnects after losing its link.
+#[derive(Clone, Copy, Debug)]
+pub struct Reconnect {
+    /// First delay (default 500 ms).
+    pub min: Duration,
+    /// Longest delay (default 30 s); each failure doubles the delay, with
+    /// jitter of up to a half.
+    pub max: Duration,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect {
+            min: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How to reach and bind to an SMSC.
+#[derive(Clone, Debug)]
+pub struct EsmeConfig {
+    /// `host:port` of the SMSC (for [`Esme::listen_outbind`], the address to
+    /// listen on).
+    pub addr: String,
+    /// The bind mode (default transceiver).
+    pub mode: BindMode,
+    /// The bind PDU: system_id, password, system_type, address range.
+    pub bind: Bind,
+    /// Parallel binds (default 1); submits are spread over them.
+    pub sessions: usize,
+    /// Session settings (window, timers, throughput).
+    pub session: SessionConfig,
+    /// Reconnect after losing the link (default: yes).
+    pub reconnect: Option<Reconnect>,
+    /// Answer deliver_sm/data_sm with ESME_ROK as soon as they arrive
+    /// (default false: the application acknowledges each [`Delivery`]).
+    pub auto_ack: bool,
+    /// How long [`Esme::connect`] waits for the first bind (default 30 s).
+    pub connect_timeout: Duration,
+    /// Events waiting for the application above which deliveries are
+    /// answered ESME_RX_T_APPN (the SMSC retries later) (default 4096).
+    pub event_capacity: usize,
+    /// For [`Esme::listen_outbind`]: the password the SMSC's outbind must
+    /// carry (its system_id must equal `bind.system_id`).
+    pub outbind_password: Option<String>,
+}
+
+impl EsmeConfig {
+    /// Transceiver binds to `addr` with these credentials; defaults for the
+    /// rest.
+    pub fn new(addr: &str, system_id: &str, password: &str) -> EsmeConfig {
+        EsmeConfig {
+            addr: addr.to_string(),
+            mode: BindMode::Transceiver,
+            bind: Bind {
+                system_id: COctet::try_from(system_id).unwrap_or_default(),
+                password: COctet::try_from(password).unwrap_or_default(),
+                interface_version: crate::pdu::SMPP_VERSION_34,
+                ..Bind::default()
+            },
+            sessions: 1,
+            session: SessionConfig::default(),
+            reconnect: Some(Reconnect::default()),
+            auto_ack: false,
+            connect_timeout: Duration::from_secs(30),
+            event_capacity: 4096,
+            outbind_password: None,
+        }
+    }
+}
+
+/// Names an asynchronous submit; its [`Completion`] carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// How a submit finished.
+#[derive(Debug)]
+pub struct Completion {
+    /// The submit.
+    pub ticket: Ticket,
+    /// The response, or why there is none.
+    pub outcome: Result<Pdu, SubmitError>,
+}
+
+/// Whether a submit waits for a free window slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitMode {
+    /// Wait up to this long for a slot.
+    Wait(Duration),
+    /// Fail at once with [`SubmitError::WindowFull`].
+    FailFast,
+}
+
+/// Why a submit has no successful response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The SMSC answered with this status (see
+    /// [`CommandStatus::is_transient`]).
+    Status(CommandStatus),
+    /// No response in time: the SMSC may have taken the message.
+    Timeout,
+    /// The link was lost: `maybe_delivered` says whether the request had
+    /// been sent.
+    LinkLost {
+        /// The request was on the wire.
+        maybe_delivered: bool,
+    },
+    /// No window slot (fail-fast mode, or the wait ran out).
+    WindowFull,
+    /// Not bound and not reconnecting.
+    NotBound,
+    /// The session refused the request (wrong bind mode, say).
+    Refused(SessionError),
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::Status(s) => write!(f, "SMSC answered {s}"),
+            SubmitError::Timeout => f.write_str("no response in time (the SMSC may have it)"),
+            SubmitError::LinkLost {
+                maybe_delivered: true,
+            } => f.write_str("link lost after sending (the SMSC may have it)"),
+            SubmitError::LinkLost {
+                maybe_delivered: false,
+            } => f.write_str("link lost before sending"),
+            SubmitError::WindowFull => f.write_str("window full"),
+            SubmitError::NotBound => f.write_str("not bound"),
+            SubmitError::Refused(e) => write!(f, "refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+/// Why an ESME could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EsmeError {
+    /// The address could not be resolved or listened on.
+    Io(std::io::Error),
+    /// The SMSC refused the bind.
+    BindRefused(CommandStatus),
+    /// Not bound within `connect_timeout`; the last problem seen.
+    Timeout(String),
+}
+
+impl fmt::Display for EsmeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EsmeError::Io(e) => write!(f, "{e}"),
+            EsmeError::BindRefused(s) => write!(f, "bind refused: {s}"),
+            EsmeError::Timeout(last) => write!(f, "not bound in time ({last})"),
+        }
+    }
+}
+
+impl std::error::Error for EsmeError {}
+
+impl From<std::io::Error> for EsmeError {
+    fn from(e: std::io::Error) -> Self {
+        EsmeError::Io(e)
+    }
+}
+
+/// A deliver_sm or data_sm from the SMSC, waiting for the application's
+/// answer. Answer with [`Delivery::ack`] once it is safe (for example, once
+/// it is on disk); dropping it unanswered leaves the SMSC to time out and
+/// retry.
+pub struct Delivery {
+    /// The request.
+    pub pdu: Pdu,
+    /// The parsed receipt, if this is a delivery receipt (text parsed,
+    /// `receipted_message_id` and `message_state` TLVs preferred).
+    pub receipt: Option<Receipt>,
+    /// The ticket of the submit this receipt refers to, when this handle
+    /// sent it and still remembers it.
+    pub ticket: Option<Ticket>,
+    answer: Option<(Sender<WorkerMsg>, u64, ConnId, InboundId)>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("pdu", &self.pdu)
+            .field("receipt", &self.receipt.is_some())
+            .field("ticket", &self.ticket)
+            .finish()
+    }
+}
+
+impl Delivery {
+    /// Answers ESME_ROK.
+    pub fn ack(mut self) {
+        self.answer(CommandStatus::Ok);
+    }
+
+    /// Answers with an error status (ESME_RX_T_APPN: retry later;
+    /// ESME_RX_R_APPN: rejected).
+    pub fn nack(mut self, status: CommandStatus) {
+        self.answer(status);
+    }
+
+    fn answer(&mut self, status: CommandStatus) {
+        if let Some((tx, key, conn, inbound)) = self.answer.take() {
+            let _ = tx.send(WorkerMsg::Esme(EsmeCmd::Answer {
+                key,
+                conn,
+                inbound,
+                status,
+            }));
+        }
+    }
+}
+
+/// What an ESME tells the application.
+#[derive(Debug)]
+pub enum EsmeEvent {
+    /// A link bound.
+    Bound {
+        /// Which link (0-based).
+        link: usize,
+    },
+    /// A link lost its session; it reconnects after `delay` unless
+    /// reconnecting is off.
+    Reconnecting {
+        /// Which link.
+        link: usize,
+        /// Why the session ended.
+        reason: CloseReason,
+        /// When the next attempt starts.
+        delay: Duration,
+    },
+    /// A link is closed for good.
+    Closed {
+        /// Which link.
+        link: usize,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A mobile-originated message or a delivery receipt.
+    Delivery(Delivery),
+    /// An alert_notification.
+    Alert(crate::pdu::AlertNotification),
+}
+
+/// The state of one link, as handles see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkStatus {
+    Connecting,
+    Bound,
+    Refused(CommandStatus),
+    Down(String),
+    Closed,
+}
+
+pub(crate) struct EsmeShared {
+    pub(crate) link: usize,
+    pub(crate) permits: Semaphore,
+    pub(crate) status: Watch<LinkStatus>,
+    pub(crate) events: Sender<EsmeEvent>,
+    pub(crate) config: EsmeConfig,
+}
+
+/// Where a completion goes.
+pub(crate) enum Reply {
+    /// A blocked caller.
+    Wait(Sender<Result<Pdu, SubmitError>>),
+    /// The handle's completion channel.
+    Ticket(Ticket, Sender<Completion>),
+}
+
+impl Reply {
+    fn send(self, outcome: Result<Pdu, SubmitError>) {
+        match self {
+            Reply::Wait(tx) => {
+                let _ = tx.send(outcome);
+            }
+            Reply::Ticket(ticket, tx) => {
+                let _ = tx.send(Completion { ticket, outcome });
+            }
+        }
+    }
+
+    fn ticket(&self) -> Option<Ticket> {
+        match self {
+            Reply::Ticket(t, _) => Some(*t),
+            Reply::Wait(_) => None,
+        }
+    }
+}
+
+pub(crate) struct Submission {
+    body: Body,
+    reply: Reply,
+    /// It was on the wire once (sent before a throttle sent it back).
+    sent: bool,
+}
+
+/// Commands from handles to the worker that owns the link.
+pub(crate) enum EsmeCmd {
+    Open {
+        key: u64,
+        shared: Arc<EsmeShared>,
+        listen: Option<std::net::TcpListener>,
+    },
+    Submit {
+        key: u64,
+        body: Body,
+        reply: Reply,
+    },
+    Answer {
+        key: u64,
+        conn: ConnId,
+        inbound: InboundId,
+        status: CommandStatus,
+    },
+    Unbind {
+        key: u64,
+    },
+}
+
+/// Remembered submit ids for receipt correlation.
+const REMEMBERED_IDS: usize = 100_000;
+
+/// A link's worker-side state.
+pub(crate) struct EsmeSlot {
+    shared: Arc<EsmeShared>,
+    conn: Option<ConnId>,
+    queue: VecDeque<Submission>,
+    in_flight: HashMap<RequestId, Submission>,
+    attempt: u32,
+    closing: bool,
+    listening: Option<ListenerId>,
+    wake: Option<crate::timer::TimerKey>,
+    ids: HashMap<String, Ticket>,
+    id_order: VecDeque<String>,
+    rng: u64,
+}
+
+struct Link {
+    worker: usize,
+    key: u64,
+    shared: Arc<EsmeShared>,
+}
+
+/// An ESME: one or more bound links to an SMSC, usable from many threads.
+pub struct Esme {
+    rt: Runtime,
+    links: Vec<Link>,
+    next: AtomicUsize,
+    tickets: AtomicU64,
+    completions_tx: Sender<Completion>,
+    completions: Receiver<Completion>,
+    events: Receiver<EsmeEvent>,
+    response_wait: Duration,
+}
+
+impl fmt::Debug for Esme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Esme")
+            .field("links", &self.links.len())
+            .finish()
+    }
+}
+
+impl Esme {
+    /// Connects and binds every link, waiting until all are bound.
+    pub fn connect(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
+        resolve(&config.addr)?;
+        Self::start(rt, config, false)
+    }
+
+    /// Listens on `config.addr` for an SMSC's outbind (checked against
+    /// `bind.system_id` and `outbind_password`), then binds as a receiver
+    /// on that connection. Returns once bound.
+    pub fn listen_outbind(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
+        Self::start(rt, config, true)
+    }
+
+    fn start(rt: &Runtime, mut config: EsmeConfig, outbind: bool) -> Result<Esme, EsmeError> {
+        if outbind {
+            config.sessions = 1;
+            config.mode = BindMode::Receiver;
+        }
+        let sessions = config.sessions.max(1);
+        let (events_tx, events) = bounded(config.event_capacity.max(1));
+        let (completions_tx, completions) = crossbeam_channel::unbounded();
+        let response_wait = config.session.response_timeout + Duration::from_secs(5);
+        let mut links = Vec::new();
+        for link in 0..sessions {
+            let shared = Arc::new(EsmeShared {
+                link,
+                permits: Semaphore::new(config.session.window.max(1)),
+                status: Watch::new(LinkStatus::Connecting),
+                events: events_tx.clone(),
+                config: config.clone(),
+            });
+            let worker = rt.inner.pick_worker();
+            let key = rt.inner.next_id();
+            let listen = if outbind {
+                let l = std::net::TcpListener::bind(resolve(&config.addr)?)?;
+                Some(l)
+            } else {
+                None
+            };
+            let cmd = EsmeCmd::Open {
+                key,
+                shared: shared.clone(),
+                listen,
+            };
+            let _ = rt.inner.worker(worker).send(WorkerMsg::Esme(cmd));
+            links.push(Link {
+                worker,
+                key,
+                shared,
+            });
+        }
+        let esme = Esme {
+            rt: rt.clone(),
+            links,
+            next: AtomicUsize::new(0),
+            tickets: AtomicU64::new(0),
+            completions_tx,
+            completions,
+            events,
+            response_wait,
+        };
+        let deadline = Instant::now() + config.connect_timeout;
+        for link in &esme.links {
+            let status = link.shared.status.wait_until(deadline, |s| {
+                matches!(
+                    s,
+                    LinkStatus::Bound | LinkStatus::Refused(_) | LinkStatus::Closed
+                )
+            });
+            match status {
+                LinkStatus::Bound => {}
+                LinkStatus::Refused(s) => {
+                    esme.close_links();
+                    return Err(EsmeError::BindRefused(s));
+                }
+                LinkStatus::Down(why) => {
+                    esme.close_links();
+                    return Err(EsmeError::Timeout(why));
+                }
+                other => {
+                    esme.close_links();
+                    return Err(EsmeError::Timeout(format!("{other:?}")));
+                }
+            }
+        }
+        Ok(esme)
+    }
+
+    fn close_links(&self) {
+        for link in &self.links {
+            let cmd = EsmeCmd::Unbind { key: link.key };
+            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+        }
+    }
+
+    /// Takes a window permit on some link.
+    fn permit(&self, mode: SubmitMode) -> Result<&Link, SubmitError> {
+        let n = self.links.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            let link = &self.links[(start + i) % n];
+            if link.shared.permits.try_acquire() {
+                return Ok(link);
+            }
+        }
+        match mode {
+            SubmitMode::FailFast => Err(SubmitError::WindowFull),
+            SubmitMode::Wait(d) => {
+                let link = &self.links[start % n];
+                if link.shared.permits.acquire_until(Instant::now() + d) {
+                    Ok(link)
+                } else {
+                    Err(SubmitError::WindowFull)
+                }
+            }
+        }
+    }
+
+    fn dispatch(&self, link: &Link, body: Body, reply: Reply) {
+        let cmd = EsmeCmd::Submit {
+            key: link.key,
+            body,
+            reply,
+        };
+        if let Err(e) = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd)) {
+            if let WorkerMsg::Esme(EsmeCmd::Submit { reply, .. }) = e.into_inner() {
+                link.shared.permits.release();
+                reply.send(Err(SubmitError::NotBound));
+            }
+        }
+    }
+
+    /// Submits and waits for the response (a submit_sm_resp with status 0;
+    /// any other status is [`SubmitError::Status`]).
+    pub fn submit(&self, submit: SubmitSm) -> Result<Pdu, SubmitError> {
+        self.request(Body::SubmitSm(submit), SubmitMode::Wait(self.response_wait))
+    }
+
+    /// Sends any request this side may send (submit_sm, submit_multi,
+    /// data_sm, query_sm, cancel_sm, replace_sm) and waits for its response.
+    pub fn request(&self, body: Body, mode: SubmitMode) -> Result<Pdu, SubmitError> {
+        let link = self.permit(mode)?;
+        let (tx, rx) = bounded(1);
+        self.dispatch(link, body, Reply::Wait(tx));
+        rx.recv().unwrap_or(Err(SubmitError::NotBound))
+    }
+
+    /// Sends a request without waiting: the outcome arrives on
+    /// [`Esme::completions`] with the returned ticket. With
+    /// [`SubmitMode::Wait`] this blocks only while the window is full, so
+    /// one thread can keep every window slot busy.
+    pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
+        let link = self.permit(mode)?;
+        let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
+        self.dispatch(
+            link,
+            body,
+            Reply::Ticket(ticket, self.completions_tx.clone()),
+        );
+        Ok(ticket)
+    }
+
+    /// Outcomes of [`Esme::submit_async`].
+    pub fn completions(&self) -> &Receiver<Completion> {
+        &self.completions
+    }
+
+    /// Deliveries, receipts and link changes.
+    pub fn events(&self) -> &Receiver<EsmeEvent> {
+        &self.events
+    }
+
+    /// Every link is bound now.
+    pub fn is_bound(&self) -> bool {
+        self.links
+            .iter()
+            .all(|l| l.shared.status.get() == LinkStatus::Bound)
+    }
+
+    /// Requests in flight or queued on all links.
+    pub fn in_flight(&self) -> usize {
+        self.links
+            .iter()
+            .map(|l| l.shared.config.session.window.max(1) - l.shared.permits.available())
+            .sum()
+    }
+
+    /// Unbinds every link gracefully (outstanding requests get their
+    /// responses first, within the drain timeout) and waits until they are
+    /// closed.
+    pub fn unbind(&self) {
+        self.close_links();
+        let c = &self.links[0].shared.config.session;
+        let deadline = Instant::now() + c.drain_timeout + c.unbind_timeout + Duration::from_secs(1);
+        for link in &self.links {
+            link.shared.status.wait_until(deadline, |s| {
+                matches!(s, LinkStatus::Closed | LinkStatus::Refused(_))
+            });
+        }
+    }
+}
+
+impl Drop for Esme {
+    fn drop(&mut self) {
+        if self
+            .links
+            .iter()
+            .any(|l| l.shared.status.get() != LinkStatus::Closed)
+        {
+            self.unbind();
+        }
+    }
+}
+
+fn jitter(rng: &mut u64) -> u64 {
+    // xorshift64: enough to spread reconnect storms.
+    let mut x = *rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *rng = x;
+    x
+}
+
+/// Whether a refused bind should be retried: bad credentials never get
+/// better by retrying (Kannel stops on these too).
+fn bind_retryable(status: CommandStatus) -> bool {
+    !matches!(
+        status,
+        CommandStatus::InvPaswd | CommandStatus::InvSysId | CommandStatus::InvSysTyp
+    )
+}
+
+impl Worker {
+    pub(crate) fn esme_cmd(&mut self, cmd: EsmeCmd, now: Instant) {
+        match cmd {
+            EsmeCmd::Open {
+                key,
+                shared,
+                listen,
+            } => {
+                let seed =
+                    (key ^ (now.elapsed().as_nanos() as u64) ^ u64::from(std::process::id())) | 1;
+                let mut slot = EsmeSlot {
+                    shared,
+                    conn: None,
+                    queue: VecDeque::new(),
+                    in_flight: HashMap::new(),
+                    attempt: 0,
+                    closing: false,
+                    listening: None,
+                    wake: None,
+                    ids: HashMap::new(),
+                    id_order: VecDeque::new(),
+                    rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                };
+                if let Some(listener) = listen {
+                    let id = ListenerId(key);
+                    slot.listening = Some(id);
+                    self.listeners.insert(id, Listening::EsmeOutbind(key));
+                    self.esmes.insert(key, slot);
+                    self.reactor(ReactorCmd::Listen {
+                        listener,
+                        id,
+                        max_conns: 1,
+                        worker: Some(self.index),
+                    });
+                } else {
+                    self.esmes.insert(key, slot);
+                    self.esme_dial(key);
+                }
+            }
+            EsmeCmd::Submit { key, body, reply } => {
+                let Some(slot) = self.esmes.get_mut(&key) else {
+                    return reply.send(Err(SubmitError::NotBound));
+                };
+                if slot.closing {
+                    slot.shared.permits.release();
+                    return reply.send(Err(SubmitError::NotBound));
+                }
+                slot.queue.push_back(Submission {
+                    body,
+                    reply,
+                    sent: false,
+                });
+                self.esme_pump(key, now);
+            }
+            EsmeCmd::Answer {
+                key,
+                conn,
+                inbound,
+                status,
+            } => {
+                if self.esmes.get(&key).is_some_and(|s| s.conn == Some(conn)) {
+                    self.esme_answer(conn, inbound, status, now);
+                }
+            }
+            EsmeCmd::Unbind { key } => {
+                let Some(slot) = self.esmes.get_mut(&key) else {
+                    return;
+                };
+                slot.closing = true;
+                match slot.conn {
+                    Some(conn) => {
+                        if let Some(s) = self.sessions.get_mut(&conn) {
+                            let _ = s.session.unbind(now);
+                        }
+                        self.touch(conn);
+                    }
+                    None => self.esme_finish(key, CloseReason::Unbound),
+                }
+            }
+        }
+    }
+
+    fn esme_answer(
+        &mut self,
+        conn: ConnId,
+        inbound: InboundId,
+        status: CommandStatus,
+        now: Instant,
+    ) {
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        let result = if status.is_ok() {
+            let body = match inbound.command_id() {
+                CommandId::DataSm => Body::DataSmResp(MessageIdResp::default()),
+                _ => Body::DeliverSmResp(MessageIdResp::default()),
+            };
+            s.session.respond(now, inbound, body)
+        } else {
+            s.session.respond_status(now, inbound, status)
+        };
+        if let Err(e) = result {
+            log::debug!("delivery answer dropped: {e}");
+        }
+        self.touch(conn);
+    }
+
+    fn esme_dial(&mut self, key: u64) {
+        let Some(slot) = self.esmes.get(&key) else {
+            return;
+        };
+        let addr = match resolve(&slot.shared.config.addr) {
+            Ok(a) => a,
+            Err(e) => {
+                log::warn!("{}: {e}", slot.shared.config.addr);
+                return self.esme_connect_failed(key, e, Instant::now());
+            }
+        };
+        let dial = key;
+        self.dials.insert(dial, Dial::Esme(key));
+        let worker = self.index;
+        self.reactor(ReactorCmd::Connect {
+            addr,
+            worker,
+            origin: super::Origin::Dialed(dial),
+        });
+    }
+
+    pub(crate) fn esme_connected(
+        &mut self,
+        key: u64,
+        conn: ConnId,
+        peer: SocketAddr,
+        now: Instant,
+    ) {
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return self.close_conn(conn);
+        };
+        if slot.conn.is_some() || slot.closing {
+            return self.close_conn(conn);
+        }
+        let config = &slot.shared.config;
+        let mut session = Session::esme(config.session.clone(), now);
+        let started = match (&slot.listening, &config.outbind_password) {
+            (Some(_), password) => {
+                let password = password.as_deref().unwrap_or("");
+                session.await_outbind(
+                    now,
+                    config.bind.system_id,
+                    COctet::try_from(password).unwrap_or_default(),
+                    config.bind.clone(),
+                )
+            }
+            (None, _) => session.bind(now, config.mode, config.bind.clone()),
+        };
+        if let Err(e) = started {
+            log::error!("cannot start the session: {e}");
+            return self.close_conn(conn);
+        }
+        log::info!("connected to {peer}");
+        slot.conn = Some(conn);
+        let id = Worker::session_id(conn);
+        let queue = VecDeque::new();
+        self.sessions.insert(
+            conn,
+            Slot {
+                session,
+                owner: Owner::Esme(key),
+                peer,
+                timer: None,
+                queue,
+                id,
+            },
+        );
+        self.touch(conn);
+    }
+
+    pub(crate) fn esme_connect_failed(&mut self, key: u64, error: std::io::Error, now: Instant) {
+        log::warn!("connect failed: {error}");
+        if let Some(slot) = self.esmes.get(&key) {
+            slot.shared.status.set(LinkStatus::Down(error.to_string()));
+        }
+        self.esme_lost(key, CloseReason::TransportClosed, now);
+    }
+
+    /// The link has no session any more: reconnect or finish.
+    fn esme_lost(&mut self, key: u64, reason: CloseReason, now: Instant) {
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return;
+        };
+        slot.conn = None;
+        let refused_for_good = matches!(reason, CloseReason::BindRefused(s) if !bind_retryable(s));
+        let reconnect = slot
+            .shared
+            .config
+            .reconnect
+            .filter(|_| !slot.closing && !refused_for_good);
+        match reconnect {
+            Some(policy) if slot.listening.is_none() => {
+                let base = policy
+                    .min
+                    .saturating_mul(1u32 << slot.attempt.min(16))
+                    .min(policy.max.max(policy.min));
+                slot.attempt = slot.attempt.saturating_add(1);
+                let spread = base.as_millis() as u64 / 2;
+                let delay = base - Duration::from_millis(jitter(&mut slot.rng) % (spread + 1));
+                if slot.shared.status.get() == LinkStatus::Bound {
+                    slot.shared.status.set(LinkStatus::Down(reason.to_string()));
+                }
+                let event = EsmeEvent::Reconnecting {
+                    link: slot.shared.link,
+                    reason,
+                    delay,
+                };
+                let _ = slot.shared.events.try_send(event);
+                log::info!("reconnecting in {delay:?} ({reason})");
+                if let Some(k) = slot.wake.take() {
+                    self.wheel.cancel(k);
+                }
+                slot.wake = Some(self.wheel.insert(now + delay, Wake::Esme(key)));
+            }
+            _ => self.esme_finish(key, reason),
+        }
+    }
+
+    /// The link is done for good: everything waiting fails.
+    fn esme_finish(&mut self, key: u64, reason: CloseReason) {
+        let Some(mut slot) = self.esmes.remove(&key) else {
+            return;
+        };
+        for sub in slot.queue.drain(..) {
+            slot.shared.permits.release();
+            sub.reply.send(Err(SubmitError::LinkLost {
+                maybe_delivered: sub.sent,
+            }));
+        }
+        if let Some(id) = slot.listening {
+            self.listeners.remove(&id);
+            self.reactor(ReactorCmd::Unlisten { id });
+        }
+        if let Some(k) = slot.wake.take() {
+            self.wheel.cancel(k);
+        }
+        let _ = slot.shared.events.try_send(EsmeEvent::Closed {
+            link: slot.shared.link,
+            reason,
+        });
+        let status = match reason {
+            CloseReason::BindRefused(s) => LinkStatus::Refused(s),
+            _ => LinkStatus::Closed,
+        };
+        slot.shared.status.set(status);
+    }
+
+    pub(crate) fn esme_wake(&mut self, key: u64, now: Instant) {
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return;
+        };
+        slot.wake = None;
+        if slot.conn.is_none() && !slot.closing {
+            self.esme_dial(key);
+        } else {
+            self.esme_pump(key, now);
+        }
+    }
+
+    /// Sends queued submissions while the session takes them.
+    fn esme_pump(&mut self, key: u64, now: Instant) {
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return;
+        };
+        let Some(conn) = slot.conn else {
+            if slot.shared.config.reconnect.is_none() || slot.closing {
+                for sub in slot.queue.drain(..) {
+                    slot.shared.permits.release();
+                    sub.reply.send(Err(SubmitError::NotBound));
+                }
+            }
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        if !s.session.state().is_bound() || slot.queue.is_empty() {
+            return;
+        }
+        let mut wake_at = None;
+        while let Some(Submission { body, reply, sent }) = slot.queue.pop_front() {
+            match s.session.try_send(now, body) {
+                Ok(id) => {
+                    slot.in_flight.insert(
+                        id,
+                        Submission {
+                            body: Body::GenericNack,
+                            reply,
+                            sent: true,
+                        },
+                    );
+                }
+                Err(Refused {
+                    error: SessionError::WindowFull,
+                    body,
+                }) => {
+                    slot.queue.push_front(Submission { body, reply, sent });
+                    break;
+                }
+                Err(Refused {
+                    error: SessionError::Throttled(at),
+                    body,
+                }) => {
+                    slot.queue.push_front(Submission { body, reply, sent });
+                    wake_at = Some(at);
+                    break;
+                }
+                Err(Refused { error, .. }) => {
+                    slot.shared.permits.release();
+                    reply.send(Err(SubmitError::Refused(error)));
+                }
+            }
+        }
+        if let Some(at) = wake_at {
+            if slot.wake.is_none() {
+                slot.wake = Some(self.wheel.insert(at, Wake::Esme(key)));
+            }
+        }
+        self.touch(conn);
+    }
+
+    /// Remembers a submit's message id for receipt correlation.
+    fn esme_remember(slot: &mut EsmeSlot, pdu: &Pdu, ticket: Option<Ticket>) {
+        let (Some(ticket), Body::SubmitSmResp(r)) = (ticket, &pdu.body) else {
+            return;
+        };
+        if r.message_id.is_empty() {
+            return;
+        }
+        let id = normalize_id(&r.message_id.to_string_lossy());
+        if slot.id_order.len() >= REMEMBERED_IDS {
+            if let Some(old) = slot.id_order.pop_front() {
+                slot.ids.remove(&old);
+            }
+        }
+        slot.id_order.push_back(id.clone());
+        slot.ids.insert(id, ticket);
+    }
+
+    pub(crate) fn esme_event(&mut self, key: u64, conn: ConnId, event: Event, now: Instant) {
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return;
+        };
+        match event {
+            Event::Bound { mode, .. } => {
+                log::info!("link {} bound as {mode}", slot.shared.link);
+                slot.attempt = 0;
+                slot.shared.status.set(LinkStatus::Bound);
+                let _ = slot.shared.events.try_send(EsmeEvent::Bound {
+                    link: slot.shared.link,
+                });
+                self.esme_pump(key, now);
+            }
+            Event::BindRefused { status } => {
+                slot.shared.status.set(if bind_retryable(status) {
+                    LinkStatus::Down(format!("bind refused: {status}"))
+                } else {
+                    LinkStatus::Refused(status)
+                });
+            }
+            Event::Response { id, pdu, .. } => {
+                let Some(sub) = slot.in_flight.remove(&id) else {
+                    return;
+                };
+                slot.shared.permits.release();
+                if pdu.status.is_ok() {
+                    Self::esme_remember(slot, &pdu, sub.reply.ticket());
+                    sub.reply.send(Ok(pdu));
+                } else {
+                    sub.reply.send(Err(SubmitError::Status(pdu.status)));
+                }
+            }
+            Event::Returned { id, body, reason } => {
+                let Some(sub) = slot.in_flight.remove(&id) else {
+                    return;
+                };
+                match reason {
+                    ReturnReason::Throttled => {
+                        // Not taken by the SMSC: send again after the pause.
+                        slot.queue.push_front(Submission {
+                            body,
+                            reply: sub.reply,
+                            sent: true,
+                        });
+                        if let Some(until) = self
+                            .sessions
+                            .get(&conn)
+                            .and_then(|s| s.session.paused_until(now))
+                        {
+                            if slot.wake.is_none() {
+                                slot.wake = Some(self.wheel.insert(until, Wake::Esme(key)));
+                            }
+                        }
+                    }
+                    ReturnReason::Timeout => {
+                        slot.shared.permits.release();
+                        sub.reply.send(Err(SubmitError::Timeout));
+                    }
+                    ReturnReason::Closed => {
+                        slot.shared.permits.release();
+                        sub.reply.send(Err(SubmitError::LinkLost {
+                            maybe_delivered: true,
+                        }));
+                    }
+                }
+            }
+            Event::Request { id, pdu } => {
+                let receipt = receipt_of(&pdu);
+                let ticket = receipt
+                    .as_ref()
+                    .and_then(|r| slot.ids.get(&normalize_id(&r.id)).copied());
+                let auto = slot.shared.config.auto_ack;
+                let answer = (!auto).then(|| (self.me.clone(), key, conn, id));
+                let delivery = Delivery {
+                    pdu,
+                    receipt,
+                    ticket,
+                    answer,
+                };
+                match slot.shared.events.try_send(EsmeEvent::Delivery(delivery)) {
+                    Ok(()) if auto => self.esme_answer(conn, id, CommandStatus::Ok, now),
+                    Ok(()) => {}
+                    Err(TrySendError::Full(EsmeEvent::Delivery(mut d)))
+                    | Err(TrySendError::Disconnected(EsmeEvent::Delivery(mut d))) => {
+                        log::warn!("application not reading events: ESME_RX_T_APPN");
+                        d.answer = None;
+                        self.esme_answer(conn, id, CommandStatus::RxTAppn, now);
+                    }
+                    Err(_) => {}
+                }
+            }
+            Event::Alert(alert) => {
+                let _ = slot.shared.events.try_send(EsmeEvent::Alert(alert));
+            }
+            Event::BindRequest { .. } | Event::StateChanged { .. } => {}
+            Event::Closed(reason) => {
+                if slot.conn == Some(conn) {
+                    // Submissions still queued were never sent: they wait
+                    // for the next session.
+                    self.esme_lost(key, reason, now);
+                }
+            }
+        }
+    }
+}
+
+/// The receipt a deliver_sm or data_sm carries, if it is one: the text
+/// parsed leniently, then the TLVs (`receipted_message_id`,
+/// `message_state`) preferred.
+pub(crate) fn receipt_of(pdu: &Pdu) -> Option<Receipt> {
+    let (esm_class, payload, tlvs) = match &pdu.body {
+        Body::DeliverSm(d) => (d.esm_class, d.payload(), &d.tlvs),
+        Body::DataSm(d) => (
+            d.esm_class,
+            d.tlvs.message_payload().unwrap_or_default(),
+            &d.tlvs,
+        ),
+        _ => return None,
+    };
+    if esm_class & crate::pdu::ESM_TYPE_MASK != crate::pdu::ESM_TYPE_RECEIPT {
+        return None;
+    }
+    let text = String::from_utf8_lossy(payload);
+    let mut receipt = Receipt::parse(&text)
+        .unwrap_or_else(|_| Receipt::new(String::new(), crate::receipt::MessageState::Unknown));
+    if let Some(id) = tlvs.receipted_message_id() {
+        receipt.id = String::from_utf8_lossy(id).into_owned();
+    }
+    if let Some(state) = tlvs
+        .message_state()
+        .and_then(crate::receipt::MessageState::from_u8)
+    {
+        receipt.stat = Some(state);
+    }
+    if receipt.id.is_empty() {
+        return None;
+    }
+    Some(receipt)
+}

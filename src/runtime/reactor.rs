@@ -1,0 +1,639 @@
+//! The I/O thread: one `mio::Poll` for every listener and connection.
+//!
+//! It holds no protocol logic. It accepts, connects, reads every byte that
+//! has arrived into one buffer per readiness event and hands it to the
+//! connection's worker in one channel message; it writes what workers send
+//! back. Channels are bounded: when a worker's channel is full, the reactor
+//! parks the message and stops reading that connection until it can deliver
+//! (backpressure), and it never blocks. A peer that stops reading fills our
+//! write buffer; past a limit we stop reading from it too, so it cannot make
+//! us buffer without end.
+
+use super::{ConnId, ListenerId, Origin, WorkerMsg};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The waker's token: the top of the token range, never a slab index.
+pub(crate) const WAKER: Token = Token(usize::MAX);
+/// Listener tokens count down from just below the waker.
+const LISTENER_BASE: usize = usize::MAX - 1;
+/// Read at most this much from one connection per readiness event before
+/// giving the others a turn.
+const READ_BUDGET: usize = 1 << 20;
+/// Stop reading from a peer whose unread output exceeds this.
+const WRITE_HIGH_WATER: usize = 4 << 20;
+/// How long a closing connection may take to flush its output.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
+/// What workers and handles ask of the reactor.
+pub(crate) enum ReactorCmd {
+    /// Append bytes to a connection's output.
+    Write { conn: ConnId, bytes: Vec<u8> },
+    /// Flush the output, then close.
+    Close { conn: ConnId },
+    /// Open a connection; the result goes to `worker` as `Connected` or
+    /// `ConnectFailed`.
+    Connect {
+        addr: SocketAddr,
+        worker: usize,
+        origin: Origin,
+    },
+    /// Accept on this listener; new connections go to `worker`, or to the
+    /// workers round robin, tagged with `id`.
+    Listen {
+        listener: std::net::TcpListener,
+        id: ListenerId,
+        max_conns: usize,
+        worker: Option<usize>,
+    },
+    /// Stop accepting on this listener.
+    Unlisten { id: ListenerId },
+    /// Close everything and end the thread.
+    Shutdown,
+}
+
+struct Conn {
+    stream: TcpStream,
+    id: ConnId,
+    worker: usize,
+    listener: Option<ListenerId>,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Waiting for a non-blocking connect to finish.
+    connecting: Option<Origin>,
+    /// Reading stopped: the worker's channel was full or our output is
+    /// piling up.
+    read_paused: bool,
+    /// Readable, but not read to WouldBlock yet.
+    read_pending: bool,
+    /// In the reactor's `ready` list.
+    queued: bool,
+    closing: Option<Instant>,
+    interest: Option<Interest>,
+}
+
+struct Listener {
+    listener: TcpListener,
+    id: ListenerId,
+    max_conns: usize,
+    conns: usize,
+    worker: Option<usize>,
+}
+
+pub(crate) struct Reactor {
+    poll: Poll,
+    rx: Receiver<ReactorCmd>,
+    workers: Vec<Sender<WorkerMsg>>,
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    generations: Vec<u32>,
+    listeners: Vec<Option<Listener>>,
+    next_worker: usize,
+    /// Messages a full worker channel could not take yet, in order.
+    backlog: VecDeque<(usize, WorkerMsg)>,
+    /// Connections to read from this turn.
+    ready: Vec<usize>,
+    /// Connections whose reading waits for the backlog to clear.
+    paused: Vec<usize>,
+    /// Connections flushing their output before they close.
+    closing: usize,
+    read_buf: Vec<u8>,
+}
+
+impl Reactor {
+    pub(crate) fn new(
+        poll: Poll,
+        rx: Receiver<ReactorCmd>,
+        workers: Vec<Sender<WorkerMsg>>,
+    ) -> Reactor {
+        Reactor {
+            poll,
+            rx,
+            workers,
+            conns: Vec::new(),
+            free: Vec::new(),
+            generations: Vec::new(),
+            listeners: Vec::new(),
+            next_worker: 0,
+            backlog: VecDeque::new(),
+            ready: Vec::new(),
+            paused: Vec::new(),
+            closing: 0,
+            read_buf: vec![0; 64 * 1024],
+        }
+    }
+
+    pub(crate) fn waker(poll: &Poll) -> io::Result<Waker> {
+        Waker::new(poll.registry(), WAKER)
+    }
+
+    /// Runs until `Shutdown`.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let busy = !self.backlog.is_empty() || !self.ready.is_empty() || self.closing > 0;
+            let timeout = busy.then_some(Duration::from_millis(1));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::error!("poll failed: {e}");
+                    return;
+                }
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
+                        self.accept(LISTENER_BASE - t)
+                    }
+                    Token(t) => {
+                        if event.is_writable() || event.is_write_closed() || event.is_error() {
+                            self.writable(t);
+                        }
+                        if event.is_readable() || event.is_read_closed() || event.is_error() {
+                            self.mark_readable(t);
+                        }
+                    }
+                }
+            }
+            if !self.commands() {
+                return;
+            }
+            self.flush_backlog();
+            self.read_all();
+            if self.closing > 0 {
+                self.reap_closing();
+            }
+        }
+    }
+
+    /// Handles every queued command; false on shutdown.
+    fn commands(&mut self) -> bool {
+        while let Ok(cmd) = self.rx.try_recv() {
+            match cmd {
+                ReactorCmd::Write { conn, bytes } => self.write(conn, bytes),
+                ReactorCmd::Close { conn } => self.close_when_flushed(conn),
+                ReactorCmd::Connect {
+                    addr,
+                    worker,
+                    origin,
+                } => self.connect(addr, worker, origin),
+                ReactorCmd::Listen {
+                    listener,
+                    id,
+                    max_conns,
+                    worker,
+                } => self.listen(listener, id, max_conns, worker),
+                ReactorCmd::Unlisten { id } => {
+                    for slot in &mut self.listeners {
+                        if slot.as_ref().is_some_and(|l| l.id == id) {
+                            if let Some(mut l) = slot.take() {
+                                let _ = self.poll.registry().deregister(&mut l.listener);
+                            }
+                        }
+                    }
+                }
+                ReactorCmd::Shutdown => {
+                    for i in 0..self.conns.len() {
+                        self.drop_conn(i, false);
+                    }
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn conn_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.conns
+            .get_mut(id.index as usize)?
+            .as_mut()
+            .filter(|c| c.id == id)
+    }
+
+    fn add_conn(
+        &mut self,
+        mut stream: TcpStream,
+        worker: usize,
+        listener: Option<ListenerId>,
+        connecting: Option<Origin>,
+    ) -> Option<ConnId> {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.generations.push(0);
+            self.conns.len() - 1
+        });
+        self.generations[index] = self.generations[index].wrapping_add(1);
+        let id = ConnId {
+            index: index as u32,
+            generation: self.generations[index],
+        };
+        let interest = if connecting.is_some() {
+            Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, Token(index), interest)
+        {
+            log::error!("cannot register a connection: {e}");
+            self.free.push(index);
+            return None;
+        }
+        let _ = stream.set_nodelay(true);
+        self.conns[index] = Some(Conn {
+            stream,
+            id,
+            worker,
+            listener,
+            out: Vec::new(),
+            out_pos: 0,
+            connecting,
+            read_paused: false,
+            read_pending: false,
+            queued: false,
+            closing: None,
+            interest: Some(interest),
+        });
+        Some(id)
+    }
+
+    fn listen(
+        &mut self,
+        listener: std::net::TcpListener,
+        id: ListenerId,
+        max_conns: usize,
+        worker: Option<usize>,
+    ) {
+        if let Err(e) = listener.set_nonblocking(true) {
+            log::error!("listener: {e}");
+            return;
+        }
+        let mut listener = TcpListener::from_std(listener);
+        let slot = match self.listeners.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.listeners.push(None);
+                self.listeners.len() - 1
+            }
+        };
+        let token = Token(LISTENER_BASE - slot);
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut listener, token, Interest::READABLE)
+        {
+            log::error!("cannot register a listener: {e}");
+            return;
+        }
+        self.listeners[slot] = Some(Listener {
+            listener,
+            id,
+            max_conns,
+            conns: 0,
+            worker,
+        });
+        // Connections may have queued before registration.
+        self.accept(slot);
+    }
+
+    fn accept(&mut self, slot: usize) {
+        loop {
+            let Some(l) = self.listeners.get_mut(slot).and_then(Option::as_mut) else {
+                return;
+            };
+            let (stream, peer) = match l.listener.accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    // EMFILE and friends: log and let the next event retry.
+                    log::warn!("accept failed: {e}");
+                    return;
+                }
+            };
+            let id = l.id;
+            if l.conns >= l.max_conns {
+                log::warn!(
+                    "session limit {} reached: refusing a connection",
+                    l.max_conns
+                );
+                drop(stream);
+                continue;
+            }
+            l.conns += 1;
+            let worker = match l.worker {
+                Some(w) => w % self.workers.len(),
+                None => {
+                    self.next_worker += 1;
+                    (self.next_worker - 1) % self.workers.len()
+                }
+            };
+            match self.add_conn(stream, worker, Some(id), None) {
+                Some(conn) => {
+                    let msg = WorkerMsg::Connected {
+                        conn,
+                        peer,
+                        origin: Origin::Accepted(id),
+                    };
+                    self.send_worker(worker, msg);
+                    self.mark_readable(conn.index as usize);
+                }
+                None => {
+                    if let Some(l) = self.listeners.get_mut(slot).and_then(Option::as_mut) {
+                        l.conns -= 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, addr: SocketAddr, worker: usize, origin: Origin) {
+        match TcpStream::connect(addr) {
+            Ok(stream) => {
+                if self.add_conn(stream, worker, None, Some(origin)).is_none() {
+                    let error = io::Error::other("cannot register the connection");
+                    self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
+                }
+            }
+            Err(error) => self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error }),
+        }
+    }
+
+    fn send_worker(&mut self, worker: usize, msg: WorkerMsg) {
+        if !self.backlog.is_empty() {
+            self.backlog.push_back((worker, msg));
+            return;
+        }
+        match self.workers[worker].try_send(msg) {
+            Ok(()) => {}
+            Err(TrySendError::Full(msg)) => self.backlog.push_back((worker, msg)),
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    fn flush_backlog(&mut self) {
+        while let Some((worker, msg)) = self.backlog.pop_front() {
+            match self.workers[worker].try_send(msg) {
+                Ok(()) => {}
+                Err(TrySendError::Full(msg)) => {
+                    self.backlog.push_front((worker, msg));
+                    return;
+                }
+                Err(TrySendError::Disconnected(_)) => {}
+            }
+        }
+        // Delivered everything: connections paused for backpressure resume.
+        for index in std::mem::take(&mut self.paused) {
+            let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+                continue;
+            };
+            if c.out.len() - c.out_pos >= WRITE_HIGH_WATER || c.closing.is_some() {
+                self.paused.push(index);
+                continue;
+            }
+            c.read_paused = false;
+            self.mark_readable(index);
+        }
+    }
+
+    fn mark_readable(&mut self, index: usize) {
+        if let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) {
+            c.read_pending = true;
+            if !c.queued {
+                c.queued = true;
+                self.ready.push(index);
+            }
+        }
+    }
+
+    fn pause_reading(&mut self, index: usize) {
+        if let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) {
+            if !c.read_paused {
+                c.read_paused = true;
+                self.paused.push(index);
+            }
+        }
+    }
+
+    fn read_all(&mut self) {
+        for index in std::mem::take(&mut self.ready) {
+            let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+                continue;
+            };
+            c.queued = false;
+            if c.read_pending && !c.read_paused && c.connecting.is_none() {
+                self.read(index);
+            }
+            // Budget used up: read the rest next turn.
+            if let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) {
+                if c.read_pending && !c.read_paused && !c.queued {
+                    c.queued = true;
+                    self.ready.push(index);
+                }
+            }
+        }
+    }
+
+    /// Reads until WouldBlock (or the budget), then hands the bytes over.
+    fn read(&mut self, index: usize) {
+        if !self.backlog.is_empty() {
+            return self.pause_reading(index);
+        }
+        let Some(c) = self.conns[index].as_mut() else {
+            return;
+        };
+        let mut data = Vec::new();
+        let mut eof = false;
+        loop {
+            match c.stream.read(&mut self.read_buf) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    data.extend_from_slice(&self.read_buf[..n]);
+                    if data.len() >= READ_BUDGET {
+                        break; // read_pending stays set: more next turn
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    c.read_pending = false;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("read failed: {e}");
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        let (conn, worker) = (c.id, c.worker);
+        if !data.is_empty() {
+            self.send_worker(worker, WorkerMsg::Data { conn, bytes: data });
+        }
+        if eof {
+            self.send_worker(worker, WorkerMsg::Closed { conn });
+            self.drop_conn(index, false);
+        } else if !self.backlog.is_empty() {
+            self.pause_reading(index);
+        }
+    }
+
+    fn write(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        let Some(c) = self.conn_mut(conn) else { return };
+        if c.out_pos == c.out.len() {
+            c.out = bytes;
+            c.out_pos = 0;
+        } else {
+            c.out.extend_from_slice(&bytes);
+        }
+        self.flush(conn.index as usize);
+    }
+
+    fn writable(&mut self, index: usize) {
+        let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
+        if let Some(origin) = c.connecting {
+            let (conn, worker) = (c.id, c.worker);
+            match c.stream.take_error() {
+                Ok(None) => {}
+                Ok(Some(error)) | Err(error) => {
+                    self.drop_conn(index, false);
+                    self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
+                    return;
+                }
+            }
+            match c.stream.peer_addr() {
+                Ok(peer) => {
+                    c.connecting = None;
+                    self.send_worker(worker, WorkerMsg::Connected { conn, peer, origin });
+                    self.mark_readable(index);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(error) => {
+                    self.drop_conn(index, false);
+                    self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
+                    return;
+                }
+            }
+        }
+        self.flush(index);
+    }
+
+    /// Writes until the output is empty or the socket is full; keeps the
+    /// registered interest in step with what is left.
+    fn flush(&mut self, index: usize) {
+        let Some(c) = self.conns[index].as_mut() else {
+            return;
+        };
+        let mut failed = false;
+        while c.out_pos < c.out.len() {
+            match c.stream.write(&c.out[c.out_pos..]) {
+                Ok(0) => {
+                    failed = true;
+                    break;
+                }
+                Ok(n) => c.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("write failed: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed {
+            let (conn, worker) = (c.id, c.worker);
+            self.send_worker(worker, WorkerMsg::Closed { conn });
+            self.drop_conn(index, false);
+            return;
+        }
+        let pending = c.out.len() - c.out_pos;
+        if pending == 0 {
+            c.out.clear();
+            c.out_pos = 0;
+            if c.out.capacity() > 1 << 20 {
+                c.out = Vec::new();
+            }
+            if c.closing.is_some() {
+                self.drop_conn(index, true);
+                return;
+            }
+        } else if c.out_pos > (1 << 16) && c.out_pos * 2 > c.out.len() {
+            c.out.drain(..c.out_pos);
+            c.out_pos = 0;
+        }
+        let want = if c.connecting.is_some() || pending > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if c.interest != Some(want)
+            && self
+                .poll
+                .registry()
+                .reregister(&mut c.stream, Token(index), want)
+                .is_ok()
+        {
+            c.interest = Some(want);
+        }
+        if pending > WRITE_HIGH_WATER {
+            self.pause_reading(index);
+        }
+    }
+
+    fn close_when_flushed(&mut self, conn: ConnId) {
+        let Some(c) = self.conn_mut(conn) else { return };
+        if c.out_pos == c.out.len() {
+            self.drop_conn(conn.index as usize, true);
+        } else if c.closing.is_none() {
+            c.closing = Some(Instant::now() + CLOSE_LINGER);
+            self.closing += 1;
+            self.pause_reading(conn.index as usize);
+        }
+    }
+
+    fn reap_closing(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.conns.len() {
+            let expired = self.conns[index]
+                .as_ref()
+                .and_then(|c| c.closing)
+                .is_some_and(|deadline| deadline <= now);
+            if expired {
+                log::debug!("closing a connection with unsent output");
+                self.drop_conn(index, true);
+            }
+        }
+    }
+
+    fn drop_conn(&mut self, index: usize, shutdown: bool) {
+        let Some(mut c) = self.conns.get_mut(index).and_then(Option::take) else {
+            return;
+        };
+        if c.closing.is_some() {
+            self.closing -= 1;
+        }
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        if shutdown {
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        }
+        if let Some(lid) = c.listener {
+            for l in self.listeners.iter_mut().flatten() {
+                if l.id == lid {
+                    l.conns = l.conns.saturating_sub(1);
+                }
+            }
+        }
+        self.free.push(index);
+    }
+}

@@ -1,0 +1,647 @@
+//! The SMSC side: listen, authenticate binds, handle submits, deliver.
+//!
+//! The application implements [`SmscHandler`]; its methods run on the
+//! worker threads, next to the sessions, so answering a submit costs no
+//! thread hop. A handler that must do slow work should answer quickly with
+//! an id and do the work elsewhere.
+//!
+//! ```no_run
+//! use smpp::pdu::{Bind, COctet, CommandStatus, SubmitSm};
+//! use smpp::runtime::{Runtime, Smsc, SmscConfig, SmscContext, SmscHandler};
+//! use smpp::session::BindMode;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! struct Accept(AtomicU64);
+//!
+//! impl SmscHandler for Accept {
+//!     fn authenticate(&self, bind: &Bind, _mode: BindMode) -> Result<(), CommandStatus> {
+//!         if bind.password.as_bytes() == b"secret" { Ok(()) } else { Err(CommandStatus::InvPaswd) }
+//!     }
+//!     fn submit_sm(&self, _ctx: &mut SmscContext<'_>, _sm: &SubmitSm) -> Result<COctet<65>, CommandStatus> {
+//!         let id = self.0.fetch_add(1, Ordering::Relaxed);
+//!         Ok(COctet::try_from(format!("{id:x}").as_str()).unwrap())
+//!     }
+//! }
+//!
+//! let rt = Runtime::new()?;
+//! let smsc = Smsc::listen(&rt, "127.0.0.1:2775", SmscConfig::default(), Accept(AtomicU64::new(1)))?;
+//! println!("listening on {}", smsc.local_addr());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use super::reactor::ReactorCmd;
+use super::sync::lock;
+use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
+use super::{resolve, ConnId, ListenerId, Origin, Runtime};
+use crate::pdu::{
+    Bind, Body, COctet, CommandId, CommandStatus, DataSm, DeliverSm, MessageIdResp, Pdu, QuerySm,
+    QuerySmResp, SubmitMulti, SubmitMultiResp, SubmitSm,
+};
+use crate::session::{BindMode, CloseReason, Event, Session, SessionConfig};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// SMSC settings.
+#[derive(Clone, Debug)]
+pub struct SmscConfig {
+    /// Settings for each session (inactivity, inbound rate, window for
+    /// deliveries, ...). `system_id` is the id announced in bind responses.
+    pub session: SessionConfig,
+    /// Most sessions at once (default 10,000); connections above are
+    /// refused.
+    pub max_sessions: usize,
+    /// Deliveries queued per session while its window is full, above which
+    /// new ones are dropped and counted as errors (default 100,000).
+    pub max_queued_deliveries: usize,
+}
+
+impl Default for SmscConfig {
+    fn default() -> Self {
+        SmscConfig {
+            session: SessionConfig::default(),
+            max_sessions: 10_000,
+            max_queued_deliveries: 100_000,
+        }
+    }
+}
+
+/// A bound (or binding) SMSC session, as the application sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Unique while the session lives; pass to [`Smsc::deliver`].
+    pub id: u64,
+    /// The ESME's address.
+    pub peer: SocketAddr,
+    /// The ESME's system_id, once it bound.
+    pub system_id: String,
+    /// The bind mode, once bound.
+    pub mode: Option<BindMode>,
+}
+
+/// What the SMSC's application decides. Every method but
+/// [`SmscHandler::authenticate`] and [`SmscHandler::submit_sm`] has a
+/// default that refuses the operation.
+pub trait SmscHandler: Send + Sync + 'static {
+    /// Checks a bind's credentials (compare passwords with
+    /// [`crate::auth::constant_time_eq`]). `Err` refuses it with that
+    /// status (ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL).
+    fn authenticate(&self, bind: &Bind, mode: BindMode) -> Result<(), CommandStatus>;
+
+    /// A submit_sm: the message id to answer with, or a status.
+    fn submit_sm(
+        &self,
+        ctx: &mut SmscContext<'_>,
+        sm: &SubmitSm,
+    ) -> Result<COctet<65>, CommandStatus>;
+
+    /// A data_sm from the ESME.
+    fn data_sm(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        _sm: &DataSm,
+    ) -> Result<COctet<65>, CommandStatus> {
+        Err(CommandStatus::InvCmdId)
+    }
+
+    /// A submit_multi.
+    fn submit_multi(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        _sm: &SubmitMulti,
+    ) -> Result<SubmitMultiResp, CommandStatus> {
+        Err(CommandStatus::InvCmdId)
+    }
+
+    /// A query_sm.
+    fn query_sm(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        _q: &QuerySm,
+    ) -> Result<QuerySmResp, CommandStatus> {
+        Err(CommandStatus::QueryFail)
+    }
+
+    /// A cancel_sm.
+    fn cancel_sm(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        _c: &crate::pdu::CancelSm,
+    ) -> Result<(), CommandStatus> {
+        Err(CommandStatus::CancelFail)
+    }
+
+    /// A replace_sm.
+    fn replace_sm(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        _r: &crate::pdu::ReplaceSm,
+    ) -> Result<(), CommandStatus> {
+        Err(CommandStatus::ReplaceFail)
+    }
+
+    /// A deliver_sm this side sent was answered (or timed out: `None`).
+    fn delivered(&self, _session: &SessionInfo, _status: Option<CommandStatus>) {}
+
+    /// A session bound.
+    fn bound(&self, _session: &SessionInfo) {}
+
+    /// A session ended.
+    fn closed(&self, _session: &SessionInfo, _reason: CloseReason) {}
+}
+
+/// What a handler may do while it handles a request.
+pub struct SmscContext<'a> {
+    /// The session the request came on.
+    pub session: &'a SessionInfo,
+    later: &'a mut Vec<(Duration, Body)>,
+}
+
+impl SmscContext<'_> {
+    /// Sends a deliver_sm (an MO message or a receipt) on this session
+    /// after `delay`.
+    pub fn deliver_after(&mut self, delay: Duration, deliver: DeliverSm) {
+        self.later.push((delay, Body::DeliverSm(deliver)));
+    }
+}
+
+/// Totals over all sessions of one SMSC.
+#[derive(Debug, Default)]
+pub struct SmscStats {
+    /// Sessions accepted.
+    pub sessions: AtomicU64,
+    /// submit_sm received.
+    pub submit_sm: AtomicU64,
+    /// deliver_sm sent (receipts included).
+    pub deliver_sm: AtomicU64,
+    /// Of those, receipts.
+    pub receipts: AtomicU64,
+    /// Errors: refused binds, malformed PDUs, failed deliveries, refused
+    /// submits.
+    pub errors: AtomicU64,
+}
+
+impl fmt::Display for SmscStats {
+    /// The totals line: `sessions=.. submit_sm=.. deliver_sm=.. receipts=.. errors=..`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        write!(
+            f,
+            "sessions={} submit_sm={} deliver_sm={} receipts={} errors={}",
+            g(&self.sessions),
+            g(&self.submit_sm),
+            g(&self.deliver_sm),
+            g(&self.receipts),
+            g(&self.errors)
+        )
+    }
+}
+
+pub(crate) struct SmscShared {
+    handler: Box<dyn SmscHandler>,
+    config: SmscConfig,
+    pub(crate) stats: SmscStats,
+    sessions: Mutex<HashMap<u64, (usize, SessionInfo)>>,
+    live: AtomicUsize,
+}
+
+/// Commands from the SMSC handle to workers.
+pub(crate) enum SmscCmd {
+    Register {
+        id: ListenerId,
+        shared: Arc<SmscShared>,
+    },
+    Deliver {
+        conn: ConnId,
+        body: Box<Body>,
+    },
+    Outbind {
+        addr: SocketAddr,
+        shared: Arc<SmscShared>,
+        password: COctet<9>,
+    },
+    UnbindAll {
+        shared: Arc<SmscShared>,
+    },
+    Forget {
+        id: ListenerId,
+    },
+}
+
+/// An SMSC: a listener and its sessions.
+pub struct Smsc {
+    rt: Runtime,
+    shared: Arc<SmscShared>,
+    listener: ListenerId,
+    addr: SocketAddr,
+}
+
+impl fmt::Debug for Smsc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Smsc").field("addr", &self.addr).finish()
+    }
+}
+
+impl Smsc {
+    /// Listens on `addr` (port 0 picks a free port: see
+    /// [`Smsc::local_addr`]).
+    pub fn listen(
+        rt: &Runtime,
+        addr: &str,
+        config: SmscConfig,
+        handler: impl SmscHandler,
+    ) -> std::io::Result<Smsc> {
+        let listener = std::net::TcpListener::bind(resolve(addr)?)?;
+        let local = listener.local_addr()?;
+        let max_conns = config.max_sessions.max(1);
+        let shared = Arc::new(SmscShared {
+            handler: Box::new(handler),
+            config,
+            stats: SmscStats::default(),
+            sessions: Mutex::new(HashMap::new()),
+            live: AtomicUsize::new(0),
+        });
+        let id = ListenerId(rt.inner.next_id());
+        for w in 0..rt.workers() {
+            let cmd = SmscCmd::Register {
+                id,
+                shared: shared.clone(),
+            };
+            let _ = rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+        }
+        rt.inner.reactor(ReactorCmd::Listen {
+            listener,
+            id,
+            max_conns,
+            worker: None,
+        });
+        Ok(Smsc {
+            rt: rt.clone(),
+            shared,
+            listener: id,
+            addr: local,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Totals.
+    pub fn stats(&self) -> &SmscStats {
+        &self.shared.stats
+    }
+
+    /// The sessions now open.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        let mut v: Vec<SessionInfo> = lock(&self.shared.sessions)
+            .values()
+            .map(|(_, i)| i.clone())
+            .collect();
+        v.sort_by_key(|i| i.id);
+        v
+    }
+
+    /// Sends a deliver_sm (MO or receipt) on a session bound as receiver or
+    /// transceiver. Queued while the session's window is full.
+    pub fn deliver(&self, session: u64, deliver: DeliverSm) -> Result<(), CommandStatus> {
+        let worker = match lock(&self.shared.sessions).get(&session) {
+            Some((w, info)) if info.mode.is_some_and(BindMode::can_receive) => *w,
+            Some(_) => return Err(CommandStatus::InvBndSts),
+            None => return Err(CommandStatus::BindFail),
+        };
+        let conn = Worker::conn_of(session);
+        let cmd = SmscCmd::Deliver {
+            conn,
+            body: Box::new(Body::DeliverSm(deliver)),
+        };
+        self.rt
+            .inner
+            .worker(worker)
+            .send(WorkerMsg::Smsc(cmd))
+            .map_err(|_| CommandStatus::SysErr)
+    }
+
+    /// Connects to an ESME listening at `addr`, sends outbind with this
+    /// SMSC's `system_id` and `password`, then serves its bind_receiver
+    /// like any other bind.
+    pub fn outbind(&self, addr: &str, password: &str) -> std::io::Result<()> {
+        let addr = resolve(addr)?;
+        let password = COctet::try_from(password)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let worker = self.rt.inner.pick_worker();
+        let cmd = SmscCmd::Outbind {
+            addr,
+            shared: self.shared.clone(),
+            password,
+        };
+        let _ = self.rt.inner.worker(worker).send(WorkerMsg::Smsc(cmd));
+        Ok(())
+    }
+
+    /// Stops accepting, unbinds every session, and waits (at most
+    /// `timeout`) for them to close.
+    pub fn shutdown(&self, timeout: Duration) {
+        self.rt
+            .inner
+            .reactor(ReactorCmd::Unlisten { id: self.listener });
+        for w in 0..self.rt.workers() {
+            let cmd = SmscCmd::UnbindAll {
+                shared: self.shared.clone(),
+            };
+            let _ = self.rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+        }
+        let deadline = Instant::now() + timeout;
+        while self.shared.live.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Smsc {
+    fn drop(&mut self) {
+        self.rt
+            .inner
+            .reactor(ReactorCmd::Unlisten { id: self.listener });
+        for w in 0..self.rt.workers() {
+            let cmd = SmscCmd::Forget { id: self.listener };
+            let _ = self.rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+        }
+    }
+}
+
+fn info_of(slot: &Slot) -> SessionInfo {
+    SessionInfo {
+        id: slot.id,
+        peer: slot.peer,
+        system_id: String::new(),
+        mode: None,
+    }
+}
+
+impl Worker {
+    pub(crate) fn smsc_cmd(&mut self, cmd: SmscCmd, now: Instant) {
+        match cmd {
+            SmscCmd::Register { id, shared } => {
+                self.listeners.insert(id, Listening::Smsc(shared));
+            }
+            SmscCmd::Forget { id } => {
+                self.listeners.remove(&id);
+            }
+            SmscCmd::Deliver { conn, body } => self.smsc_deliver(conn, *body, now),
+            SmscCmd::Outbind {
+                addr,
+                shared,
+                password,
+            } => {
+                let dial =
+                    u64::MAX - self.dials.len() as u64 - (now.elapsed().as_nanos() as u64 & 0xFFFF);
+                self.dials.insert(dial, Dial::Outbind(shared, password));
+                let worker = self.index;
+                self.reactor(ReactorCmd::Connect {
+                    addr,
+                    worker,
+                    origin: Origin::Dialed(dial),
+                });
+            }
+            SmscCmd::UnbindAll { shared } => {
+                let conns: Vec<ConnId> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| matches!(&s.owner, Owner::Smsc(o) if Arc::ptr_eq(o, &shared)))
+                    .map(|(c, _)| *c)
+                    .collect();
+                for conn in conns {
+                    if let Some(slot) = self.sessions.get_mut(&conn) {
+                        let _ = slot.session.unbind(now);
+                    }
+                    self.touch(conn);
+                }
+            }
+        }
+    }
+
+    fn smsc_open(
+        &mut self,
+        conn: ConnId,
+        peer: SocketAddr,
+        shared: Arc<SmscShared>,
+        session: Session,
+    ) {
+        shared.stats.sessions.fetch_add(1, Ordering::Relaxed);
+        shared.live.fetch_add(1, Ordering::AcqRel);
+        let id = Worker::session_id(conn);
+        let slot = Slot {
+            session,
+            owner: Owner::Smsc(shared.clone()),
+            peer,
+            timer: None,
+            queue: VecDeque::new(),
+            id,
+        };
+        lock(&shared.sessions).insert(id, (self.index, info_of(&slot)));
+        self.sessions.insert(conn, slot);
+        self.touch(conn);
+    }
+
+    pub(crate) fn smsc_accepted(
+        &mut self,
+        conn: ConnId,
+        peer: SocketAddr,
+        shared: Arc<SmscShared>,
+        now: Instant,
+    ) {
+        log::debug!("accepted {peer}");
+        let session = Session::smsc(shared.config.session.clone(), now);
+        self.smsc_open(conn, peer, shared, session);
+    }
+
+    pub(crate) fn smsc_outbind_connected(
+        &mut self,
+        conn: ConnId,
+        peer: SocketAddr,
+        shared: Arc<SmscShared>,
+        password: COctet<9>,
+        now: Instant,
+    ) {
+        let mut session = Session::smsc(shared.config.session.clone(), now);
+        if let Err(e) = session.outbind(now, password) {
+            log::error!("outbind: {e}");
+            return self.close_conn(conn);
+        }
+        log::info!("sent outbind to {peer}");
+        self.smsc_open(conn, peer, shared, session);
+    }
+
+    /// Sends (or queues) a delivery on a session.
+    pub(crate) fn smsc_deliver(&mut self, conn: ConnId, body: Body, now: Instant) {
+        let Some(slot) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        let Owner::Smsc(shared) = &slot.owner else {
+            return;
+        };
+        if slot.queue.len() >= shared.config.max_queued_deliveries {
+            shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+            log::warn!("delivery queue full: dropping a deliver_sm");
+            return;
+        }
+        slot.queue.push_back(body);
+        Self::smsc_pump(slot, now);
+        self.touch(conn);
+    }
+
+    fn smsc_pump(slot: &mut Slot, now: Instant) {
+        let Owner::Smsc(shared) = &slot.owner else {
+            return;
+        };
+        while let Some(body) = slot.queue.pop_front() {
+            let receipt = matches!(&body, Body::DeliverSm(d) if d.is_receipt());
+            match slot.session.try_send(now, body) {
+                Ok(_) => {
+                    shared.stats.deliver_sm.fetch_add(1, Ordering::Relaxed);
+                    if receipt {
+                        shared.stats.receipts.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(r) if r.error == crate::session::SessionError::WindowFull => {
+                    slot.queue.push_front(r.body);
+                    return;
+                }
+                Err(r) => {
+                    log::debug!("delivery not sent: {}", r.error);
+                    shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn smsc_event(
+        &mut self,
+        shared: &Arc<SmscShared>,
+        conn: ConnId,
+        event: Event,
+        now: Instant,
+    ) {
+        let Some(slot) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        match event {
+            Event::BindRequest { id, mode, bind } => {
+                let verdict = shared.handler.authenticate(&bind, mode);
+                let result = match verdict {
+                    Ok(()) => slot.session.accept_bind(now, id),
+                    Err(status) => {
+                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                        slot.session.reject_bind(now, id, status)
+                    }
+                };
+                if let Err(e) = result {
+                    log::error!("bind answer: {e}");
+                }
+                if verdict.is_ok() {
+                    let mut sessions = lock(&shared.sessions);
+                    if let Some((_, info)) = sessions.get_mut(&slot.id) {
+                        info.system_id = bind.system_id.to_string();
+                        info.mode = Some(mode);
+                        let info = info.clone();
+                        drop(sessions);
+                        shared.handler.bound(&info);
+                    }
+                }
+            }
+            Event::Request { id, pdu } => {
+                let info = lock(&shared.sessions)
+                    .get(&slot.id)
+                    .map(|(_, i)| i.clone())
+                    .unwrap_or_else(|| info_of(slot));
+                let mut later = Vec::new();
+                let mut ctx = SmscContext {
+                    session: &info,
+                    later: &mut later,
+                };
+                let h = &shared.handler;
+                let answer: Result<Body, CommandStatus> = match &pdu.body {
+                    Body::SubmitSm(sm) => {
+                        shared.stats.submit_sm.fetch_add(1, Ordering::Relaxed);
+                        h.submit_sm(&mut ctx, sm)
+                            .map(|m| Body::SubmitSmResp(MessageIdResp::new(m)))
+                    }
+                    Body::DataSm(d) => h
+                        .data_sm(&mut ctx, d)
+                        .map(|m| Body::DataSmResp(MessageIdResp::new(m))),
+                    Body::SubmitMulti(m) => h.submit_multi(&mut ctx, m).map(Body::SubmitMultiResp),
+                    Body::QuerySm(q) => h.query_sm(&mut ctx, q).map(Body::QuerySmResp),
+                    Body::CancelSm(c) => h.cancel_sm(&mut ctx, c).map(|()| Body::CancelSmResp),
+                    Body::ReplaceSm(r) => h.replace_sm(&mut ctx, r).map(|()| Body::ReplaceSmResp),
+                    _ => Err(CommandStatus::InvCmdId),
+                };
+                let result = match answer {
+                    Ok(body) => slot.session.respond(now, id, body),
+                    Err(status) => {
+                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                        slot.session.respond_status(now, id, status)
+                    }
+                };
+                if let Err(e) = result {
+                    log::error!("answer to {}: {e}", pdu.command_id());
+                }
+                for (delay, body) in later {
+                    if delay.is_zero() {
+                        slot.queue.push_back(body);
+                    } else {
+                        self.wheel
+                            .insert(now + delay, Wake::Deliver(conn, Box::new(body)));
+                    }
+                }
+                if let Some(slot) = self.sessions.get_mut(&conn) {
+                    Self::smsc_pump(slot, now);
+                }
+            }
+            Event::Response { pdu, .. } => {
+                if pdu.command_id() == CommandId::DeliverSmResp
+                    || pdu.command_id() == CommandId::GenericNack
+                {
+                    if !pdu.status.is_ok() {
+                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let info = info_of(slot);
+                    shared.handler.delivered(&info, Some(pdu.status));
+                }
+                Self::smsc_pump(slot, now);
+            }
+            Event::Returned { .. } => {
+                shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                let info = info_of(slot);
+                shared.handler.delivered(&info, None);
+                Self::smsc_pump(slot, now);
+            }
+            Event::Closed(reason) => {
+                let id = slot.id;
+                if matches!(reason, CloseReason::BadFrame | CloseReason::TooManyBadPdus) {
+                    shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                let info = lock(&shared.sessions).remove(&id).map(|(_, i)| i);
+                shared.live.fetch_sub(1, Ordering::AcqRel);
+                if let Some(info) = info {
+                    shared.handler.closed(&info, reason);
+                }
+            }
+            Event::Bound { .. }
+            | Event::BindRefused { .. }
+            | Event::Alert(_)
+            | Event::StateChanged { .. } => {}
+        }
+    }
+}
+
+/// For [`Pdu`] users that want the response body type of a request.
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<Pdu>();
+}

@@ -1,0 +1,144 @@
+//! Small synchronisation pieces for the blocking API.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+/// Locks, ignoring poisoning: the data behind these locks stays consistent
+/// whatever a panicking thread was doing (counters and flags).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A counting semaphore: the window slots one link has left.
+#[derive(Debug)]
+pub(crate) struct Semaphore {
+    permits: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Semaphore {
+    pub(crate) fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            permits: Mutex::new(permits),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Takes a permit if one is free.
+    pub(crate) fn try_acquire(&self) -> bool {
+        let mut p = lock(&self.permits);
+        if *p > 0 {
+            *p -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes a permit, waiting until `deadline` for one.
+    pub(crate) fn acquire_until(&self, deadline: Instant) -> bool {
+        let mut p = lock(&self.permits);
+        while *p == 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            p = self
+                .freed
+                .wait_timeout(p, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *p -= 1;
+        true
+    }
+
+    /// Returns a permit.
+    pub(crate) fn release(&self) {
+        *lock(&self.permits) += 1;
+        self.freed.notify_one();
+    }
+
+    /// Free permits now.
+    pub(crate) fn available(&self) -> usize {
+        *lock(&self.permits)
+    }
+}
+
+/// A value threads can wait to change.
+#[derive(Debug)]
+pub(crate) struct Watch<T> {
+    value: Mutex<T>,
+    changed: Condvar,
+}
+
+impl<T: Clone> Watch<T> {
+    pub(crate) fn new(value: T) -> Watch<T> {
+        Watch {
+            value: Mutex::new(value),
+            changed: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn set(&self, value: T) {
+        *lock(&self.value) = value;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn get(&self) -> T {
+        lock(&self.value).clone()
+    }
+
+    /// Waits until `done` holds for the value or `deadline` passes; returns
+    /// the last value seen.
+    pub(crate) fn wait_until(&self, deadline: Instant, done: impl Fn(&T) -> bool) -> T {
+        let mut v = lock(&self.value);
+        while !done(&v) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            v = self
+                .changed
+                .wait_timeout(v, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        v.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn semaphore_blocks_until_release() {
+        let s = Arc::new(Semaphore::new(1));
+        assert!(s.try_acquire());
+        assert!(!s.try_acquire());
+        assert!(!s.acquire_until(Instant::now() + Duration::from_millis(10)));
+        let s2 = s.clone();
+        let t =
+            std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(5)));
+        std::thread::sleep(Duration::from_millis(20));
+        s.release();
+        assert!(t.join().unwrap());
+        assert_eq!(s.available(), 0);
+    }
+
+    #[test]
+    fn watch_wakes_waiters() {
+        let w = Arc::new(Watch::new(0));
+        let w2 = w.clone();
+        let t = std::thread::spawn(move || {
+            w2.wait_until(Instant::now() + Duration::from_secs(5), |v| *v == 2)
+        });
+        w.set(1);
+        w.set(2);
+        assert_eq!(t.join().unwrap(), 2);
+        assert_eq!(w.wait_until(Instant::now(), |v| *v == 9), 2);
+    }
+}
