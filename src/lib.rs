@@ -20,6 +20,11 @@
 //! - [`session`]: the sans-IO session state machine for both roles: binds,
 //!   the operation matrix, the window, timers, throttling, unbind, outbind.
 //!   Bytes and time in; bytes, events and the next deadline out.
+//! - [`runtime`]: the threads (one mio reactor, N workers with timer
+//!   wheels) and the blocking [`runtime::Esme`] and [`runtime::Smsc`]
+//!   handles for programs with no async runtime.
+//! - [`compose`]: submit_sm PDUs from a number and a text: addresses,
+//!   the cheapest alphabet, parts, receipts, flash, validity.
 //! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
@@ -28,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod compose;
 pub mod datetime;
 pub mod pdu;
 pub mod receipt;
