@@ -112,8 +112,9 @@ pub struct Session {
     bind_request: Option<(Internal, BindMode)>,
     enquire: Option<Internal>,
     unbind_request: Option<Internal>,
-    /// SMSC: a bind the application has not answered yet.
-    bind_inbound: Option<(InboundId, BindMode, u8)>,
+    /// SMSC: a bind the application has not answered yet (with the
+    /// ESME's system_id and interface_version).
+    bind_inbound: Option<(InboundId, BindMode, COctet<16>, u8)>,
     /// ESME: waiting for an outbind.
     outbind_wait: Option<OutbindWait>,
     /// Peer requests waiting for the application's answer.
@@ -475,7 +476,9 @@ impl Session {
     /// SMSC: accept the bind of [`Event::BindRequest`].
     pub fn accept_bind(&mut self, _now: Instant, id: InboundId) -> Result<(), SessionError> {
         self.check_open()?;
-        let Some((pending, mode, version)) = self.bind_inbound.filter(|(i, ..)| *i == id) else {
+        let Some((pending, mode, system_id, version)) =
+            self.bind_inbound.filter(|(i, ..)| *i == id)
+        else {
             return Err(SessionError::UnknownInbound);
         };
         self.bind_inbound = None;
@@ -496,6 +499,11 @@ impl Session {
         self.open_deadline = None;
         self.set_state(mode.bound_state());
         log::info!("bound as {mode}");
+        self.events.push_back(Event::Bound {
+            mode,
+            system_id,
+            interface_version: Some(version),
+        });
         Ok(())
     }
 
@@ -972,7 +980,7 @@ impl Session {
             sequence,
             command_id: id,
         };
-        self.bind_inbound = Some((inbound, mode, bind.interface_version));
+        self.bind_inbound = Some((inbound, mode, bind.system_id, bind.interface_version));
         log::info!("bind request as {mode} from {}", bind.system_id);
         self.events.push_back(Event::BindRequest {
             id: inbound,
@@ -1042,5 +1050,43 @@ impl Session {
             },
             pdu,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smsc_reports_bound_when_it_accepts_a_bind() {
+        let t0 = Instant::now();
+        let mut s = Session::smsc(SessionConfig::default(), t0);
+        let bind = Bind {
+            system_id: COctet::new(b"esme").unwrap(),
+            interface_version: 0x33,
+            ..Bind::default()
+        };
+        let pdu = Pdu::new(4, Body::BindReceiver(bind));
+        s.handle_bytes(t0, &pdu.to_bytes().unwrap());
+        let Some(Event::BindRequest { id, .. }) = s.poll_event() else {
+            panic!("no bind request");
+        };
+        s.accept_bind(t0, id).unwrap();
+        assert!(matches!(
+            s.poll_event(),
+            Some(Event::StateChanged {
+                from: State::Open,
+                to: State::BoundRx
+            })
+        ));
+        match s.poll_event() {
+            Some(Event::Bound {
+                mode: BindMode::Receiver,
+                system_id,
+                interface_version: Some(0x33),
+            }) => assert_eq!(system_id.as_bytes(), b"esme"),
+            other => panic!("{other:?}"),
+        }
+        assert!(s.poll_event().is_none());
     }
 }
