@@ -300,7 +300,7 @@ impl Session {
                     log::warn!("closing: {e}");
                     self.stats.bad_pdus += 1;
                     let seq = e.sequence.unwrap_or(0);
-                    self.send_pdu(&Pdu::error_response(
+                    self.send_response(Pdu::error_response(
                         CommandId::GenericNack,
                         seq,
                         CommandStatus::InvCmdLen,
@@ -1088,5 +1088,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(s.poll_event().is_none());
+    }
+
+    #[test]
+    fn the_generic_nack_for_an_unframeable_length_counts_as_a_response() {
+        let t0 = Instant::now();
+        let mut s = Session::smsc(SessionConfig::default(), t0);
+        s.handle_bytes(t0, &[0, 0, 0, 3]);
+        assert_eq!(s.close_reason(), Some(CloseReason::BadFrame));
+        assert_eq!(
+            s.stats().response_status_sent.get(CommandStatus::InvCmdLen),
+            1
+        );
     }
 }
