@@ -1056,6 +1056,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdu::{Address, MessageIdResp, ShortMessage, SubmitSm};
+    use std::time::Duration;
 
     #[test]
     fn smsc_reports_bound_when_it_accepts_a_bind() {
@@ -1100,5 +1102,90 @@ mod tests {
             s.stats().response_status_sent.get(CommandStatus::InvCmdLen),
             1
         );
+    }
+
+    fn submit() -> Body {
+        Body::SubmitSm(SubmitSm {
+            dest: Address::new(1, 1, "447700900123").unwrap(),
+            short_message: ShortMessage::new(b"hi").unwrap(),
+            ..SubmitSm::default()
+        })
+    }
+
+    fn bound_esme(now: Instant) -> Session {
+        let config = SessionConfig {
+            enquire_link_interval: Some(Duration::from_secs(30)),
+            response_timeout: Duration::from_secs(60),
+            ..SessionConfig::default()
+        };
+        let mut s = Session::esme(config, now);
+        s.bind(now, BindMode::Transceiver, Bind::default()).unwrap();
+        let resp = Pdu::new(1, Body::BindTransceiverResp(BindResp::default()));
+        s.handle_bytes(now, &resp.to_bytes().unwrap());
+        assert_eq!(s.state(), State::BoundTrx);
+        while s.poll_event().is_some() {}
+        s
+    }
+
+    /// The sequence numbers written since the last call.
+    fn written(s: &mut Session) -> Vec<u32> {
+        let mut buf = Vec::new();
+        s.poll_transmit(&mut buf);
+        let mut framer = Framer::new(1 << 16);
+        framer.push(&buf);
+        let mut out = Vec::new();
+        while let Some(frame) = framer.next_frame().unwrap() {
+            out.push(Pdu::decode(frame).unwrap().sequence);
+        }
+        out
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_to_one_and_responses_still_match() {
+        let t0 = Instant::now();
+        let mut s = bound_esme(t0);
+        written(&mut s);
+        s.window.set_next_sequence(MAX_SEQUENCE - 1);
+        let ids: Vec<RequestId> = (0..3).map(|_| s.send(t0, submit()).unwrap()).collect();
+        assert_eq!(written(&mut s), vec![MAX_SEQUENCE - 1, MAX_SEQUENCE, 1]);
+        for (seq, id) in [
+            (1, ids[2]),
+            (MAX_SEQUENCE - 1, ids[0]),
+            (MAX_SEQUENCE, ids[1]),
+        ] {
+            let resp = Pdu::new(seq, Body::SubmitSmResp(MessageIdResp::default()));
+            s.handle_bytes(t0, &resp.to_bytes().unwrap());
+            while let Some(e) = s.poll_event() {
+                match e {
+                    Event::Response { id: got, pdu, .. } => {
+                        assert_eq!(got, id);
+                        assert_eq!(pdu.sequence, seq);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        assert_eq!(s.in_flight(), 0);
+        assert_eq!(s.stats().unexpected_responses, 0);
+    }
+
+    #[test]
+    fn after_a_wrap_outstanding_numbers_are_skipped() {
+        let t0 = Instant::now();
+        let mut s = bound_esme(t0);
+        written(&mut s);
+        s.window.set_next_sequence(MAX_SEQUENCE);
+        s.send(t0, submit()).unwrap();
+        s.send(t0, submit()).unwrap();
+        // enquire_link, sequence 2, outstanding too.
+        let t1 = t0 + Duration::from_secs(30);
+        s.handle_timeout(t1);
+        assert_eq!(written(&mut s), vec![MAX_SEQUENCE, 1, 2]);
+        // 2^31 - 1 numbers later the counter is back at 1: the request and
+        // the enquire_link still waiting keep their numbers to themselves.
+        s.window.set_next_sequence(1);
+        s.send(t1, submit()).unwrap();
+        assert_eq!(written(&mut s), vec![3]);
+        assert_eq!(s.in_flight(), 3);
     }
 }
