@@ -112,8 +112,9 @@ pub struct Session {
     bind_request: Option<(Internal, BindMode)>,
     enquire: Option<Internal>,
     unbind_request: Option<Internal>,
-    /// SMSC: a bind the application has not answered yet.
-    bind_inbound: Option<(InboundId, BindMode, u8)>,
+    /// SMSC: a bind the application has not answered yet (with the
+    /// ESME's system_id and interface_version).
+    bind_inbound: Option<(InboundId, BindMode, COctet<16>, u8)>,
     /// ESME: waiting for an outbind.
     outbind_wait: Option<OutbindWait>,
     /// Peer requests waiting for the application's answer.
@@ -299,7 +300,7 @@ impl Session {
                     log::warn!("closing: {e}");
                     self.stats.bad_pdus += 1;
                     let seq = e.sequence.unwrap_or(0);
-                    self.send_pdu(&Pdu::error_response(
+                    self.send_response(Pdu::error_response(
                         CommandId::GenericNack,
                         seq,
                         CommandStatus::InvCmdLen,
@@ -475,7 +476,9 @@ impl Session {
     /// SMSC: accept the bind of [`Event::BindRequest`].
     pub fn accept_bind(&mut self, _now: Instant, id: InboundId) -> Result<(), SessionError> {
         self.check_open()?;
-        let Some((pending, mode, version)) = self.bind_inbound.filter(|(i, ..)| *i == id) else {
+        let Some((pending, mode, system_id, version)) =
+            self.bind_inbound.filter(|(i, ..)| *i == id)
+        else {
             return Err(SessionError::UnknownInbound);
         };
         self.bind_inbound = None;
@@ -496,6 +499,11 @@ impl Session {
         self.open_deadline = None;
         self.set_state(mode.bound_state());
         log::info!("bound as {mode}");
+        self.events.push_back(Event::Bound {
+            mode,
+            system_id,
+            interface_version: Some(version),
+        });
         Ok(())
     }
 
@@ -992,7 +1000,7 @@ impl Session {
             sequence,
             command_id: id,
         };
-        self.bind_inbound = Some((inbound, mode, bind.interface_version));
+        self.bind_inbound = Some((inbound, mode, bind.system_id, bind.interface_version));
         log::info!("bind request as {mode} from {}", bind.system_id);
         self.events.push_back(Event::BindRequest {
             id: inbound,
@@ -1062,5 +1070,142 @@ impl Session {
             },
             pdu,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdu::{Address, MessageIdResp, ShortMessage, SubmitSm};
+    use std::time::Duration;
+
+    #[test]
+    fn smsc_reports_bound_when_it_accepts_a_bind() {
+        let t0 = Instant::now();
+        let mut s = Session::smsc(SessionConfig::default(), t0);
+        let bind = Bind {
+            system_id: COctet::new(b"esme").unwrap(),
+            interface_version: 0x33,
+            ..Bind::default()
+        };
+        let pdu = Pdu::new(4, Body::BindReceiver(bind));
+        s.handle_bytes(t0, &pdu.to_bytes().unwrap());
+        let Some(Event::BindRequest { id, .. }) = s.poll_event() else {
+            panic!("no bind request");
+        };
+        s.accept_bind(t0, id).unwrap();
+        assert!(matches!(
+            s.poll_event(),
+            Some(Event::StateChanged {
+                from: State::Open,
+                to: State::BoundRx
+            })
+        ));
+        match s.poll_event() {
+            Some(Event::Bound {
+                mode: BindMode::Receiver,
+                system_id,
+                interface_version: Some(0x33),
+            }) => assert_eq!(system_id.as_bytes(), b"esme"),
+            other => panic!("{other:?}"),
+        }
+        assert!(s.poll_event().is_none());
+    }
+
+    #[test]
+    fn the_generic_nack_for_an_unframeable_length_counts_as_a_response() {
+        let t0 = Instant::now();
+        let mut s = Session::smsc(SessionConfig::default(), t0);
+        s.handle_bytes(t0, &[0, 0, 0, 3]);
+        assert_eq!(s.close_reason(), Some(CloseReason::BadFrame));
+        assert_eq!(
+            s.stats().response_status_sent.get(CommandStatus::InvCmdLen),
+            1
+        );
+    }
+
+    fn submit() -> Body {
+        Body::SubmitSm(SubmitSm {
+            dest: Address::new(1, 1, "447700900123").unwrap(),
+            short_message: ShortMessage::new(b"hi").unwrap(),
+            ..SubmitSm::default()
+        })
+    }
+
+    fn bound_esme(now: Instant) -> Session {
+        let config = SessionConfig {
+            enquire_link_interval: Some(Duration::from_secs(30)),
+            response_timeout: Duration::from_secs(60),
+            ..SessionConfig::default()
+        };
+        let mut s = Session::esme(config, now);
+        s.bind(now, BindMode::Transceiver, Bind::default()).unwrap();
+        let resp = Pdu::new(1, Body::BindTransceiverResp(BindResp::default()));
+        s.handle_bytes(now, &resp.to_bytes().unwrap());
+        assert_eq!(s.state(), State::BoundTrx);
+        while s.poll_event().is_some() {}
+        s
+    }
+
+    /// The sequence numbers written since the last call.
+    fn written(s: &mut Session) -> Vec<u32> {
+        let mut buf = Vec::new();
+        s.poll_transmit(&mut buf);
+        let mut framer = Framer::new(1 << 16);
+        framer.push(&buf);
+        let mut out = Vec::new();
+        while let Some(frame) = framer.next_frame().unwrap() {
+            out.push(Pdu::decode(frame).unwrap().sequence);
+        }
+        out
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_to_one_and_responses_still_match() {
+        let t0 = Instant::now();
+        let mut s = bound_esme(t0);
+        written(&mut s);
+        s.window.set_next_sequence(MAX_SEQUENCE - 1);
+        let ids: Vec<RequestId> = (0..3).map(|_| s.send(t0, submit()).unwrap()).collect();
+        assert_eq!(written(&mut s), vec![MAX_SEQUENCE - 1, MAX_SEQUENCE, 1]);
+        for (seq, id) in [
+            (1, ids[2]),
+            (MAX_SEQUENCE - 1, ids[0]),
+            (MAX_SEQUENCE, ids[1]),
+        ] {
+            let resp = Pdu::new(seq, Body::SubmitSmResp(MessageIdResp::default()));
+            s.handle_bytes(t0, &resp.to_bytes().unwrap());
+            while let Some(e) = s.poll_event() {
+                match e {
+                    Event::Response { id: got, pdu, .. } => {
+                        assert_eq!(got, id);
+                        assert_eq!(pdu.sequence, seq);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        assert_eq!(s.in_flight(), 0);
+        assert_eq!(s.stats().unexpected_responses, 0);
+    }
+
+    #[test]
+    fn after_a_wrap_outstanding_numbers_are_skipped() {
+        let t0 = Instant::now();
+        let mut s = bound_esme(t0);
+        written(&mut s);
+        s.window.set_next_sequence(MAX_SEQUENCE);
+        s.send(t0, submit()).unwrap();
+        s.send(t0, submit()).unwrap();
+        // enquire_link, sequence 2, outstanding too.
+        let t1 = t0 + Duration::from_secs(30);
+        s.handle_timeout(t1);
+        assert_eq!(written(&mut s), vec![MAX_SEQUENCE, 1, 2]);
+        // 2^31 - 1 numbers later the counter is back at 1: the request and
+        // the enquire_link still waiting keep their numbers to themselves.
+        s.window.set_next_sequence(1);
+        s.send(t1, submit()).unwrap();
+        assert_eq!(written(&mut s), vec![3]);
+        assert_eq!(s.in_flight(), 3);
     }
 }

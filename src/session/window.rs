@@ -53,6 +53,13 @@ impl Window {
         }
     }
 
+    /// Moves the sequence counter, so that tests can reach the wrap
+    /// without 2^31 requests.
+    #[cfg(test)]
+    pub(crate) fn set_next_sequence(&mut self, sequence: u32) {
+        self.next_sequence = sequence;
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
