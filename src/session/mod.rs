@@ -903,7 +903,11 @@ impl Session {
         self.maybe_finish_drain(now);
     }
 
-    fn bind_answered(&mut self, mode: BindMode, pdu: Pdu) {
+    fn bind_answered(&mut self, mode: BindMode, mut pdu: Pdu) {
+        // A generic_nack never accepts a bind, whatever status it carries.
+        if pdu.command_id() == CommandId::GenericNack && pdu.status.is_ok() {
+            pdu.status = CommandStatus::BindFail;
+        }
         if !pdu.status.is_ok() {
             log::warn!("bind as {mode} refused: {}", pdu.status);
             self.events

@@ -360,3 +360,18 @@ fn smsc_accept_and_reject_need_a_pending_bind() {
     recv!(h, []);
     state!(h, State::BoundTrx);
 }
+
+#[test]
+fn esme_bind_answered_by_generic_nack_with_status_zero_is_still_refused() {
+    let mut h = Harness::esme(quiet());
+    h.s.bind(h.now, BindMode::Transceiver, credentials(0x34))
+        .unwrap();
+    recv!(h, [bind_pdu(BindMode::Transceiver, 1, credentials(0x34))]);
+    send!(h, nack(1, CommandStatus::Ok));
+    let mut expected = vec![Ev::BindRefused(CommandStatus::BindFail)];
+    expected.extend(closed(
+        State::Open,
+        CloseReason::BindRefused(CommandStatus::BindFail),
+    ));
+    events!(h, expected);
+}
