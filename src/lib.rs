@@ -28,16 +28,28 @@
 //! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
+//!
+//! For the `smppd` daemon:
+//!
+//! - [`spool`]: the smstools3-compatible spool: message files, atomic
+//!   claims, durable result files, per-part progress that survives a crash.
+//! - [`config`]: the daemon's configuration file (a small TOML subset).
+//! - [`notify`]: the systemd notification protocol (`READY=1`, watchdog).
+//! - [`metrics`]: counters written as a Prometheus textfile.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod auth;
 pub mod compose;
+pub mod config;
 pub mod datetime;
+pub mod metrics;
+pub mod notify;
 pub mod pdu;
 pub mod receipt;
 pub mod runtime;
 pub mod session;
+pub mod spool;
 pub mod text;
 pub mod timer;

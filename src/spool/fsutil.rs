@@ -1,0 +1,226 @@
+//! Small filesystem helpers shared by the spool, the progress journal and the
+//! metrics writer: durable publication of a file, directory fsync, the line
+//! checksum and the escaping used in journal lines.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A process-wide counter that keeps temporary names unique.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Makes a directory's entries durable (the names created, renamed or
+/// removed in it).
+pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// A fresh hidden temporary name in `dir`: `.tmp-TAG+PID-SEQ`. Owner ids
+/// cannot hold `+`, so [`temp_prefix`] of one owner never matches another's.
+pub(crate) fn temp_path(dir: &Path, tag: &str) -> PathBuf {
+    let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{}{}-{seq}", temp_prefix(tag), std::process::id()))
+}
+
+/// The start of every temporary name made with `tag`.
+pub(crate) fn temp_prefix(tag: &str) -> String {
+    format!(".tmp-{tag}+")
+}
+
+/// Creates a new temporary file in `dir`, lets `fill` write it, and fsyncs
+/// it. On error the temporary file is removed.
+pub(crate) fn write_temp(
+    dir: &Path,
+    tag: &str,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<PathBuf> {
+    let path = temp_path(dir, tag);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        fill(&mut file)?;
+        file.flush()?;
+        file.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+/// Whether a `link(2)` error means the filesystem has no hard links (some
+/// FUSE and FAT-like filesystems), rather than a real failure.
+fn links_unsupported(e: &io::Error) -> bool {
+    // EPERM: "the filesystem does not support the creation of hard links";
+    // EOPNOTSUPP and ENOSYS from some network and FUSE filesystems.
+    matches!(
+        e.kind(),
+        io::ErrorKind::PermissionDenied | io::ErrorKind::Unsupported
+    ) || matches!(e.raw_os_error(), Some(1 | 38 | 95))
+}
+
+/// Gives the fsynced temporary file `temp` the name `target` without ever
+/// replacing an existing file: `Ok(false)` if `target` already exists.
+///
+/// Uses `link(2)`, which fails when the target exists (also on NFS), then
+/// removes the temporary name. Where hard links are unsupported it falls
+/// back to checking that `target` is absent and renaming, which is only
+/// exclusive among callers that hold a lock on the name. The caller fsyncs
+/// the directory afterwards.
+pub(crate) fn publish(temp: &Path, target: &Path) -> io::Result<bool> {
+    match fs::hard_link(temp, target) {
+        Ok(()) => {
+            fs::remove_file(temp)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) if links_unsupported(&e) => {
+            if fs::symlink_metadata(target).is_ok() {
+                return Ok(false);
+            }
+            fs::rename(temp, target)?;
+            Ok(true)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces `target` with `contents` atomically and durably: a hidden
+/// temporary file in the same directory, fsync, rename, directory fsync.
+pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name: String = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
+    let temp = write_temp(dir, &name, |f| f.write_all(contents))?;
+    if let Err(e) = fs::rename(&temp, target) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    fsync_dir(dir)
+}
+
+/// CRC-32 (IEEE 802.3, the zlib one) of `data`.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// A checksummed record line: `TEXT CRC\n`, the CRC as 8 hex digits.
+pub(crate) fn checked_line(text: &str) -> String {
+    format!("{text} {:08x}\n", crc32(text.as_bytes()))
+}
+
+/// The text of a record line (without its `\n`) if its checksum holds.
+pub(crate) fn verify_line(line: &[u8]) -> Option<&str> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (text, crc) = line.rsplit_once(' ')?;
+    if crc.len() != 8 {
+        return None;
+    }
+    let crc = u32::from_str_radix(crc, 16).ok()?;
+    (crc32(text.as_bytes()) == crc).then_some(text)
+}
+
+/// The complete, checksum-valid record lines of `data`, and the length of
+/// the prefix that ends with the last `\n` (what follows is a torn write).
+pub(crate) fn records(data: &[u8]) -> (Vec<&str>, usize) {
+    let complete = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines = data[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(verify_line)
+        .collect();
+    (lines, complete)
+}
+
+/// Escapes a field for a space-separated record: bytes other than printable
+/// ASCII, and space and `%`, become `%XX`.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_graphic() && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`escape`]; `None` for a malformed escape or bytes that
+/// are not UTF-8.
+pub(crate) fn unescape(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn record_lines() {
+        let mut data = checked_line("part 0 abc").into_bytes();
+        data.extend_from_slice(checked_line("part 1 d%20e").as_bytes());
+        data.extend_from_slice(b"part 2 zz 1234");
+        let (lines, len) = records(&data);
+        assert_eq!(lines, ["part 0 abc", "part 1 d%20e"]);
+        assert_eq!(&data[len..], b"part 2 zz 1234");
+        // A flipped byte fails the checksum.
+        let mut bad = checked_line("part 0 abc").into_bytes();
+        bad[5] = b'9';
+        assert_eq!(records(&bad).0, Vec::<&str>::new());
+    }
+
+    #[test]
+    fn escape_round_trip() {
+        for s in ["", "abc", "a b%c", "line\nbreak", "caf\u{E9}", "%%"] {
+            let e = escape(s);
+            assert!(!e.contains(' ') && !e.contains('\n'));
+            assert_eq!(unescape(&e).as_deref(), Some(s));
+        }
+        assert_eq!(unescape("%4"), None);
+        assert_eq!(unescape("%zz"), None);
+        assert_eq!(unescape("%FF"), None);
+    }
+}
