@@ -5,15 +5,13 @@
 mod args;
 
 use args::{usage_error, Args};
-use smpp::auth::constant_time_eq;
-use smpp::datetime::DateTime;
-use smpp::pdu::{Address, Bind, COctet, CommandStatus, DeliverSm, ShortMessage, SubmitSm};
-use smpp::receipt::{receipt_deliver_sm, MessageState};
-use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig, SmscContext, SmscHandler};
+use smpp::pdu::{Address, COctet, DeliverSm, ShortMessage};
+use smpp::receipt::MessageState;
+use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig};
 use smpp::session::{BindMode, Throughput};
-use std::sync::atomic::{AtomicU64, Ordering};
+use smpp::sim::{SimConfig, SimHandler};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const PROG: &str = "smsc-sim";
 const HELP: &str = "\
@@ -48,47 +46,6 @@ On SIGTERM or SIGINT it unbinds every session, waits for the unbind_resp
 (at most 5 s), prints one line of totals and exits 0:
   sessions=.. submit_sm=.. deliver_sm=.. receipts=.. errors=..
 ";
-
-struct Sim {
-    accounts: Vec<(String, String)>,
-    next_id: AtomicU64,
-    reject_every: u64,
-    dlr_delay: Duration,
-    dlr_state: MessageState,
-}
-
-impl SmscHandler for Sim {
-    fn authenticate(&self, bind: &Bind, mode: BindMode) -> Result<(), CommandStatus> {
-        let id = bind.system_id.as_bytes();
-        let Some((_, password)) = self.accounts.iter().find(|(a, _)| a.as_bytes() == id) else {
-            log::warn!("bind as {mode} by unknown system_id {}", bind.system_id);
-            return Err(CommandStatus::InvSysId);
-        };
-        if !constant_time_eq(bind.password.as_bytes(), password.as_bytes()) {
-            log::warn!("bind as {mode} by {} with a wrong password", bind.system_id);
-            return Err(CommandStatus::InvPaswd);
-        }
-        Ok(())
-    }
-
-    fn submit_sm(
-        &self,
-        ctx: &mut SmscContext<'_>,
-        sm: &SubmitSm,
-    ) -> Result<COctet<65>, CommandStatus> {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        if self.reject_every > 0 && n % self.reject_every == 0 {
-            return Err(CommandStatus::SubmitFail);
-        }
-        let id = format!("{n:08x}");
-        if sm.registered_delivery & 0x03 != 0 {
-            let now = DateTime::from_system_time(SystemTime::now());
-            let receipt = receipt_deliver_sm(sm, &id, self.dlr_state, now, now);
-            ctx.deliver_after(self.dlr_delay, receipt);
-        }
-        Ok(COctet::try_from(id.as_str()).unwrap_or_default())
-    }
-}
 
 fn main() {
     let args = Args::parse(
@@ -134,13 +91,12 @@ fn main() {
     let Some(dlr_state) = MessageState::from_stat(stat) else {
         usage_error(PROG, &format!("--dlr-stat {stat:?}: not a receipt state"))
     };
-    let sim = Sim {
+    let sim = SimHandler::new(SimConfig {
         accounts,
-        next_id: AtomicU64::new(1),
         reject_every: args.parsed("--reject-every", 0),
         dlr_delay: Duration::from_millis(args.parsed("--dlr-delay-ms", 0)),
         dlr_state,
-    };
+    });
 
     let mut config = SmscConfig::default();
     config.session.system_id = COctet::try_from("smsc-sim").unwrap_or_default();

@@ -25,6 +25,8 @@
 //!   handles for programs with no async runtime.
 //! - [`compose`]: submit_sm PDUs from a number and a text: addresses,
 //!   the cheapest alphabet, parts, receipts, flash, validity.
+//! - [`sim`]: a simulated SMSC's behaviour (accounts, ids, receipts), used
+//!   by `smsc-sim` and `smppd --demo`.
 //! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
@@ -33,6 +35,7 @@
 //!
 //! - [`spool`]: the smstools3-compatible spool: message files, atomic
 //!   claims, durable result files, per-part progress that survives a crash.
+//! - [`relay`]: the relay itself: files out to the SMSC, deliveries in.
 //! - [`config`]: the daemon's configuration file (a small TOML subset).
 //! - [`notify`]: the systemd notification protocol (`READY=1`, watchdog).
 //! - [`metrics`]: counters written as a Prometheus textfile.
@@ -48,8 +51,10 @@ pub mod metrics;
 pub mod notify;
 pub mod pdu;
 pub mod receipt;
+pub mod relay;
 pub mod runtime;
 pub mod session;
+pub mod sim;
 pub mod spool;
 pub mod text;
 pub mod timer;

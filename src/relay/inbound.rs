@@ -1,0 +1,247 @@
+//! Deliveries in: MO messages to `incoming/` (parts joined first), receipts
+//! to `report/`. Each deliver_sm is acknowledged only once its file is
+//! durable; if writing fails it is answered ESME_RX_T_APPN and the SMSC
+//! sends it again.
+
+use super::{lock, RelayEvent, Shared};
+use crate::datetime::DateTime;
+use crate::metrics::Counter;
+use crate::pdu::{Body, CommandStatus, ESM_UDHI};
+use crate::receipt::{normalize_id, Receipt};
+use crate::runtime::{Delivery, EsmeEvent};
+use crate::spool::{IncomingMessage, ReportMessage};
+use crate::text::{udh, Encoding, Pushed, Reassembler};
+use crossbeam_channel::RecvTimeoutError;
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long the parts of one MO message may take to arrive.
+const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Incomplete MO messages held at once.
+const MAX_PENDING: usize = 1024;
+
+type Key = (String, String, u16, u8);
+
+struct Receiver<'a> {
+    shared: &'a Shared,
+    parts: Reassembler<Key>,
+    /// Deliveries of incomplete messages, answered once the message is
+    /// written.
+    held: HashMap<Key, Vec<Delivery>>,
+}
+
+fn now_dt() -> DateTime {
+    DateTime::from_system_time(SystemTime::now())
+}
+
+/// The receiver thread.
+pub(crate) fn receiver(shared: &Shared) {
+    let mut r = Receiver {
+        shared,
+        parts: Reassembler::new(REASSEMBLY_TIMEOUT, MAX_PENDING),
+        held: HashMap::new(),
+    };
+    let events = shared.esme.events();
+    loop {
+        match events.recv_timeout(Duration::from_millis(500)) {
+            Ok(event) => r.event(event),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        for (key, parts) in r.parts.expire(Instant::now()) {
+            log::warn!(
+                "MO from {} incomplete after {REASSEMBLY_TIMEOUT:?}: writing what came",
+                key.0
+            );
+            r.write_parts(&key, parts.into_iter().flatten().collect());
+        }
+        if shared.stopping() && shared.esme.in_flight() == 0 && events.is_empty() {
+            return;
+        }
+    }
+}
+
+impl Receiver<'_> {
+    fn event(&mut self, event: EsmeEvent) {
+        match event {
+            EsmeEvent::Bound { link } => {
+                log::info!("link {link} bound");
+                self.shared.metrics.inc(Counter::Binds);
+                self.shared.event(RelayEvent::Bound);
+            }
+            EsmeEvent::Reconnecting {
+                link,
+                reason,
+                delay,
+            } => {
+                log::warn!("link {link} down ({reason}); reconnecting in {delay:?}");
+                self.shared.metrics.inc(Counter::Reconnects);
+                self.shared.event(RelayEvent::LinkDown(reason.to_string()));
+            }
+            EsmeEvent::Closed { link, reason } => log::info!("link {link} closed: {reason}"),
+            EsmeEvent::Alert(a) => log::info!("alert_notification: {:?}", a.source),
+            EsmeEvent::Delivery(d) => match d.receipt.clone() {
+                Some(receipt) => self.report(d, &receipt),
+                None => self.mo(d),
+            },
+        }
+    }
+
+    fn report(&mut self, d: Delivery, receipt: &Receipt) {
+        let (from, to, text) = match &d.pdu.body {
+            Body::DeliverSm(sm) => (
+                sm.source.addr.to_string(),
+                sm.dest.addr.to_string(),
+                String::from_utf8_lossy(sm.payload()).into_owned(),
+            ),
+            Body::DataSm(sm) => (
+                sm.source.addr.to_string(),
+                sm.dest.addr.to_string(),
+                String::from_utf8_lossy(sm.tlvs.message_payload().unwrap_or_default()).into_owned(),
+            ),
+            _ => return d.nack(CommandStatus::RxRAppn),
+        };
+        let original = {
+            let mut index = lock(&self.shared.index);
+            index
+                .lookup(&normalize_id(&receipt.id))
+                .ok()
+                .flatten()
+                .or_else(|| index.lookup(&receipt.id).ok().flatten())
+        };
+        let status = match (&receipt.stat, receipt.stat_text.as_str()) {
+            (_, s) if !s.is_empty() => s.to_owned(),
+            (Some(state), _) => state.stat_text().to_owned(),
+            (None, _) => "UNKNOWN".to_owned(),
+        };
+        let report = ReportMessage {
+            from,
+            to,
+            received: now_dt(),
+            message_id: receipt.id.clone(),
+            status: status.clone(),
+            error: receipt.err.clone(),
+            done_date: receipt.done_date,
+            original_file: original.clone(),
+            text,
+        };
+        match self.shared.spool.write_report(&report) {
+            Ok(file) => {
+                d.ack();
+                self.shared.metrics.inc(Counter::Receipts);
+                log::info!("receipt for {} ({status}) in report/{file}", receipt.id);
+                self.shared.event(RelayEvent::Report {
+                    file,
+                    original,
+                    status,
+                });
+            }
+            Err(e) => {
+                log::error!("cannot write a receipt: {e}");
+                d.nack(CommandStatus::RxTAppn);
+            }
+        }
+    }
+
+    fn mo(&mut self, d: Delivery) {
+        let (from, to, esm_class, data_coding, payload, sar) = match &d.pdu.body {
+            Body::DeliverSm(sm) => (
+                sm.source.addr.to_string(),
+                sm.dest.addr.to_string(),
+                sm.esm_class,
+                sm.data_coding,
+                sm.payload().to_vec(),
+                sm.tlvs.sar(),
+            ),
+            Body::DataSm(sm) => (
+                sm.source.addr.to_string(),
+                sm.dest.addr.to_string(),
+                sm.esm_class,
+                sm.data_coding,
+                sm.tlvs.message_payload().unwrap_or_default().to_vec(),
+                sm.tlvs.sar(),
+            ),
+            _ => return d.nack(CommandStatus::RxRAppn),
+        };
+        let concat = if esm_class & ESM_UDHI != 0 {
+            match udh::parse_concat(&payload) {
+                Some((c, rest)) => Some((c.reference, c.total, c.seqnum, rest.to_vec())),
+                // A header without concatenation: strip it, keep the text.
+                None => {
+                    let data = udh::strip(&payload).map_or(payload.clone(), |(_, r)| r.to_vec());
+                    return self.write_one(d, from, to, data_coding, data);
+                }
+            }
+        } else {
+            sar.map(|(r, t, s)| (r, t, s, payload.clone()))
+        };
+        // One part, or numbering that cannot be joined: write it as it is.
+        let Some((reference, total, seqnum, data)) =
+            concat.filter(|c| c.1 > 1 && c.2 >= 1 && c.2 <= c.1)
+        else {
+            return self.write_one(d, from, to, data_coding, payload);
+        };
+        let key: Key = (from, to, reference, data_coding);
+        match self
+            .parts
+            .push(Instant::now(), key.clone(), total, seqnum, data)
+        {
+            Pushed::Complete(parts) => {
+                self.held.entry(key.clone()).or_default().push(d);
+                self.write_parts(&key, parts);
+            }
+            Pushed::Pending => self.held.entry(key).or_default().push(d),
+            // A duplicate part: its message is (being) written already.
+            Pushed::Rejected(_) => d.ack(),
+            Pushed::Evicted { key: old, parts } => {
+                // The old set's deliveries are answered with it; this part
+                // starts (or joins) the set under `key`.
+                self.write_parts(&old, parts.into_iter().flatten().collect());
+                self.held.entry(key).or_default().push(d);
+            }
+        }
+    }
+
+    fn write_one(&mut self, d: Delivery, from: String, to: String, coding: u8, data: Vec<u8>) {
+        match self.write_incoming(from, to, coding, data) {
+            true => d.ack(),
+            false => d.nack(CommandStatus::RxTAppn),
+        }
+    }
+
+    /// Writes a (possibly partial) multipart message and answers every part
+    /// held for it.
+    fn write_parts(&mut self, key: &Key, parts: Vec<Vec<u8>>) {
+        let data = parts.concat();
+        let ok = self.write_incoming(key.0.clone(), key.1.clone(), key.3, data);
+        for d in self.held.remove(key).unwrap_or_default() {
+            if ok {
+                d.ack();
+            } else {
+                d.nack(CommandStatus::RxTAppn);
+            }
+        }
+    }
+
+    fn write_incoming(&mut self, from: String, to: String, coding: u8, data: Vec<u8>) -> bool {
+        let msg = IncomingMessage {
+            from,
+            to,
+            received: now_dt(),
+            encoding: Encoding::from_data_coding(coding),
+            data,
+        };
+        match self.shared.spool.write_incoming(&msg) {
+            Ok(file) => {
+                self.shared.metrics.inc(Counter::Received);
+                log::info!("MO message in incoming/{file}");
+                self.shared.event(RelayEvent::Incoming { file });
+                true
+            }
+            Err(e) => {
+                log::error!("cannot write an MO message: {e}");
+                false
+            }
+        }
+    }
+}

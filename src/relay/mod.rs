@@ -1,0 +1,385 @@
+//! The spool relay behind `smppd`: files from `outgoing/` to the SMSC,
+//! deliveries from the SMSC to `incoming/` and `report/`.
+//!
+//! ```text
+//!  watcher (inotify + rescan) --wake--> submitter --submit_async--> Esme --> SMSC
+//!                                           |                       |
+//!                      retries <--- completer <---- completions ----+
+//!                                           |                       |
+//!               sent/ failed/ <-------------+     events: deliveries, link changes
+//!               incoming/ report/ <------------- receiver
+//! ```
+//!
+//! - The **submitter** recovers the files this instance held in `checked/`
+//!   (sending only the parts with no recorded `submit_sm_resp`), then claims
+//!   files from `outgoing/` (high priority first, then oldest), composes
+//!   their parts and submits them. A full window blocks it: that is the
+//!   backpressure.
+//! - The **completer** records each accepted part in the file's journal
+//!   before anything else, then finishes the file into `sent/` once every
+//!   part is in, or into `failed/` on a permanent status. Transient errors
+//!   and timeouts are retried with backoff, at most `retries` times; a lost
+//!   link is retried without limit (the file waits for the SMSC).
+//! - The **receiver** writes MO messages (parts joined) to `incoming/` and
+//!   receipts to `report/` with `Original_file:`, and only then
+//!   acknowledges the deliver_sm.
+//! - [`Relay::stop`] stops claiming, waits (bounded by the response
+//!   timeout) for outstanding responses, and unbinds. Whatever is still
+//!   unanswered stays in `checked/` and is resumed at the next start.
+
+mod inbound;
+mod outbound;
+mod watch;
+
+use crate::config::Config;
+use crate::metrics::{Counter, Gauge, Metrics};
+use crate::pdu::{COctet, CommandStatus};
+use crate::runtime::{Esme, EsmeConfig, EsmeError, Reconnect, Runtime, SubmitError};
+use crate::session::{BindMode, SessionConfig, Throughput};
+use crate::spool::{MessageIdIndex, Spool, SpoolError};
+use crossbeam_channel::{bounded, Sender};
+use outbound::Outbound;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Something the relay did, for a front end to show (`smppd --demo`
+/// prints these).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RelayEvent {
+    /// The link to the SMSC is bound.
+    Bound,
+    /// The link went down; the relay reconnects.
+    LinkDown(String),
+    /// A file was claimed from `outgoing/` (or resumed from `checked/`).
+    Claimed {
+        /// Its name.
+        file: String,
+        /// How many parts it needs.
+        parts: usize,
+    },
+    /// A file is in `sent/`.
+    Sent {
+        /// The name in `sent/`.
+        file: String,
+        /// The SMSC's id of each part.
+        message_ids: Vec<String>,
+    },
+    /// A file is in `failed/`.
+    Failed {
+        /// The name in `failed/`.
+        file: String,
+        /// The `Fail_reason:`.
+        reason: String,
+    },
+    /// A part will be sent again.
+    Retrying {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// An MO message is in `incoming/`.
+    Incoming {
+        /// The name in `incoming/`.
+        file: String,
+    },
+    /// A receipt is in `report/`.
+    Report {
+        /// The name in `report/`.
+        file: String,
+        /// The file the message was sent from, when known.
+        original: Option<String>,
+        /// The receipt's state word.
+        status: String,
+    },
+}
+
+/// Why the relay could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The spool is unusable.
+    Spool(SpoolError),
+    /// The message id index could not be opened.
+    Index(std::io::Error),
+    /// The runtime or a watcher could not start.
+    Io(std::io::Error),
+    /// The SMSC refused the bind (bad credentials: retrying will not help).
+    BindRefused(CommandStatus),
+    /// Stopped before the first bind.
+    Stopped,
+}
+
+impl fmt::Display for RelayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RelayError::Spool(e) => write!(f, "spool: {e}"),
+            RelayError::Index(e) => write!(f, "message id index: {e}"),
+            RelayError::Io(e) => write!(f, "{e}"),
+            RelayError::BindRefused(s) => write!(f, "the SMSC refused the bind: {s}"),
+            RelayError::Stopped => f.write_str("stopped before binding"),
+        }
+    }
+}
+
+impl std::error::Error for RelayError {}
+
+/// State shared by the relay's threads.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) spool: Spool,
+    pub(crate) esme: Esme,
+    pub(crate) index: Mutex<MessageIdIndex>,
+    pub(crate) metrics: Metrics,
+    pub(crate) stopping: AtomicBool,
+    pub(crate) wake: Sender<()>,
+    pub(crate) events: Option<Sender<RelayEvent>>,
+    pub(crate) outbound: Mutex<Outbound>,
+}
+
+impl Shared {
+    pub(crate) fn event(&self, event: RelayEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.try_send(event);
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+}
+
+/// A running relay.
+pub struct Relay {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    _runtime: Runtime,
+}
+
+impl fmt::Debug for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Relay")
+            .field("spool", &self.shared.spool.root())
+            .finish()
+    }
+}
+
+/// The ESME settings the config asks for.
+pub fn esme_config(config: &Config) -> EsmeConfig {
+    let smsc = &config.smsc;
+    let addr = format!("{}:{}", smsc.host, smsc.port);
+    let mut e = EsmeConfig::new(&addr, &smsc.system_id, &smsc.password);
+    e.bind.system_type = COctet::try_from(smsc.system_type.as_str()).unwrap_or_default();
+    e.mode = match smsc.bind {
+        crate::config::BindMode::Transmitter => BindMode::Transmitter,
+        crate::config::BindMode::Receiver => BindMode::Receiver,
+        crate::config::BindMode::Transceiver => BindMode::Transceiver,
+    };
+    e.sessions = smsc.sessions.max(1) as usize;
+    e.session = SessionConfig {
+        window: smsc.window.max(1) as usize,
+        enquire_link_interval: smsc.enquire_link,
+        response_timeout: smsc.response_timeout,
+        drain_timeout: smsc.response_timeout,
+        throughput: (smsc.throughput > 0).then(|| Throughput::per_second(smsc.throughput)),
+        ..SessionConfig::default()
+    };
+    e.reconnect = Some(Reconnect {
+        min: smsc.reconnect_min,
+        max: smsc.reconnect_max,
+    });
+    e.auto_ack = false;
+    e.connect_timeout = Duration::from_secs(10);
+    e
+}
+
+impl Relay {
+    /// Opens the spool, binds to the SMSC (retrying with backoff until bound
+    /// or `stop` is set), and starts the threads.
+    pub fn start(
+        config: Config,
+        events: Option<Sender<RelayEvent>>,
+        stop: &AtomicBool,
+    ) -> Result<Relay, RelayError> {
+        let spool = Spool::open(&config.spool)
+            .and_then(|s| s.with_owner(&config.instance))
+            .map_err(RelayError::Spool)?;
+        let index = MessageIdIndex::open(
+            spool.root(),
+            &config.instance,
+            config.receipt_days,
+            SystemTime::now(),
+        )
+        .map_err(RelayError::Index)?;
+        let runtime = Runtime::new().map_err(RelayError::Io)?;
+        let esme = Self::connect(&runtime, &config, stop)?;
+        let (wake, woken) = bounded(1);
+        let shared = Arc::new(Shared {
+            config,
+            spool,
+            esme,
+            index: Mutex::new(index),
+            metrics: Metrics::new(),
+            stopping: AtomicBool::new(false),
+            wake,
+            events,
+            outbound: Mutex::new(Outbound::default()),
+        });
+        shared.metrics.inc(Counter::Binds);
+        let mut threads = Vec::new();
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(RelayError::Io)
+        };
+        let s = shared.clone();
+        threads.push(spawn(
+            "smppd-submit",
+            Box::new(move || outbound::submitter(&s, &woken)),
+        )?);
+        let s = shared.clone();
+        threads.push(spawn(
+            "smppd-complete",
+            Box::new(move || outbound::completer(&s)),
+        )?);
+        let s = shared.clone();
+        threads.push(spawn(
+            "smppd-receive",
+            Box::new(move || inbound::receiver(&s)),
+        )?);
+        let s = shared.clone();
+        threads.push(spawn("smppd-watch", Box::new(move || watch::watcher(&s)))?);
+        Ok(Relay {
+            shared,
+            threads,
+            _runtime: runtime,
+        })
+    }
+
+    fn connect(runtime: &Runtime, config: &Config, stop: &AtomicBool) -> Result<Esme, RelayError> {
+        let esme_config = esme_config(config);
+        let mut delay = config.smsc.reconnect_min.max(Duration::from_millis(100));
+        loop {
+            match Esme::connect(runtime, esme_config.clone()) {
+                Ok(esme) => {
+                    log::info!("bound to {}", esme_config.addr);
+                    return Ok(esme);
+                }
+                Err(EsmeError::BindRefused(s))
+                    if matches!(
+                        s,
+                        CommandStatus::InvPaswd
+                            | CommandStatus::InvSysId
+                            | CommandStatus::InvSysTyp
+                    ) =>
+                {
+                    return Err(RelayError::BindRefused(s))
+                }
+                Err(e) => log::warn!("{}: {e}; retrying in {delay:?}", esme_config.addr),
+            }
+            let until = Instant::now() + delay;
+            while Instant::now() < until {
+                if stop.load(Ordering::Acquire) {
+                    return Err(RelayError::Stopped);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            delay = (delay * 2).min(config.smsc.reconnect_max.max(delay));
+        }
+    }
+
+    /// Counters, for the metrics file and `STATUS=` lines.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Files in flight (claimed, not finished).
+    pub fn files_in_flight(&self) -> usize {
+        lock(&self.shared.outbound).files_in_flight()
+    }
+
+    /// Rescans `outgoing/` now (SIGHUP).
+    pub fn rescan(&self) {
+        self.shared.wake();
+    }
+
+    /// Writes the metrics file, if one is configured.
+    pub fn write_metrics(&self) {
+        let backlog = self
+            .shared
+            .spool
+            .scan_outgoing()
+            .map(|c| c.len())
+            .unwrap_or(0);
+        self.shared.metrics.set(Gauge::SpoolBacklog, backlog as u64);
+        self.shared
+            .metrics
+            .set(Gauge::WindowInUse, self.shared.esme.in_flight() as u64);
+        if let Some(path) = &self.shared.config.metrics_file {
+            if let Err(e) = self.shared.metrics.write_textfile(path) {
+                log::warn!("metrics file {}: {e}", path.display());
+            }
+        }
+    }
+
+    /// Stops: no new files; waits at most `timeout` for outstanding
+    /// responses; unbinds. Files not finished stay in `checked/` and are
+    /// resumed at the next start.
+    pub fn stop(mut self, timeout: Duration) {
+        let shared = self.shared.clone();
+        shared.stopping.store(true, Ordering::Release);
+        shared.wake();
+        watch::poke(&shared);
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && shared.esme.in_flight() > 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Let the completer record what just came in.
+        std::thread::sleep(Duration::from_millis(20));
+        shared.esme.unbind();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        if let Err(e) = lock(&shared.index).sync() {
+            log::warn!("message id index: {e}");
+        }
+        self.write_metrics();
+    }
+}
+
+/// Whether a failure is worth retrying, and whether it counts against the
+/// retry limit.
+pub(crate) fn classify(e: &SubmitError) -> Retry {
+    match e {
+        SubmitError::Status(s) if s.is_transient() => Retry::Counted,
+        SubmitError::Status(_) | SubmitError::Refused(_) => Retry::Never,
+        SubmitError::Timeout => Retry::Counted,
+        SubmitError::LinkLost { .. } | SubmitError::NotBound | SubmitError::WindowFull => {
+            Retry::Free
+        }
+    }
+}
+
+/// How a failure is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// A permanent failure: the file goes to `failed/`.
+    Never,
+    /// Retried, at most `retries` times.
+    Counted,
+    /// Retried without limit (the link is down; the file waits).
+    Free,
+}
+
+/// Locks, ignoring poisoning (a panicked thread leaves the maps usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
