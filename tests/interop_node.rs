@@ -1,0 +1,180 @@
+//! Interoperability with node-smpp (npm `smpp`), in both roles:
+//! its client against smsc-sim, and the library's ESME against its server.
+//!
+//! Needs `scripts/install-peers`; fails (never skips) without it.
+
+mod common;
+
+use common::{assert_totals, node, run_client, server_result, start_server, SmscSim};
+use smpp::pdu::{Address, Body, ShortMessage, SubmitSm};
+use smpp::receipt::MessageState;
+use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime, SubmitMode};
+use std::time::{Duration, Instant};
+
+/// node-smpp's client binds, submits with a receipt requested, gets the
+/// message id, receives and answers the receipt, pings and unbinds.
+#[test]
+fn node_client_against_smsc_sim() {
+    let sim = SmscSim::start(&[]);
+    let mut cmd = node("node_client.js");
+    cmd.arg(&sim.addr);
+    let out = run_client("node_client.js", cmd);
+
+    assert_eq!(out.u64("bind_status"), 0, "{out}");
+    assert_eq!(out.str("bind_system_id"), "smsc-sim");
+    assert_eq!(out.u64("submit_status"), 0, "{out}");
+    let id = out.str("message_id");
+    assert!(!id.is_empty() && id.len() <= 64, "message id {id:?}");
+
+    let receipt = out.get("receipt");
+    assert_eq!(receipt.u64("esm_class"), 0x04, "receipt esm_class: {out}");
+    // Addresses swapped.
+    assert_eq!(receipt.str("source_addr"), "447700900123");
+    assert_eq!(receipt.str("destination_addr"), "447700900001");
+    // TLVs: receipted_message_id and message_state DELIVERED (2).
+    assert_eq!(receipt.str("receipted_message_id"), id);
+    assert_eq!(receipt.u64("message_state"), 2);
+    // Appendix B text.
+    let text = receipt.str("text");
+    assert!(
+        text.starts_with(&format!("id:{id} ")),
+        "receipt text {text:?}"
+    );
+    for field in [
+        " sub:001 ",
+        " dlvrd:001 ",
+        " submit date:",
+        " done date:",
+        " stat:DELIVRD ",
+        " err:000 ",
+        " text:hello from node-smpp",
+    ] {
+        assert!(
+            text.contains(field),
+            "receipt text {text:?} lacks {field:?}"
+        );
+    }
+
+    assert_eq!(out.u64("enquire_link_status"), 0, "{out}");
+    assert_eq!(out.u64("unbind_status"), 0, "{out}");
+    let events: Vec<_> = out
+        .get("events")
+        .as_array()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert_eq!(events.first(), Some(&"bind_transceiver_resp"), "{events:?}");
+    for e in [
+        "submit_sm_resp",
+        "deliver_sm",
+        "enquire_link_resp",
+        "unbind_resp",
+    ] {
+        assert!(events.contains(&e), "node-smpp never saw {e}: {events:?}");
+    }
+    assert_eq!(events.last(), Some(&"close"), "{events:?}");
+
+    let totals = sim.stop();
+    assert_totals(
+        &totals,
+        &[
+            ("sessions", 1),
+            ("submit_sm", 1),
+            ("deliver_sm", 1),
+            ("receipts", 1),
+            ("errors", 0),
+        ],
+    );
+}
+
+/// The library's ESME binds to node-smpp's server, submits, and receives
+/// both the receipt (correlated with its submit) and an MO message.
+#[test]
+fn our_esme_against_node_server() {
+    let (server, addr) = start_server("node_server.js", node("node_server.js"));
+
+    let rt = Runtime::new().expect("runtime");
+    let mut config = EsmeConfig::new(&addr, "smppclient1", "password");
+    config.reconnect = None;
+    config.connect_timeout = Duration::from_secs(5);
+    config.session.response_timeout = Duration::from_secs(5);
+    let esme = Esme::connect(&rt, config).expect("bind to node-smpp");
+
+    let submit = SubmitSm {
+        source: Address::new(1, 1, "447700900004").unwrap(),
+        dest: Address::new(1, 1, "447700900123").unwrap(),
+        registered_delivery: 1,
+        short_message: ShortMessage::new(b"hello from smpp-rs").unwrap(),
+        ..SubmitSm::default()
+    };
+    let ticket = esme
+        .submit_async(
+            Body::SubmitSm(submit),
+            SubmitMode::Wait(Duration::from_secs(5)),
+        )
+        .expect("submit");
+    let done = esme
+        .completions()
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a submit_sm_resp");
+    assert_eq!(done.ticket, ticket);
+    let resp = done.outcome.expect("submit_sm_resp with status 0");
+    let Body::SubmitSmResp(r) = &resp.body else {
+        panic!("not a submit_sm_resp: {resp:?}")
+    };
+    assert_eq!(r.message_id.as_bytes(), b"node-1");
+
+    let mut receipt = None;
+    let mut mo = None;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receipt.is_none() || mo.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match esme.events().recv_timeout(left) {
+            Ok(EsmeEvent::Delivery(d)) => {
+                let Body::DeliverSm(sm) = &d.pdu.body else {
+                    panic!("not a deliver_sm: {:?}", d.pdu)
+                };
+                if sm.is_receipt() {
+                    let parsed = d.receipt.clone().expect("receipt parsed");
+                    receipt = Some((parsed, d.ticket, sm.clone()));
+                } else {
+                    mo = Some(sm.clone());
+                }
+                d.ack();
+            }
+            Ok(EsmeEvent::Bound { .. }) => {}
+            Ok(other) => panic!("unexpected event {other:?}"),
+            Err(_) => panic!("deliveries missing: receipt {receipt:?}, MO {mo:?}"),
+        }
+    }
+    let (parsed, receipt_ticket, sm) = receipt.unwrap();
+    assert_eq!(parsed.id, "node-1");
+    assert_eq!(parsed.stat, Some(MessageState::Delivered));
+    assert_eq!(
+        receipt_ticket,
+        Some(ticket),
+        "receipt not correlated with its submit"
+    );
+    assert_eq!(sm.source.addr.as_bytes(), b"447700900123");
+    let mo = mo.unwrap();
+    assert_eq!(mo.payload(), b"MO from node-smpp");
+    assert_eq!(mo.source.addr.as_bytes(), b"447700900999");
+
+    esme.unbind();
+    let out = server_result("node_server.js", server);
+    assert_eq!(out.get("bind").str("system_id"), "smppclient1");
+    assert_eq!(out.get("bind").u64("interface_version"), 0x34);
+    let submit = out.get("submits").at(0);
+    assert_eq!(submit.str("text"), "hello from smpp-rs");
+    assert_eq!(submit.str("destination_addr"), "447700900123");
+    assert_eq!(submit.u64("registered_delivery"), 1);
+    assert_eq!(out.get("submits").as_array().len(), 1, "{out}");
+    let resps: Vec<_> = out
+        .get("deliver_sm_resp")
+        .as_array()
+        .iter()
+        .filter_map(|s| s.as_u64())
+        .collect();
+    assert_eq!(resps, [0, 0], "deliver_sm_resp statuses: {out}");
+    assert_eq!(out.get("unbind").as_bool(), Some(true), "{out}");
+}
