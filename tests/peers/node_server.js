@@ -6,7 +6,8 @@
 // Listens on 127.0.0.1 on a free port and prints {"listening":PORT} as the
 // first line. Accepts one session: answers bind_transceiver, answers each
 // submit_sm with message id "node-N" and then sends a delivery receipt
-// deliver_sm for it and one MO deliver_sm; answers enquire_link and unbind.
+// deliver_sm for it and one MO deliver_sm; sends one enquire_link after the
+// bind; answers enquire_link and unbind.
 // When the session closes it prints one JSON object with what it saw and
 // exits (1 on failure or after 15 s).
 'use strict';
@@ -45,6 +46,8 @@ const server = smpp.createServer((session) => {
       command_status: ok ? 0 : smpp.ESME_RBINDFAIL,
       system_id: 'node-smsc',
     }));
+    // The ESME must answer the SMSC's enquire_link too.
+    if (ok) session.enquire_link((resp) => { out.enquire_link_resp = resp.command_status; });
   });
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
   session.on('submit_sm', (pdu) => {

@@ -6,10 +6,10 @@
 #
 # Listens on 127.0.0.1 on a free port and prints {"listening":PORT} as the
 # first line. Accepts one connection: answers bind_transceiver (system_id
-# smppclient1, password password), answers each submit_sm with message id
-# "perl-N" and then sends one MO deliver_sm, answers enquire_link, and on
-# unbind answers and prints one JSON object with what it saw. Exits 1 on
-# failure (still printing) or after 15 s.
+# smppclient1, password password) and sends one enquire_link, answers each
+# submit_sm with message id "perl-N" and then sends one MO deliver_sm,
+# answers enquire_link, and on unbind answers and prints one JSON object
+# with what it saw. Exits 1 on failure (still printing) or after 15 s.
 use strict;
 use warnings;
 use IO::Handle;
@@ -61,6 +61,8 @@ while (1) {
         my $ok = $pdu->{system_id} eq 'smppclient1' && $pdu->{password} eq 'password';
         $conn->bind_transceiver_resp(seq => $pdu->{seq}, status => $ok ? 0 : 0x0d,
                                      system_id => 'perl-smsc');
+        # The ESME must answer the SMSC's enquire_link too.
+        $conn->enquire_link(async => 1) if $ok;
     } elsif ($cmd == 0x00000004) {    # submit_sm
         my $id = 'perl-' . $next_id++;
         put(submit_destination_addr => $pdu->{destination_addr});
@@ -81,6 +83,8 @@ while (1) {
         );
     } elsif ($cmd == 0x80000005) {    # deliver_sm_resp
         push @deliver_resp, $pdu->{status};
+    } elsif ($cmd == 0x80000015) {    # enquire_link_resp
+        num(enquire_link_resp_status => $pdu->{status});
     } elsif ($cmd == 0x00000015) {    # enquire_link
         $conn->enquire_link_resp(seq => $pdu->{seq});
     } elsif ($cmd == 0x00000006) {    # unbind
