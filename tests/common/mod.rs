@@ -71,7 +71,7 @@ impl Proc {
             .stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("{name}: cannot start {cmd:?}: {e}"));
+            .unwrap_or_else(|e| panic!("{name}: cannot start {cmd:?}: {e} ({INSTALL_HINT})"));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (out_tx, stdout) = mpsc::channel();
         let (err_tx, stderr) = mpsc::channel();
