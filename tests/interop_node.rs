@@ -276,3 +276,27 @@ fn smsc_sim_outbind_to_node_esme() {
     assert_totals(&totals, &[("sessions", 1), ("errors", 0)]);
     assert!(totals["deliver_sm"] >= 1, "{totals:?}");
 }
+
+/// smsc-sim's refusals as node-smpp reads them: a wrong password
+/// (ESME_RINVPASWD), submit_sm from a receiver and before any bind
+/// (ESME_RINVBNDSTS), an unknown command_id (generic_nack ESME_RINVCMDID).
+#[test]
+fn node_client_refusals_from_smsc_sim() {
+    let sim = SmscSim::start(&[]);
+    let mut cmd = node("node_refusals.js");
+    cmd.arg(&sim.addr);
+    let out = run_client("node_refusals.js", cmd);
+    let check = |key: &str, command: &str, status: u64| {
+        let a = out.get(key);
+        assert_eq!(a.str("command"), command, "{key}: {out}");
+        assert_eq!(a.u64("status"), status, "{key}: {out}");
+    };
+    check("wrong_password", "bind_transceiver_resp", 0x0E);
+    check("bind_receiver", "bind_receiver_resp", 0);
+    check("submit_as_receiver", "submit_sm_resp", 0x04);
+    check("unknown_command", "generic_nack", 0x03);
+    check("unbind", "unbind_resp", 0);
+    check("submit_before_bind", "submit_sm_resp", 0x04);
+    let totals = sim.stop();
+    assert_totals(&totals, &[("submit_sm", 0), ("deliver_sm", 0)]);
+}
