@@ -1,0 +1,133 @@
+//! Disagreements found while testing against outside peers, kept as
+//! failing tests (ignored until fixed).
+//!
+//! Receipts: smsc-sim builds them with `smpp::receipt::receipt_deliver_sm`.
+//! Its `text:` field is built from the first 20 octets of the submitted
+//! message mapped to `char`s and then written into `short_message` as
+//! UTF-8, with data_coding 0, without looking at the UDH or the alphabet:
+//! smpplib saw `text:\x05\x00\x03\xc2\x96\x03\x01smpplib intero` for a part
+//! whose UDH reference was 0x96.
+//!
+//! Outbind: the SMSC side sends its own system_id in outbind (as SMPP 3.4
+//! 4.1.7 says: it identifies the SMSC to the ESME), but the ESME side
+//! (`Esme::listen_outbind`) only accepts an outbind carrying the ESME's own
+//! bind system_id, so smsc-sim `--outbind` cannot reach the library's own
+//! ESME (see also `node_outbind_to_our_esme_with_the_smsc_system_id` in
+//! tests/interop_node.rs).
+
+mod support;
+
+use smpp::datetime::DateTime;
+use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, ESM_UDHI};
+use smpp::receipt::{receipt_deliver_sm, MessageState};
+use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime};
+use std::time::Duration;
+
+fn receipt_for(esm_class: u8, data_coding: u8, message: &[u8]) -> Vec<u8> {
+    let submit = SubmitSm {
+        source: Address::new(1, 1, "447700900001").unwrap(),
+        dest: Address::new(1, 1, "447700900123").unwrap(),
+        esm_class,
+        data_coding,
+        registered_delivery: 1,
+        short_message: ShortMessage::new(message).unwrap(),
+        ..SubmitSm::default()
+    };
+    let t = DateTime::new(2026, 11, 25, 12, 0, 0).unwrap();
+    let d = receipt_deliver_sm(&submit, "1a2b", MessageState::Delivered, t, t);
+    assert_eq!(d.data_coding, 0);
+    d.short_message.as_bytes().to_vec()
+}
+
+fn text_field(receipt: &[u8]) -> &[u8] {
+    let at = receipt
+        .windows(5)
+        .position(|w| w == b"text:")
+        .expect("a text: field");
+    &receipt[at + 5..]
+}
+
+/// The doc says "the first 20 octets of the original, read as Latin-1", but
+/// octets 0x80..=0xFF come out as two UTF-8 octets each (0xE9 becomes
+/// 0xC3 0xA9) in a short_message whose data_coding (0) says nothing of
+/// UTF-8.
+#[test]
+#[ignore = "receipt_deliver_sm writes the text: field as UTF-8 (0xE9 -> C3 A9), not the original octets"]
+fn receipt_text_field_keeps_the_original_octets() {
+    let receipt = receipt_for(0, 3, b"caf\xe9 cr\xe8me");
+    assert_eq!(text_field(&receipt), b"caf\xe9 cr\xe8me");
+}
+
+/// With UDHI set, the UDH (here 05 00 03 96 03 01, a concatenation header)
+/// is copied into the text: field, NUL and control octets included, and
+/// takes 6 of its 20 characters; the field is there to show a person the
+/// start of the message.
+#[test]
+#[ignore = "receipt_deliver_sm copies the UDH (with a NUL octet) into the receipt's text: field"]
+fn receipt_text_field_skips_the_udh() {
+    let mut message = vec![0x05, 0x00, 0x03, 0x46, 0x03, 0x01];
+    message.extend_from_slice(b"hello world");
+    let receipt = receipt_for(ESM_UDHI, 0, &message);
+    assert_eq!(text_field(&receipt), b"hello world");
+}
+
+/// A UCS-2 message's octets (00 68 00 65 ...) end up as NULs in a
+/// data_coding 0 receipt; the text: field should be readable text (or
+/// empty).
+#[test]
+#[ignore = "receipt_deliver_sm copies UCS-2 octets (NULs included) into a data_coding 0 receipt"]
+fn receipt_text_field_has_no_nul_for_ucs2() {
+    let receipt = receipt_for(0, 8, b"\x00h\x00e\x00l\x00l\x00o");
+    assert!(
+        !text_field(&receipt).contains(&0),
+        "NUL in receipt text: {:?}",
+        String::from_utf8_lossy(&receipt)
+    );
+}
+
+/// smsc-sim `--outbind` to the library's ESME waiting with
+/// `Esme::listen_outbind`: smsc-sim sends outbind with system_id
+/// "smsc-sim", the ESME expects "smppclient1" and closes the connection, so
+/// no bind_receiver follows.
+#[test]
+#[ignore = "Esme::listen_outbind rejects smsc-sim's outbind: it checks the ESME's own system_id"]
+fn smsc_sim_outbind_reaches_our_esme() {
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("its address").to_string()
+    };
+    let esme_addr = addr.clone();
+    let esme = std::thread::spawn(move || {
+        let rt = Runtime::new().expect("runtime");
+        let mut config = EsmeConfig::new(&esme_addr, "smppclient1", "password");
+        config.outbind_password = Some("password".to_string());
+        config.reconnect = None;
+        config.connect_timeout = Duration::from_secs(5);
+        let esme = Esme::listen_outbind(&rt, config).map_err(|e| e.to_string())?;
+        // smsc-sim sends an MO every 100 ms to receivers.
+        let got = loop {
+            match esme.events().recv_timeout(Duration::from_secs(5)) {
+                Ok(EsmeEvent::Delivery(d)) => {
+                    let Body::DeliverSm(sm) = &d.pdu.body else {
+                        return Err(format!("not a deliver_sm: {:?}", d.pdu));
+                    };
+                    let text = sm.payload().to_vec();
+                    d.ack();
+                    break text;
+                }
+                Ok(_) => {}
+                Err(_) => return Err("no MO from smsc-sim".to_string()),
+            }
+        };
+        esme.unbind();
+        Ok(got)
+    });
+    // Let the ESME's listener come up before smsc-sim dials it.
+    std::thread::sleep(Duration::from_millis(300));
+    let sim = support::SmscSim::start(&["--outbind", &addr, "--mo-every-ms", "100"]);
+    let result = esme.join().expect("ESME thread");
+    let output = sim.proc.output();
+    let totals = sim.stop();
+    let text = result.unwrap_or_else(|e| panic!("{e}\nsmsc-sim: {output}\n{totals:?}"));
+    assert!(text.starts_with(b"MO message "), "{text:?}");
+}
