@@ -884,8 +884,13 @@ mod tests {
 
 /// Builds the deliver_sm an SMSC sends as the receipt for `submit`: the
 /// addresses swapped, `esm_class` 0x04, the Appendix B text in
-/// `short_message` (its `text:` the first 20 octets of the original, read as
-/// Latin-1), and the `receipted_message_id` and `message_state` TLVs.
+/// `short_message`, and the `receipted_message_id` and `message_state`
+/// TLVs.
+///
+/// The `text:` field shows a person how the message began: its first 20
+/// characters, read in the submit's alphabet (a UDH skipped), written one
+/// octet each (Latin-1), with `?` for characters Latin-1 lacks and for
+/// control characters.
 pub fn receipt_deliver_sm(
     submit: &crate::pdu::SubmitSm,
     message_id: &str,
@@ -893,9 +898,20 @@ pub fn receipt_deliver_sm(
     submitted: DateTime,
     done: DateTime,
 ) -> crate::pdu::DeliverSm {
-    use crate::pdu::{DeliverSm, ShortMessage, Tlv, TlvTag, Tlvs, ESM_TYPE_RECEIPT};
-    let original = submit.payload();
-    let head: String = original.iter().take(20).map(|&b| char::from(b)).collect();
+    use crate::pdu::{DeliverSm, ShortMessage, Tlv, TlvTag, Tlvs, ESM_TYPE_RECEIPT, ESM_UDHI};
+    use crate::text::{decode, udh, Encoding};
+    let mut user_data = submit.payload();
+    if submit.esm_class & ESM_UDHI != 0 {
+        user_data = udh::strip(user_data).map_or(&[][..], |(_, rest)| rest);
+    }
+    let head: Vec<u8> = decode(user_data, Encoding::from_data_coding(submit.data_coding))
+        .chars()
+        .take(20)
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(b) if b >= 0x20 && b != 0x7F && !(0x80..0xA0).contains(&b) => b,
+            _ => b'?',
+        })
+        .collect();
     let delivered = u32::from(state == MessageState::Delivered);
     let receipt = Receipt {
         id: message_id.to_owned(),
@@ -906,10 +922,12 @@ pub fn receipt_deliver_sm(
         stat: Some(state),
         stat_text: state.stat_text().to_owned(),
         err: Some(if delivered == 1 { "000" } else { "001" }.to_owned()),
-        text: Some(head),
+        text: None,
     };
-    let text = receipt.to_text();
-    let bytes = text.as_bytes();
+    let mut text = receipt.to_text().into_bytes();
+    text.extend_from_slice(b" text:");
+    text.extend_from_slice(&head);
+    text.truncate(ShortMessage::MAX);
     let mut tlvs = Tlvs::new();
     tlvs.push(Tlv::cstr(
         TlvTag::ReceiptedMessageId,
@@ -920,8 +938,7 @@ pub fn receipt_deliver_sm(
         source: submit.dest,
         dest: submit.source,
         esm_class: ESM_TYPE_RECEIPT,
-        short_message: ShortMessage::new(&bytes[..bytes.len().min(ShortMessage::MAX)])
-            .unwrap_or_default(),
+        short_message: ShortMessage::new(&text).unwrap_or_default(),
         tlvs,
         ..DeliverSm::default()
     }

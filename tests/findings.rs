@@ -1,19 +1,14 @@
 //! Disagreements found while testing against outside peers, kept as
-//! failing tests (ignored until fixed).
+//! regression tests.
 //!
 //! Receipts: smsc-sim builds them with `smpp::receipt::receipt_deliver_sm`.
-//! Its `text:` field is built from the first 20 octets of the submitted
-//! message mapped to `char`s and then written into `short_message` as
-//! UTF-8, with data_coding 0, without looking at the UDH or the alphabet:
-//! smpplib saw `text:\x05\x00\x03\xc2\x96\x03\x01smpplib intero` for a part
-//! whose UDH reference was 0x96.
+//! Its `text:` field once copied the submitted octets as UTF-8, UDH and
+//! UCS-2 NULs included (smpplib saw `text:\x05\x00\x03\xc2\x96...`); it now
+//! holds the first 20 characters, read in the submit's alphabet.
 //!
-//! Outbind: the SMSC side sends its own system_id in outbind (as SMPP 3.4
-//! 4.1.7 says: it identifies the SMSC to the ESME), but the ESME side
-//! (`Esme::listen_outbind`) only accepts an outbind carrying the ESME's own
-//! bind system_id, so smsc-sim `--outbind` cannot reach the library's own
-//! ESME (see also `node_outbind_to_our_esme_with_the_smsc_system_id` in
-//! tests/interop_node.rs).
+//! Outbind: the SMSC side sends its own system_id in outbind (SMPP 3.4
+//! 4.1.7: it identifies the SMSC to the ESME); the ESME side must check it
+//! against the SMSC's id it expects, not against its own bind system_id.
 
 mod support;
 
@@ -52,7 +47,6 @@ fn text_field(receipt: &[u8]) -> &[u8] {
 /// 0xC3 0xA9) in a short_message whose data_coding (0) says nothing of
 /// UTF-8.
 #[test]
-#[ignore = "receipt_deliver_sm writes the text: field as UTF-8 (0xE9 -> C3 A9), not the original octets"]
 fn receipt_text_field_keeps_the_original_octets() {
     let receipt = receipt_for(0, 3, b"caf\xe9 cr\xe8me");
     assert_eq!(text_field(&receipt), b"caf\xe9 cr\xe8me");
@@ -63,7 +57,6 @@ fn receipt_text_field_keeps_the_original_octets() {
 /// takes 6 of its 20 characters; the field is there to show a person the
 /// start of the message.
 #[test]
-#[ignore = "receipt_deliver_sm copies the UDH (with a NUL octet) into the receipt's text: field"]
 fn receipt_text_field_skips_the_udh() {
     let mut message = vec![0x05, 0x00, 0x03, 0x46, 0x03, 0x01];
     message.extend_from_slice(b"hello world");
@@ -75,7 +68,6 @@ fn receipt_text_field_skips_the_udh() {
 /// data_coding 0 receipt; the text: field should be readable text (or
 /// empty).
 #[test]
-#[ignore = "receipt_deliver_sm copies UCS-2 octets (NULs included) into a data_coding 0 receipt"]
 fn receipt_text_field_has_no_nul_for_ucs2() {
     let receipt = receipt_for(0, 8, b"\x00h\x00e\x00l\x00l\x00o");
     assert!(
