@@ -496,14 +496,7 @@ impl Session {
             BindMode::Transceiver => Body::BindTransceiverResp(resp),
         };
         self.send_response(Pdu::new(pending.sequence, body));
-        self.open_deadline = None;
-        self.set_state(mode.bound_state());
-        log::info!("bound as {mode}");
-        self.events.push_back(Event::Bound {
-            mode,
-            system_id,
-            interface_version: Some(version),
-        });
+        self.bound(mode, system_id, Some(version));
         Ok(())
     }
 
@@ -903,6 +896,18 @@ impl Session {
         self.maybe_finish_drain(now);
     }
 
+    /// The bind completed: the state and the event, for both roles.
+    fn bound(&mut self, mode: BindMode, peer: COctet<16>, interface_version: Option<u8>) {
+        self.open_deadline = None;
+        self.set_state(mode.bound_state());
+        log::info!("bound as {mode} (peer {peer})");
+        self.events.push_back(Event::Bound {
+            mode,
+            system_id: peer,
+            interface_version,
+        });
+    }
+
     fn bind_answered(&mut self, mode: BindMode, mut pdu: Pdu) {
         // A generic_nack never accepts a bind, whatever status it carries.
         if pdu.command_id() == CommandId::GenericNack && pdu.status.is_ok() {
@@ -920,14 +925,7 @@ impl Session {
             | Body::BindTransceiverResp(r) => (r.system_id, r.tlvs.sc_interface_version()),
             _ => (COctet::EMPTY, None),
         };
-        self.open_deadline = None;
-        self.set_state(mode.bound_state());
-        log::info!("bound as {mode} to {system_id}");
-        self.events.push_back(Event::Bound {
-            mode,
-            system_id,
-            interface_version,
-        });
+        self.bound(mode, system_id, interface_version);
     }
 
     fn handle_request(&mut self, now: Instant, pdu: Pdu) {
