@@ -1,9 +1,9 @@
 //! The window: requests sent and waiting for their responses, indexed by
 //! sequence number, with their response deadlines in send order.
 //!
-//! Slots are a power-of-two table indexed by `sequence & mask`, at least
-//! twice the window, so finding a response's request is one index and one
-//! compare. A new sequence number whose slot is still taken (an old request
+//! Slots are a power-of-two table indexed by `sequence & mask`, growing up
+//! to twice the window as requests pile up (an idle session holds none), so
+//! finding a response's request is one index and one compare. A new sequence number whose slot is still taken (an old request
 //! outlived many newer ones) is skipped: numbers are never reused while
 //! outstanding.
 
@@ -14,6 +14,9 @@ use std::time::Instant;
 
 /// The largest sequence number; the next one after it is 1.
 pub const MAX_SEQUENCE: u32 = 0x7FFF_FFFF;
+
+/// The smallest slot table, once there is one.
+const MIN_SLOTS: usize = 8;
 
 /// A request on the wire, waiting for its response.
 #[derive(Debug)]
@@ -39,18 +42,43 @@ pub(crate) struct Window {
 
 impl Window {
     pub(crate) fn new(limit: usize) -> Window {
-        let limit = limit.clamp(1, 1 << 20);
-        let size = (limit * 2).next_power_of_two().max(8);
-        let mut slots = Vec::with_capacity(size);
-        slots.resize_with(size, || None);
         Window {
-            slots,
-            mask: (size - 1) as u32,
+            slots: Vec::new(),
+            mask: 0,
             len: 0,
-            limit,
+            limit: limit.clamp(1, 1 << 20),
             next_sequence: 1,
-            order: VecDeque::with_capacity(limit),
+            order: VecDeque::new(),
         }
+    }
+
+    /// The largest table: twice the window, so a free slot is always near.
+    fn max_slots(&self) -> usize {
+        (self.limit * 2).next_power_of_two().max(MIN_SLOTS)
+    }
+
+    fn slot(&self, sequence: u32) -> Option<&Pending> {
+        self.slots.get((sequence & self.mask) as usize)?.as_ref()
+    }
+
+    /// Grows the table before it is half full. Two sequence numbers in
+    /// different slots of a table are in different slots of any larger one,
+    /// so moving entries never collides.
+    fn reserve(&mut self) {
+        let size = self.slots.len();
+        if (self.len + 1) * 2 <= size || size >= self.max_slots() {
+            return;
+        }
+        let new_size = (size * 2).max(MIN_SLOTS).min(self.max_slots());
+        let mut slots = Vec::with_capacity(new_size);
+        slots.resize_with(new_size, || None);
+        let mask = (new_size - 1) as u32;
+        for p in self.slots.drain(..).flatten() {
+            let i = (p.sequence & mask) as usize;
+            slots[i] = Some(p);
+        }
+        self.slots = slots;
+        self.mask = mask;
     }
 
     /// Moves the sequence counter, so that tests can reach the wrap
@@ -78,7 +106,7 @@ impl Window {
         loop {
             let seq = self.next_sequence;
             self.next_sequence = if seq >= MAX_SEQUENCE { 1 } else { seq + 1 };
-            if self.slots[(seq & self.mask) as usize].is_none() && !busy(seq) {
+            if self.slot(seq).is_none() && !busy(seq) {
                 return seq;
             }
         }
@@ -87,6 +115,7 @@ impl Window {
     /// Records a sent request. Its sequence number came from
     /// [`Window::next_sequence`], so its slot is free.
     pub(crate) fn insert(&mut self, pending: Pending) {
+        self.reserve();
         let slot = (pending.sequence & self.mask) as usize;
         debug_assert!(self.slots[slot].is_none());
         self.order.push_back((pending.sequence, pending.deadline));
@@ -96,8 +125,7 @@ impl Window {
 
     /// The request with this sequence number, if outstanding.
     pub(crate) fn get(&self, sequence: u32) -> Option<&Pending> {
-        let p = self.slots[(sequence & self.mask) as usize].as_ref()?;
-        (p.sequence == sequence).then_some(p)
+        self.slot(sequence).filter(|p| p.sequence == sequence)
     }
 
     /// Removes the request with this sequence number, if outstanding.
@@ -109,14 +137,27 @@ impl Window {
         self.len -= 1;
         let pending = slot.take();
         if self.len == 0 {
-            self.order.clear();
+            self.release();
         }
         pending
     }
 
+    /// Empty: gives back memory a burst took (an idle session keeps the
+    /// smallest table).
+    fn release(&mut self) {
+        self.order.clear();
+        if self.slots.len() > MIN_SLOTS {
+            self.slots.truncate(MIN_SLOTS);
+            self.slots.shrink_to_fit();
+            self.mask = (MIN_SLOTS - 1) as u32;
+        }
+        if self.order.capacity() > 64 {
+            self.order = VecDeque::new();
+        }
+    }
+
     fn is_outstanding(&self, sequence: u32, deadline: Instant) -> bool {
-        self.slots[(sequence & self.mask) as usize]
-            .as_ref()
+        self.slot(sequence)
             .is_some_and(|p| p.sequence == sequence && p.deadline == deadline)
     }
 
@@ -146,7 +187,7 @@ impl Window {
         let mut all: Vec<Pending> = self.slots.iter_mut().filter_map(Option::take).collect();
         all.sort_by_key(|p| (p.sent_at, p.id));
         self.len = 0;
-        self.order.clear();
+        self.release();
         all
     }
 }
@@ -208,5 +249,40 @@ mod tests {
         let alias = 5 + w.slots.len() as u32;
         assert!(w.remove(alias).is_none());
         assert_eq!(w.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_table_grows_with_the_load_and_shrinks_when_idle() {
+        let t = Instant::now();
+        let mut w = Window::new(64);
+        assert_eq!(w.slots.len(), 0, "an idle window holds no table");
+        let mut seqs = Vec::new();
+        for i in 0..64 {
+            let seq = w.next_sequence(|_| false);
+            w.insert(Pending {
+                sequence: seq,
+                id: RequestId(i),
+                body: Body::EnquireLink,
+                sent_at: t,
+                deadline: t + Duration::from_secs(1),
+            });
+            seqs.push(seq);
+        }
+        assert_eq!(w.slots.len(), 128);
+        // Every request is still found after the moves.
+        for &seq in &seqs {
+            assert_eq!(w.get(seq).map(|p| p.sequence), Some(seq));
+        }
+        for &seq in &seqs {
+            assert!(w.remove(seq).is_some());
+        }
+        assert_eq!(w.slots.len(), MIN_SLOTS);
+        assert_eq!(w.next_deadline(), None);
     }
 }
