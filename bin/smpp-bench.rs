@@ -29,6 +29,9 @@ Options:
   --size BYTES        short message size, 1..=254 (larger goes in
                       message_payload) (default 20)
   --timeout-secs N    response timeout (default 30)
+  --hold-secs N       stay bound N seconds after the last response, with
+                      enquire_link running, before unbinding (default 0)
+  --enquire-link-secs N  enquire_link interval (default 30)
   --workers N         worker threads (default: the number of CPUs)
   -v, -vv, -vvv       log info, debug, trace (or set RUST_LOG)
   -h, --help          this text
@@ -52,6 +55,8 @@ fn main() {
             "--rate",
             "--size",
             "--timeout-secs",
+            "--hold-secs",
+            "--enquire-link-secs",
             "--workers",
         ],
         &[],
@@ -69,6 +74,8 @@ fn main() {
     let rate: u64 = args.parsed("--rate", 0);
     let size: usize = args.parsed("--size", 20);
     let timeout: u64 = args.parsed("--timeout-secs", 30);
+    let hold: u64 = args.parsed("--hold-secs", 0);
+    let enquire: u64 = args.parsed("--enquire-link-secs", 30);
     if sessions == 0 || window == 0 {
         usage_error(PROG, "--sessions and --window must be at least 1");
     }
@@ -89,7 +96,8 @@ fn main() {
     config.session.max_inbound_pending = usize::MAX;
     config.reconnect = None;
     config.auto_ack = true;
-    config.connect_timeout = Duration::from_secs(10);
+    config.session.enquire_link_interval = (enquire > 0).then(|| Duration::from_secs(enquire));
+    config.connect_timeout = Duration::from_secs(10 + sessions as u64 / 100);
 
     let mut rt_config = RuntimeConfig::default();
     rt_config.workers = args.parsed("--workers", rt_config.workers.min(sessions.max(1)));
@@ -97,8 +105,16 @@ fn main() {
         eprintln!("{PROG}: cannot start: {e}");
         std::process::exit(1)
     });
+    let bind_start = Instant::now();
     let esme = match Esme::connect(&rt, config) {
-        Ok(e) => Arc::new(e),
+        Ok(e) => {
+            let secs = bind_start.elapsed().as_secs_f64();
+            eprintln!(
+                "{PROG}: bound {sessions} session(s) in {secs:.3} s ({:.0} binds/s)",
+                sessions as f64 / secs.max(1e-9)
+            );
+            Arc::new(e)
+        }
         Err(e) => {
             eprintln!("{PROG}: {addr}: {e}");
             std::process::exit(1);
@@ -172,6 +188,10 @@ fn main() {
         (0, submitted, Vec::new(), None)
     };
     let seconds = start.elapsed().as_secs_f64();
+    if hold > 0 {
+        eprintln!("{PROG}: holding {sessions} session(s) for {hold} s");
+        std::thread::sleep(Duration::from_secs(hold));
+    }
     esme.unbind();
     latencies.sort_unstable();
     let pct = |q: f64| -> u32 {
