@@ -115,6 +115,71 @@ impl<const N: usize> COctet<N> {
     pub(crate) fn wire_len(&self) -> usize {
         self.len() + 1
     }
+
+    /// Reads a C-Octet string from the start of `src` into `self` and
+    /// returns the octets it took, NUL included. `Err(true)`: no NUL in the
+    /// first `N` octets; `Err(false)`: `src` ends before a NUL. On error
+    /// `self` holds unspecified text.
+    ///
+    /// With `N` or more octets left, the whole window is copied at once (a
+    /// fixed-size copy) and the octets past the NUL are ignored: only
+    /// `buf[..len]` is ever read.
+    #[inline]
+    pub(crate) fn read_wire(&mut self, src: &[u8]) -> Result<usize, bool> {
+        if let Some(window) = src.first_chunk::<N>() {
+            let len = find_nul(window).ok_or(true)?;
+            self.buf = *window;
+            self.len = len as u8;
+            Ok(len + 1)
+        } else {
+            self.read_wire_short(src)
+        }
+    }
+
+    /// [`COctet::read_wire`] near the end of a body.
+    #[cold]
+    #[inline(never)]
+    fn read_wire_short(&mut self, src: &[u8]) -> Result<usize, bool> {
+        let len = find_nul(src).ok_or(false)?;
+        let text = &src[..len];
+        self.buf[..len].copy_from_slice(text);
+        self.len = len as u8;
+        Ok(len + 1)
+    }
+}
+
+/// The index of the first NUL in `bytes`, eight octets at a time.
+#[inline(always)]
+pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The lowest set bit of `(x - ONES) & !x & HIGHS` is the high bit of
+    // the first zero octet (bits above it can be false positives).
+    let zero_at = |word: &[u8; 8]| {
+        let x = u64::from_le_bytes(*word);
+        let z = x.wrapping_sub(ONES) & !x & HIGHS;
+        (z != 0).then(|| (z.trailing_zeros() / 8) as usize)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        if let Ok(word) = <&[u8; 8]>::try_from(chunk) {
+            if let Some(i) = zero_at(word) {
+                return Some(at + i);
+            }
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    if tail.is_empty() {
+        return None;
+    }
+    // The last eight octets, overlapping octets already known to be
+    // non-zero, when there are eight.
+    if let Some(word) = bytes.last_chunk::<8>() {
+        return zero_at(word).map(|i| bytes.len() - 8 + i);
+    }
+    tail.iter().position(|&b| b == 0).map(|i| at + i)
 }
 
 impl<const N: usize> Default for COctet<N> {
@@ -184,6 +249,7 @@ impl TimeString {
 
     /// Empty, or 12 digits, a digit (tenths), two digits (quarter hours)
     /// and `+`, `-` or `R`.
+    #[inline]
     pub fn is_valid(bytes: &[u8]) -> bool {
         match bytes {
             [] => true,
@@ -206,6 +272,11 @@ impl TimeString {
 
     pub(crate) fn inner(&self) -> &COctet<17> {
         &self.0
+    }
+
+    /// The text, unchecked: the decoder checks the shape once, in place.
+    pub(crate) fn inner_mut(&mut self) -> &mut COctet<17> {
+        &mut self.0
     }
 }
 
@@ -243,6 +314,14 @@ impl ShortMessage {
             });
         }
         Ok(ShortMessage(bytes.to_vec()))
+    }
+
+    /// Replaces the octets with `bytes`, which the caller has bounded to
+    /// at most [`ShortMessage::MAX`]; reuses the allocation.
+    #[inline]
+    pub(crate) fn set(&mut self, bytes: &[u8]) {
+        self.0.clear();
+        self.0.extend_from_slice(bytes);
     }
 
     /// The octets.

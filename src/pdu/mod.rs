@@ -220,7 +220,32 @@ impl Body {
         })
     }
 
+    /// Decodes a body of kind `id` into `self`, whatever it held. The
+    /// large message bodies are filled in place.
     #[inline]
+    fn decode_into(&mut self, id: CommandId, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        match id {
+            CommandId::SubmitSm => {
+                *self = Body::SubmitSm(SubmitSm::default());
+                match self {
+                    Body::SubmitSm(b) => b.decode_into(r),
+                    _ => Ok(()),
+                }
+            }
+            CommandId::DeliverSm => {
+                *self = Body::DeliverSm(SubmitSm::default());
+                match self {
+                    Body::DeliverSm(b) => b.decode_into(r),
+                    _ => Ok(()),
+                }
+            }
+            _ => {
+                *self = Body::decode(id, r)?;
+                Ok(())
+            }
+        }
+    }
+
     fn decode(id: CommandId, r: &mut Reader<'_>) -> Result<Body, DecodeError> {
         use CommandId as C;
         Ok(match id {
@@ -348,6 +373,20 @@ impl Pdu {
     /// Decodes one whole PDU, header included (`frame.len()` must equal
     /// its `command_length`, as [`Framer`] guarantees).
     pub fn decode(frame: &[u8]) -> Result<Pdu, DecodeError> {
+        // The PDU is decoded in the place it is returned from, so a large
+        // body is not built elsewhere and then moved.
+        let mut decoded = Ok(Pdu::new(0, Body::GenericNack));
+        if let Ok(pdu) = &mut decoded {
+            if let Err(e) = pdu.decode_into(frame) {
+                decoded = Err(e);
+            }
+        }
+        decoded
+    }
+
+    /// Decodes `frame` into `self`, whatever it held.
+    #[inline]
+    fn decode_into(&mut self, frame: &[u8]) -> Result<(), DecodeError> {
         let header = Header::parse(frame).ok_or(DecodeError {
             command_id: 0,
             sequence: 0,
@@ -363,21 +402,17 @@ impl Pdu {
                 kind: ErrorKind::BadLength,
             });
         }
+        self.sequence = header.sequence;
+        self.status = header.status;
         let mut r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
         let id = header.command_id;
-        let body = if !header.status.is_ok() && id.is_response() {
-            match Body::empty(id) {
-                Some(body) => body,
-                None => Body::decode(id, &mut r)?,
+        if !header.status.is_ok() && id.is_response() {
+            if let Some(body) = Body::empty(id) {
+                self.body = body;
+                return Ok(());
             }
-        } else {
-            Body::decode(id, &mut r)?
-        };
-        Ok(Pdu {
-            sequence: header.sequence,
-            status: header.status,
-            body,
-        })
+        }
+        self.body.decode_into(id, &mut r)
     }
 
     /// Appends the encoded PDU to `out`; returns its length.

@@ -470,13 +470,21 @@ impl Tlvs {
     }
 
     /// Decodes the rest of the reader's body as TLVs.
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Tlvs, super::DecodeError> {
         let mut tlvs = Tlvs::new();
+        tlvs.decode_into(r)?;
+        Ok(tlvs)
+    }
+
+    /// Appends the rest of the reader's body, as TLVs, to `self`.
+    #[inline]
+    pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), super::DecodeError> {
         while !r.is_empty() {
             let (tag, value) = r.tlv()?;
-            tlvs.0.push(Tlv::decode(r, tag, value)?);
+            self.0.push(Tlv::decode(r, tag, value)?);
         }
-        Ok(tlvs)
+        Ok(())
     }
 }
 
