@@ -251,12 +251,24 @@ impl TimeString {
     /// and `+`, `-` or `R`.
     #[inline]
     pub fn is_valid(bytes: &[u8]) -> bool {
-        match bytes {
-            [] => true,
-            [digits @ .., p] if digits.len() == 15 => {
-                digits.iter().all(u8::is_ascii_digit) && matches!(p, b'+' | b'-' | b'R')
+        /// All eight octets are ASCII digits: with `x = b ^ b'0'`, a digit
+        /// is an `x` below 10, which is when neither `x` nor `x + 0x76`
+        /// (computed on the low seven bits, so nothing carries) has its
+        /// high bit set.
+        fn digits(word: &[u8; 8]) -> bool {
+            const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+            const HIGHS: u64 = 0x8080_8080_8080_8080;
+            let x = u64::from_le_bytes(*word) ^ 0x3030_3030_3030_3030;
+            (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS == 0
+        }
+        match bytes.first_chunk::<16>() {
+            // Octets 0..8 and 7..15: the 15 digits; then the sign.
+            Some(time) if bytes.len() == 16 => {
+                let (head, tail) = (time.first_chunk::<8>(), time[7..].first_chunk::<8>());
+                matches!((head, tail), (Some(h), Some(t)) if digits(h) && digits(t))
+                    && matches!(time[15], b'+' | b'-' | b'R')
             }
-            _ => false,
+            _ => bytes.is_empty(),
         }
     }
 
@@ -317,11 +329,11 @@ impl ShortMessage {
     }
 
     /// Replaces the octets with `bytes`, which the caller has bounded to
-    /// at most [`ShortMessage::MAX`]; reuses the allocation.
+    /// at most [`ShortMessage::MAX`]. One allocation of the exact size: the
+    /// growth path of `extend_from_slice` costs more than the copy.
     #[inline]
     pub(crate) fn set(&mut self, bytes: &[u8]) {
-        self.0.clear();
-        self.0.extend_from_slice(bytes);
+        self.0 = bytes.to_vec();
     }
 
     /// The octets.

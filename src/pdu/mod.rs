@@ -220,32 +220,6 @@ impl Body {
         })
     }
 
-    /// Decodes a body of kind `id` into `self`, whatever it held. The
-    /// large message bodies are filled in place.
-    #[inline]
-    fn decode_into(&mut self, id: CommandId, r: &mut Reader<'_>) -> Result<(), DecodeError> {
-        match id {
-            CommandId::SubmitSm => {
-                *self = Body::SubmitSm(SubmitSm::default());
-                match self {
-                    Body::SubmitSm(b) => b.decode_into(r),
-                    _ => Ok(()),
-                }
-            }
-            CommandId::DeliverSm => {
-                *self = Body::DeliverSm(SubmitSm::default());
-                match self {
-                    Body::DeliverSm(b) => b.decode_into(r),
-                    _ => Ok(()),
-                }
-            }
-            _ => {
-                *self = Body::decode(id, r)?;
-                Ok(())
-            }
-        }
-    }
-
     fn decode(id: CommandId, r: &mut Reader<'_>) -> Result<Body, DecodeError> {
         use CommandId as C;
         Ok(match id {
@@ -373,20 +347,6 @@ impl Pdu {
     /// Decodes one whole PDU, header included (`frame.len()` must equal
     /// its `command_length`, as [`Framer`] guarantees).
     pub fn decode(frame: &[u8]) -> Result<Pdu, DecodeError> {
-        // The PDU is decoded in the place it is returned from, so a large
-        // body is not built elsewhere and then moved.
-        let mut decoded = Ok(Pdu::new(0, Body::GenericNack));
-        if let Ok(pdu) = &mut decoded {
-            if let Err(e) = pdu.decode_into(frame) {
-                decoded = Err(e);
-            }
-        }
-        decoded
-    }
-
-    /// Decodes `frame` into `self`, whatever it held.
-    #[inline]
-    fn decode_into(&mut self, frame: &[u8]) -> Result<(), DecodeError> {
         let header = Header::parse(frame).ok_or(DecodeError {
             command_id: 0,
             sequence: 0,
@@ -402,17 +362,58 @@ impl Pdu {
                 kind: ErrorKind::BadLength,
             });
         }
-        self.sequence = header.sequence;
-        self.status = header.status;
         let mut r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
-        let id = header.command_id;
-        if !header.status.is_ok() && id.is_response() {
-            if let Some(body) = Body::empty(id) {
-                self.body = body;
-                return Ok(());
+        let (sequence, status) = (header.sequence, header.status);
+        // submit_sm and deliver_sm, the bulk of the traffic, start as a
+        // default body in the place they are returned from and are filled
+        // there: built elsewhere, their ~200 bytes would be moved through
+        // Result<SubmitSm>, Body and Result<Pdu>.
+        let mut decoded = match header.command_id {
+            CommandId::SubmitSm => Ok(Pdu {
+                sequence,
+                status,
+                body: Body::SubmitSm(SubmitSm::default()),
+            }),
+            CommandId::DeliverSm => Ok(Pdu {
+                sequence,
+                status,
+                body: Body::DeliverSm(SubmitSm::default()),
+            }),
+            id => return Pdu::decode_other(id, sequence, status, &mut r),
+        };
+        if let Ok(Pdu {
+            body: Body::SubmitSm(b) | Body::DeliverSm(b),
+            ..
+        }) = &mut decoded
+        {
+            if let Err(e) = b.decode_into(&mut r) {
+                decoded = Err(e);
             }
         }
-        self.body.decode_into(id, &mut r)
+        decoded
+    }
+
+    /// [`Pdu::decode`] of the other bodies.
+    #[inline(never)]
+    fn decode_other(
+        id: CommandId,
+        sequence: u32,
+        status: CommandStatus,
+        r: &mut Reader<'_>,
+    ) -> Result<Pdu, DecodeError> {
+        let body = if !status.is_ok() && id.is_response() {
+            match Body::empty(id) {
+                Some(body) => body,
+                None => Body::decode(id, r)?,
+            }
+        } else {
+            Body::decode(id, r)?
+        };
+        Ok(Pdu {
+            sequence,
+            status,
+            body,
+        })
     }
 
     /// Appends the encoded PDU to `out`; returns its length.

@@ -145,7 +145,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A time field into `dst`: a lone NUL, or 16 characters and a NUL.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn time_into(
         &mut self,
         dst: &mut TimeString,
@@ -153,7 +153,17 @@ impl<'a> Reader<'a> {
     ) -> Result<(), DecodeError> {
         let text = dst.inner_mut();
         self.cstr_into(text, field)?;
-        if text.is_empty() || TimeString::is_valid(text.as_bytes()) {
+        if text.is_empty() {
+            Ok(())
+        } else {
+            self.check_time(text, field)
+        }
+    }
+
+    /// The shape check of a time that is not empty.
+    #[inline(never)]
+    fn check_time(&self, text: &COctet<17>, field: Field) -> Result<(), DecodeError> {
+        if TimeString::is_valid(text.as_bytes()) {
             Ok(())
         } else {
             Err(self.error(field, ErrorKind::BadValue))

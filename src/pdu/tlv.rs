@@ -342,7 +342,7 @@ impl Tlv {
             (TlvKind::CStr { max }, v) if !v.is_empty() && v.len() <= usize::from(max) => {
                 // Lenient: a peer that forgets the NUL still gets its text
                 // through; anything after a NUL is padding.
-                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                let end = super::fields::find_nul(v).unwrap_or(v.len());
                 TlvValue::CStr(v[..end].to_vec())
             }
             (TlvKind::Octets { min, max }, v)
@@ -482,7 +482,11 @@ impl Tlvs {
     pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), super::DecodeError> {
         while !r.is_empty() {
             let (tag, value) = r.tlv()?;
-            self.0.push(Tlv::decode(r, tag, value)?);
+            let tlv = Tlv::decode(r, tag, value)?;
+            if self.0.capacity() == 0 {
+                self.0 = Vec::with_capacity(4);
+            }
+            self.0.push(tlv);
         }
         Ok(())
     }
