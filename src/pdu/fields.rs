@@ -307,15 +307,35 @@ impl TryFrom<&str> for TimeString {
 
 /// The `short_message` octets: at most 254 (SMPP 3.4), preceded on the wire
 /// by `sm_length`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ShortMessage(Vec<u8>);
+#[derive(Clone)]
+pub struct ShortMessage {
+    len: u8,
+    buf: [u8; ShortMessage::MAX],
+}
+
+impl Default for ShortMessage {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl PartialEq for ShortMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ShortMessage {}
 
 impl ShortMessage {
     /// SMPP 3.4's limit.
     pub const MAX: usize = 254;
 
     /// No short message (user data in `message_payload`, or none).
-    pub const EMPTY: Self = ShortMessage(Vec::new());
+    pub const EMPTY: Self = ShortMessage {
+        len: 0,
+        buf: [0; ShortMessage::MAX],
+    };
 
     /// The given octets, at most 254.
     pub fn new(bytes: &[u8]) -> Result<Self, FieldError> {
@@ -325,33 +345,36 @@ impl ShortMessage {
                 len: bytes.len(),
             });
         }
-        Ok(ShortMessage(bytes.to_vec()))
+        let mut sm = Self::EMPTY;
+        sm.set(bytes);
+        Ok(sm)
     }
 
     /// Replaces the octets with `bytes`, which the caller has bounded to
-    /// at most [`ShortMessage::MAX`]. One allocation of the exact size: the
-    /// growth path of `extend_from_slice` costs more than the copy.
+    /// at most [`ShortMessage::MAX`].
     #[inline]
     pub(crate) fn set(&mut self, bytes: &[u8]) {
-        self.0 = bytes.to_vec();
+        let len = bytes.len().min(Self::MAX);
+        self.buf[..len].copy_from_slice(&bytes[..len]);
+        self.len = len as u8;
     }
 
     /// The octets.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.buf[..usize::from(self.len)]
     }
 
     /// `sm_length`.
     #[inline]
     pub fn len(&self) -> usize {
-        self.0.len()
+        usize::from(self.len)
     }
 
     /// `sm_length` is 0.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len == 0
     }
 }
 
@@ -382,6 +405,13 @@ pub struct Address<const N: usize> {
 }
 
 impl<const N: usize> Address<N> {
+    /// TON 0, NPI 0, no text.
+    pub(crate) const EMPTY: Self = Address {
+        ton: 0,
+        npi: 0,
+        addr: COctet::EMPTY,
+    };
+
     /// An address with the given TON, NPI and text.
     pub fn new(ton: u8, npi: u8, addr: &str) -> Result<Self, FieldError> {
         Ok(Address {

@@ -65,6 +65,24 @@ pub struct SubmitSm {
 pub type DeliverSm = SubmitSm;
 
 impl SubmitSm {
+    /// The default value as a constant, for starting a decode in place.
+    pub(crate) const EMPTY: SubmitSm = SubmitSm {
+        service_type: COctet::EMPTY,
+        source: Address::EMPTY,
+        dest: Address::EMPTY,
+        esm_class: 0,
+        protocol_id: 0,
+        priority_flag: 0,
+        schedule_delivery_time: TimeString::EMPTY,
+        validity_period: TimeString::EMPTY,
+        registered_delivery: 0,
+        replace_if_present_flag: 0,
+        data_coding: 0,
+        sm_default_msg_id: 0,
+        short_message: ShortMessage::EMPTY,
+        tlvs: Tlvs::new(),
+    };
+
     /// The user data: `short_message`, or `message_payload` when
     /// `short_message` is empty.
     pub fn payload(&self) -> &[u8] {

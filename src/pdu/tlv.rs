@@ -5,7 +5,8 @@
 //! octets is ESME_RINVPARLEN). Unknown tags are kept byte-exact as
 //! [`TlvValue::Octets`], so a PDU relayed through this crate loses nothing.
 
-use super::error::{EncodeError, ErrorKind, Field};
+use super::error::{DecodeError, EncodeError, ErrorKind, Field};
+use super::fields::find_nul;
 use super::reader::Reader;
 use super::wire_enum::wire_enum;
 
@@ -331,8 +332,16 @@ impl Tlv {
         Ok(())
     }
 
+    /// Decodes the next TLV, header and value.
+    #[inline(always)]
+    fn decode_next(r: &mut Reader<'_>) -> Result<Tlv, DecodeError> {
+        let (tag, value) = r.tlv()?;
+        Tlv::decode(r, tag, value)
+    }
+
     /// Decodes one TLV whose header and value were already bounded.
-    fn decode(r: &mut Reader<'_>, tag: u16, value: &[u8]) -> Result<Tlv, super::DecodeError> {
+    #[inline(always)]
+    fn decode(r: &mut Reader<'_>, tag: u16, value: &[u8]) -> Result<Tlv, DecodeError> {
         let tag = TlvTag::from(tag);
         let bad = |r: &Reader<'_>| r.error(Field::Tlv(u16::from(tag)), ErrorKind::BadLength);
         let value = match (tag.kind(), value) {
@@ -342,7 +351,7 @@ impl Tlv {
             (TlvKind::CStr { max }, v) if !v.is_empty() && v.len() <= usize::from(max) => {
                 // Lenient: a peer that forgets the NUL still gets its text
                 // through; anything after a NUL is padding.
-                let end = super::fields::find_nul(v).unwrap_or(v.len());
+                let end = find_nul(v).unwrap_or(v.len());
                 TlvValue::CStr(v[..end].to_vec())
             }
             (TlvKind::Octets { min, max }, v)
@@ -356,41 +365,110 @@ impl Tlv {
     }
 }
 
+/// The storage of [`Tlvs`]. Up to two TLVs (a delivery receipt's
+/// `receipted_message_id` and `message_state`) are held inline; the count
+/// is the variant, so the whole is no larger than two TLVs.
+#[derive(Clone)]
+enum Store {
+    Empty,
+    One([Tlv; 1]),
+    Two([Tlv; 2]),
+    /// Spilled at the third TLV.
+    Heap(Vec<Tlv>),
+}
+
 /// The TLVs of one PDU, in wire order. Duplicates are kept (`callback_num`
-/// may repeat); the getters return the first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Tlvs(Vec<Tlv>);
+/// may repeat); the getters return the first. Decoding a PDU with up to
+/// two TLVs allocates no list.
+#[derive(Clone)]
+pub struct Tlvs(Store);
 
 impl Tlvs {
     /// No TLVs (allocates nothing).
     pub const fn new() -> Tlvs {
-        Tlvs(Vec::new())
+        Tlvs(Store::Empty)
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[Tlv] {
+        match &self.0 {
+            Store::Empty => &[],
+            Store::One(tlvs) => tlvs,
+            Store::Two(tlvs) => tlvs,
+            Store::Heap(tlvs) => tlvs,
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [Tlv] {
+        match &mut self.0 {
+            Store::Empty => &mut [],
+            Store::One(tlvs) => tlvs,
+            Store::Two(tlvs) => tlvs,
+            Store::Heap(tlvs) => tlvs,
+        }
     }
 
     /// Appends a TLV.
+    #[inline]
     pub fn push(&mut self, tlv: Tlv) {
-        self.0.push(tlv);
+        match &mut self.0 {
+            Store::Heap(tlvs) => tlvs.push(tlv),
+            Store::Empty => self.0 = Store::One([tlv]),
+            _ => self.grow(tlv),
+        }
+    }
+
+    /// Appends `tlv` to one or two inline TLVs.
+    #[inline(never)]
+    fn grow(&mut self, tlv: Tlv) {
+        self.0 = match std::mem::replace(&mut self.0, Store::Empty) {
+            Store::Empty => Store::One([tlv]),
+            Store::One([first]) => Store::Two([first, tlv]),
+            Store::Two([first, second]) => {
+                let mut tlvs = Vec::with_capacity(8);
+                tlvs.extend([first, second, tlv]);
+                Store::Heap(tlvs)
+            }
+            Store::Heap(mut tlvs) => {
+                tlvs.push(tlv);
+                Store::Heap(tlvs)
+            }
+        };
     }
 
     /// Replaces the first TLV with this tag, or appends it.
     pub fn set(&mut self, tlv: Tlv) {
-        match self.0.iter_mut().find(|t| t.tag == tlv.tag) {
+        match self.as_mut_slice().iter_mut().find(|t| t.tag == tlv.tag) {
             Some(slot) => *slot = tlv,
-            None => self.0.push(tlv),
+            None => self.push(tlv),
         }
     }
 
     /// Removes every TLV with this tag, returning the first.
     pub fn remove(&mut self, tag: TlvTag) -> Option<Tlv> {
-        let first = self.0.iter().position(|t| t.tag == tag)?;
-        let tlv = self.0.remove(first);
-        self.0.retain(|t| t.tag != tag);
+        let first = self.as_slice().iter().position(|t| t.tag == tag)?;
+        let mut tlvs = match std::mem::replace(&mut self.0, Store::Empty) {
+            Store::Empty => Vec::new(),
+            Store::One(tlvs) => Vec::from(tlvs),
+            Store::Two(tlvs) => Vec::from(tlvs),
+            Store::Heap(tlvs) => tlvs,
+        };
+        let tlv = tlvs.remove(first);
+        tlvs.retain(|t| t.tag != tag);
+        let mut rest = tlvs.into_iter();
+        self.0 = match (rest.next(), rest.next(), rest.len()) {
+            (None, _, _) => Store::Empty,
+            (Some(a), None, _) => Store::One([a]),
+            (Some(a), Some(b), 0) => Store::Two([a, b]),
+            (Some(a), Some(b), _) => Store::Heap([a, b].into_iter().chain(rest).collect()),
+        };
         Some(tlv)
     }
 
     /// The first TLV with this tag.
     pub fn get(&self, tag: TlvTag) -> Option<&Tlv> {
-        self.0.iter().find(|t| t.tag == tag)
+        self.as_slice().iter().find(|t| t.tag == tag)
     }
 
     /// The first TLV with this tag, as an integer.
@@ -405,17 +483,17 @@ impl Tlvs {
 
     /// All TLVs, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Tlv> {
-        self.0.iter()
+        self.as_slice().iter()
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_slice().len()
     }
 
     /// None at all.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// `message_payload`, the user data when `short_message` is empty.
@@ -462,33 +540,77 @@ impl Tlvs {
     }
 
     pub(crate) fn wire_len(&self) -> usize {
-        self.0.iter().map(Tlv::wire_len).sum()
+        self.iter().map(Tlv::wire_len).sum()
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.0.iter().try_for_each(|t| t.encode(out))
+        self.iter().try_for_each(|t| t.encode(out))
     }
 
     /// Decodes the rest of the reader's body as TLVs.
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Tlvs, super::DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Tlvs, DecodeError> {
         let mut tlvs = Tlvs::new();
         tlvs.decode_into(r)?;
         Ok(tlvs)
     }
 
-    /// Appends the rest of the reader's body, as TLVs, to `self`.
+    /// Decodes the rest of the reader's body as TLVs into `self`, replacing
+    /// what it held (nothing, when a body is decoded).
     #[inline]
-    pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), super::DecodeError> {
-        while !r.is_empty() {
-            let (tag, value) = r.tlv()?;
-            let tlv = Tlv::decode(r, tag, value)?;
-            if self.0.capacity() == 0 {
-                self.0 = Vec::with_capacity(4);
-            }
-            self.0.push(tlv);
+    pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        if r.is_empty() {
+            return Ok(());
         }
+        let first = Tlv::decode_next(r)?;
+        if r.is_empty() {
+            self.0 = Store::One([first]);
+            return Ok(());
+        }
+        let second = Tlv::decode_next(r)?;
+        if r.is_empty() {
+            self.0 = Store::Two([first, second]);
+            return Ok(());
+        }
+        self.0 = Store::Heap(Self::decode_rest(r, first, second)?);
         Ok(())
+    }
+
+    /// The third TLV on, after `first` and `second`.
+    #[inline(never)]
+    fn decode_rest(r: &mut Reader<'_>, first: Tlv, second: Tlv) -> Result<Vec<Tlv>, DecodeError> {
+        let mut tlvs = Vec::with_capacity(8);
+        tlvs.extend([first, second]);
+        while !r.is_empty() {
+            tlvs.push(Tlv::decode_next(r)?);
+        }
+        Ok(tlvs)
+    }
+}
+
+impl Default for Tlvs {
+    fn default() -> Tlvs {
+        Tlvs::new()
+    }
+}
+
+impl PartialEq for Tlvs {
+    fn eq(&self, other: &Tlvs) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Tlvs {}
+
+impl std::hash::Hash for Tlvs {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Tlvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Tlvs").field(&self.as_slice()).finish()
     }
 }
 
@@ -496,12 +618,14 @@ impl<'a> IntoIterator for &'a Tlvs {
     type Item = &'a Tlv;
     type IntoIter = std::slice::Iter<'a, Tlv>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 
 impl FromIterator<Tlv> for Tlvs {
     fn from_iter<I: IntoIterator<Item = Tlv>>(iter: I) -> Tlvs {
-        Tlvs(iter.into_iter().collect())
+        let mut tlvs = Tlvs::new();
+        iter.into_iter().for_each(|t| tlvs.push(t));
+        tlvs
     }
 }
