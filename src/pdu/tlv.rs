@@ -365,14 +365,22 @@ impl Tlv {
     }
 }
 
-/// The storage of [`Tlvs`]. Up to two TLVs (a delivery receipt's
-/// `receipted_message_id` and `message_state`) are held inline; the count
-/// is the variant, so the whole is no larger than two TLVs.
+/// How many TLVs [`Tlvs`] holds without allocating: a delivery receipt's
+/// `receipted_message_id` and `message_state`.
+const INLINE: usize = 2;
+
+/// What an unused inline slot holds.
+const VACANT: Tlv = Tlv {
+    tag: TlvTag::Unknown(0),
+    value: TlvValue::U8(0),
+};
+
+/// The storage of [`Tlvs`].
 #[derive(Clone)]
 enum Store {
-    Empty,
-    One([Tlv; 1]),
-    Two([Tlv; 2]),
+    /// `slots[..len]` are the TLVs; the rest are [`VACANT`]. A TLV is
+    /// written into its slot where it stays.
+    Inline { len: u8, slots: [Tlv; INLINE] },
     /// Spilled at the third TLV.
     Heap(Vec<Tlv>),
 }
@@ -386,15 +394,16 @@ pub struct Tlvs(Store);
 impl Tlvs {
     /// No TLVs (allocates nothing).
     pub const fn new() -> Tlvs {
-        Tlvs(Store::Empty)
+        Tlvs(Store::Inline {
+            len: 0,
+            slots: [VACANT; INLINE],
+        })
     }
 
     #[inline]
     fn as_slice(&self) -> &[Tlv] {
         match &self.0 {
-            Store::Empty => &[],
-            Store::One(tlvs) => tlvs,
-            Store::Two(tlvs) => tlvs,
+            Store::Inline { len, slots } => slots.get(..usize::from(*len)).unwrap_or_default(),
             Store::Heap(tlvs) => tlvs,
         }
     }
@@ -402,9 +411,7 @@ impl Tlvs {
     #[inline]
     fn as_mut_slice(&mut self) -> &mut [Tlv] {
         match &mut self.0 {
-            Store::Empty => &mut [],
-            Store::One(tlvs) => tlvs,
-            Store::Two(tlvs) => tlvs,
+            Store::Inline { len, slots } => slots.get_mut(..usize::from(*len)).unwrap_or_default(),
             Store::Heap(tlvs) => tlvs,
         }
     }
@@ -413,28 +420,33 @@ impl Tlvs {
     #[inline]
     pub fn push(&mut self, tlv: Tlv) {
         match &mut self.0 {
+            Store::Inline { len, slots } => match slots.get_mut(usize::from(*len)) {
+                Some(slot) => {
+                    *slot = tlv;
+                    *len += 1;
+                }
+                None => self.spill(tlv),
+            },
             Store::Heap(tlvs) => tlvs.push(tlv),
-            Store::Empty => self.0 = Store::One([tlv]),
-            _ => self.grow(tlv),
         }
     }
 
-    /// Appends `tlv` to one or two inline TLVs.
+    /// Moves full inline slots to the heap, then appends `tlv`.
+    #[cold]
     #[inline(never)]
-    fn grow(&mut self, tlv: Tlv) {
-        self.0 = match std::mem::replace(&mut self.0, Store::Empty) {
-            Store::Empty => Store::One([tlv]),
-            Store::One([first]) => Store::Two([first, tlv]),
-            Store::Two([first, second]) => {
-                let mut tlvs = Vec::with_capacity(8);
-                tlvs.extend([first, second, tlv]);
-                Store::Heap(tlvs)
-            }
-            Store::Heap(mut tlvs) => {
-                tlvs.push(tlv);
-                Store::Heap(tlvs)
-            }
-        };
+    fn spill(&mut self, tlv: Tlv) {
+        let mut tlvs = Vec::with_capacity(4 * INLINE);
+        if let Store::Inline { len, slots } = &mut self.0 {
+            let len = usize::from(*len);
+            tlvs.extend(
+                slots
+                    .iter_mut()
+                    .take(len)
+                    .map(|t| std::mem::replace(t, VACANT)),
+            );
+        }
+        tlvs.push(tlv);
+        self.0 = Store::Heap(tlvs);
     }
 
     /// Replaces the first TLV with this tag, or appends it.
@@ -448,22 +460,30 @@ impl Tlvs {
     /// Removes every TLV with this tag, returning the first.
     pub fn remove(&mut self, tag: TlvTag) -> Option<Tlv> {
         let first = self.as_slice().iter().position(|t| t.tag == tag)?;
-        let mut tlvs = match std::mem::replace(&mut self.0, Store::Empty) {
-            Store::Empty => Vec::new(),
-            Store::One(tlvs) => Vec::from(tlvs),
-            Store::Two(tlvs) => Vec::from(tlvs),
-            Store::Heap(tlvs) => tlvs,
-        };
-        let tlv = tlvs.remove(first);
-        tlvs.retain(|t| t.tag != tag);
-        let mut rest = tlvs.into_iter();
-        self.0 = match (rest.next(), rest.next(), rest.len()) {
-            (None, _, _) => Store::Empty,
-            (Some(a), None, _) => Store::One([a]),
-            (Some(a), Some(b), 0) => Store::Two([a, b]),
-            (Some(a), Some(b), _) => Store::Heap([a, b].into_iter().chain(rest).collect()),
-        };
-        Some(tlv)
+        match &mut self.0 {
+            Store::Inline { len, slots } => {
+                let end = usize::from(*len);
+                let tlv = std::mem::replace(&mut slots[first], VACANT);
+                // Slide the keepers down over the freed slots; the slots from
+                // `kept` to `i` are vacant throughout.
+                let mut kept = first;
+                for i in first + 1..end {
+                    if slots[i].tag == tag {
+                        slots[i] = VACANT;
+                    } else {
+                        slots.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                *len = kept as u8;
+                Some(tlv)
+            }
+            Store::Heap(tlvs) => {
+                let tlv = tlvs.remove(first);
+                tlvs.retain(|t| t.tag != tag);
+                Some(tlv)
+            }
+        }
     }
 
     /// The first TLV with this tag.
@@ -555,36 +575,33 @@ impl Tlvs {
         Ok(tlvs)
     }
 
-    /// Decodes the rest of the reader's body as TLVs into `self`, replacing
-    /// what it held (nothing, when a body is decoded).
+    /// Decodes the rest of the reader's body as TLVs, appending them to
+    /// `self` (empty, when a body is decoded). Each TLV is built straight
+    /// into its slot.
     #[inline]
     pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
-        if r.is_empty() {
-            return Ok(());
+        if let Store::Inline { len, slots } = &mut self.0 {
+            while !r.is_empty() {
+                let Some(slot) = slots.get_mut(usize::from(*len)) else {
+                    break;
+                };
+                *slot = Tlv::decode_next(r)?;
+                *len += 1;
+            }
         }
-        let first = Tlv::decode_next(r)?;
-        if r.is_empty() {
-            self.0 = Store::One([first]);
-            return Ok(());
+        if !r.is_empty() {
+            self.decode_rest(r)?;
         }
-        let second = Tlv::decode_next(r)?;
-        if r.is_empty() {
-            self.0 = Store::Two([first, second]);
-            return Ok(());
-        }
-        self.0 = Store::Heap(Self::decode_rest(r, first, second)?);
         Ok(())
     }
 
-    /// The third TLV on, after `first` and `second`.
+    /// The TLVs past the inline ones.
     #[inline(never)]
-    fn decode_rest(r: &mut Reader<'_>, first: Tlv, second: Tlv) -> Result<Vec<Tlv>, DecodeError> {
-        let mut tlvs = Vec::with_capacity(8);
-        tlvs.extend([first, second]);
+    fn decode_rest(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         while !r.is_empty() {
-            tlvs.push(Tlv::decode_next(r)?);
+            self.push(Tlv::decode_next(r)?);
         }
-        Ok(tlvs)
+        Ok(())
     }
 }
 
