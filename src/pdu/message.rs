@@ -185,7 +185,7 @@ impl MessageIdResp {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         // deliver_sm_resp bodies are sometimes empty even on success.
         if r.is_empty() {
