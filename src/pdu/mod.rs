@@ -327,11 +327,10 @@ impl Pdu {
         }
         let mut r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
         let (sequence, status) = (header.sequence, header.status);
-        // submit_sm and deliver_sm, the bulk of the traffic, start as an
-        // empty body (a constant, copied in whole) in the place they are
-        // returned from and are filled there: built elsewhere, their ~440
-        // bytes would be moved through Result<SubmitSm>, Body and
-        // Result<Pdu>.
+        // submit_sm and deliver_sm, the bulk of the traffic, start as a
+        // constant empty PDU and are filled in place, then moved once to the
+        // caller. Built field by field and wrapped, their ~440 bytes would be
+        // moved through Result<SubmitSm>, Body and Result<Pdu> as well.
         const SUBMIT: Result<Pdu, DecodeError> = Ok(Pdu {
             sequence: 0,
             status: CommandStatus::Ok,
@@ -350,14 +349,10 @@ impl Pdu {
         if let Ok(pdu) = &mut decoded {
             pdu.sequence = sequence;
             pdu.status = status;
-        }
-        if let Ok(Pdu {
-            body: Body::SubmitSm(b) | Body::DeliverSm(b),
-            ..
-        }) = &mut decoded
-        {
-            if let Err(e) = b.decode_into(&mut r) {
-                decoded = Err(e);
+            if let Body::SubmitSm(b) | Body::DeliverSm(b) = &mut pdu.body {
+                if let Err(e) = b.decode_into(&mut r) {
+                    decoded = Err(e);
+                }
             }
         }
         decoded
