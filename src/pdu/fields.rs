@@ -115,6 +115,71 @@ impl<const N: usize> COctet<N> {
     pub(crate) fn wire_len(&self) -> usize {
         self.len() + 1
     }
+
+    /// Reads a C-Octet string from the start of `src` into `self` and
+    /// returns the octets it took, NUL included. `Err(true)`: no NUL in the
+    /// first `N` octets; `Err(false)`: `src` ends before a NUL. On error
+    /// `self` holds unspecified text.
+    ///
+    /// With `N` or more octets left, the whole window is copied at once (a
+    /// fixed-size copy) and the octets past the NUL are ignored: only
+    /// `buf[..len]` is ever read.
+    #[inline]
+    pub(crate) fn read_wire(&mut self, src: &[u8]) -> Result<usize, bool> {
+        if let Some(window) = src.first_chunk::<N>() {
+            let len = find_nul(window).ok_or(true)?;
+            self.buf = *window;
+            self.len = len as u8;
+            Ok(len + 1)
+        } else {
+            self.read_wire_short(src)
+        }
+    }
+
+    /// [`COctet::read_wire`] near the end of a body.
+    #[cold]
+    #[inline(never)]
+    fn read_wire_short(&mut self, src: &[u8]) -> Result<usize, bool> {
+        let len = find_nul(src).ok_or(false)?;
+        let text = &src[..len];
+        self.buf[..len].copy_from_slice(text);
+        self.len = len as u8;
+        Ok(len + 1)
+    }
+}
+
+/// The index of the first NUL in `bytes`, eight octets at a time.
+#[inline(always)]
+pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The lowest set bit of `(x - ONES) & !x & HIGHS` is the high bit of
+    // the first zero octet (bits above it can be false positives).
+    let zero_at = |word: &[u8; 8]| {
+        let x = u64::from_le_bytes(*word);
+        let z = x.wrapping_sub(ONES) & !x & HIGHS;
+        (z != 0).then(|| (z.trailing_zeros() / 8) as usize)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        if let Ok(word) = <&[u8; 8]>::try_from(chunk) {
+            if let Some(i) = zero_at(word) {
+                return Some(at + i);
+            }
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    if tail.is_empty() {
+        return None;
+    }
+    // The last eight octets, overlapping octets already known to be
+    // non-zero, when there are eight.
+    if let Some(word) = bytes.last_chunk::<8>() {
+        return zero_at(word).map(|i| bytes.len() - 8 + i);
+    }
+    tail.iter().position(|&b| b == 0).map(|i| at + i)
 }
 
 impl<const N: usize> Default for COctet<N> {
@@ -184,13 +249,26 @@ impl TimeString {
 
     /// Empty, or 12 digits, a digit (tenths), two digits (quarter hours)
     /// and `+`, `-` or `R`.
+    #[inline]
     pub fn is_valid(bytes: &[u8]) -> bool {
-        match bytes {
-            [] => true,
-            [digits @ .., p] if digits.len() == 15 => {
-                digits.iter().all(u8::is_ascii_digit) && matches!(p, b'+' | b'-' | b'R')
+        /// All eight octets are ASCII digits: with `x = b ^ b'0'`, a digit
+        /// is an `x` below 10, which is when neither `x` nor `x + 0x76`
+        /// (computed on the low seven bits, so nothing carries) has its
+        /// high bit set.
+        fn digits(word: &[u8; 8]) -> bool {
+            const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+            const HIGHS: u64 = 0x8080_8080_8080_8080;
+            let x = u64::from_le_bytes(*word) ^ 0x3030_3030_3030_3030;
+            (((x & LOW7) + 0x7676_7676_7676_7676) | x) & HIGHS == 0
+        }
+        match bytes.first_chunk::<16>() {
+            // Octets 0..8 and 7..15: the 15 digits; then the sign.
+            Some(time) if bytes.len() == 16 => {
+                let (head, tail) = (time.first_chunk::<8>(), time[7..].first_chunk::<8>());
+                matches!((head, tail), (Some(h), Some(t)) if digits(h) && digits(t))
+                    && matches!(time[15], b'+' | b'-' | b'R')
             }
-            _ => false,
+            _ => bytes.is_empty(),
         }
     }
 
@@ -206,6 +284,11 @@ impl TimeString {
 
     pub(crate) fn inner(&self) -> &COctet<17> {
         &self.0
+    }
+
+    /// The text, unchecked: the decoder checks the shape once, in place.
+    pub(crate) fn inner_mut(&mut self) -> &mut COctet<17> {
+        &mut self.0
     }
 }
 
@@ -224,15 +307,35 @@ impl TryFrom<&str> for TimeString {
 
 /// The `short_message` octets: at most 254 (SMPP 3.4), preceded on the wire
 /// by `sm_length`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ShortMessage(Vec<u8>);
+#[derive(Clone)]
+pub struct ShortMessage {
+    len: u8,
+    buf: [u8; ShortMessage::MAX],
+}
+
+impl Default for ShortMessage {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl PartialEq for ShortMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ShortMessage {}
 
 impl ShortMessage {
     /// SMPP 3.4's limit.
     pub const MAX: usize = 254;
 
     /// No short message (user data in `message_payload`, or none).
-    pub const EMPTY: Self = ShortMessage(Vec::new());
+    pub const EMPTY: Self = ShortMessage {
+        len: 0,
+        buf: [0; ShortMessage::MAX],
+    };
 
     /// The given octets, at most 254.
     pub fn new(bytes: &[u8]) -> Result<Self, FieldError> {
@@ -242,25 +345,36 @@ impl ShortMessage {
                 len: bytes.len(),
             });
         }
-        Ok(ShortMessage(bytes.to_vec()))
+        let mut sm = Self::EMPTY;
+        sm.set(bytes);
+        Ok(sm)
+    }
+
+    /// Replaces the octets with `bytes`, which the caller has bounded to
+    /// at most [`ShortMessage::MAX`].
+    #[inline]
+    pub(crate) fn set(&mut self, bytes: &[u8]) {
+        let len = bytes.len().min(Self::MAX);
+        self.buf[..len].copy_from_slice(&bytes[..len]);
+        self.len = len as u8;
     }
 
     /// The octets.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.buf[..usize::from(self.len)]
     }
 
     /// `sm_length`.
     #[inline]
     pub fn len(&self) -> usize {
-        self.0.len()
+        usize::from(self.len)
     }
 
     /// `sm_length` is 0.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len == 0
     }
 }
 
@@ -291,6 +405,13 @@ pub struct Address<const N: usize> {
 }
 
 impl<const N: usize> Address<N> {
+    /// TON 0, NPI 0, no text.
+    pub(crate) const EMPTY: Self = Address {
+        ton: 0,
+        npi: 0,
+        addr: COctet::EMPTY,
+    };
+
     /// An address with the given TON, NPI and text.
     pub fn new(ton: u8, npi: u8, addr: &str) -> Result<Self, FieldError> {
         Ok(Address {

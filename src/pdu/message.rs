@@ -65,6 +65,24 @@ pub struct SubmitSm {
 pub type DeliverSm = SubmitSm;
 
 impl SubmitSm {
+    /// The default value as a constant, for starting a decode in place.
+    pub(crate) const EMPTY: SubmitSm = SubmitSm {
+        service_type: COctet::EMPTY,
+        source: Address::EMPTY,
+        dest: Address::EMPTY,
+        esm_class: 0,
+        protocol_id: 0,
+        priority_flag: 0,
+        schedule_delivery_time: TimeString::EMPTY,
+        validity_period: TimeString::EMPTY,
+        registered_delivery: 0,
+        replace_if_present_flag: 0,
+        data_coding: 0,
+        sm_default_msg_id: 0,
+        short_message: ShortMessage::EMPTY,
+        tlvs: Tlvs::new(),
+    };
+
     /// The user data: `short_message`, or `message_payload` when
     /// `short_message` is empty.
     pub fn payload(&self) -> &[u8] {
@@ -81,22 +99,41 @@ impl SubmitSm {
 
     #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(SubmitSm {
-            service_type: r.cstr(Field::ServiceType)?,
-            source: r.address(SOURCE)?,
-            dest: r.address(DEST)?,
-            esm_class: r.u8(Field::EsmClass)?,
-            protocol_id: r.u8(Field::ProtocolId)?,
-            priority_flag: r.u8(Field::PriorityFlag)?,
-            schedule_delivery_time: r.time(Field::ScheduleDeliveryTime)?,
-            validity_period: r.time(Field::ValidityPeriod)?,
-            registered_delivery: r.u8(Field::RegisteredDelivery)?,
-            replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
-            data_coding: r.u8(Field::DataCoding)?,
-            sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
-            short_message: r.short_message()?,
-            tlvs: Tlvs::decode(r)?,
-        })
+        let mut b = SubmitSm::default();
+        b.decode_into(r)?;
+        Ok(b)
+    }
+
+    /// Decodes into `self` (a default value) field by field, in wire order.
+    /// On error `self` is left partly written and must be discarded.
+    #[inline]
+    pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        r.cstr_into(&mut self.service_type, Field::ServiceType)?;
+        r.address_into(&mut self.source, SOURCE)?;
+        r.address_into(&mut self.dest, DEST)?;
+        [self.esm_class, self.protocol_id, self.priority_flag] =
+            r.u8s([Field::EsmClass, Field::ProtocolId, Field::PriorityFlag])?;
+        r.time_into(
+            &mut self.schedule_delivery_time,
+            Field::ScheduleDeliveryTime,
+        )?;
+        r.time_into(&mut self.validity_period, Field::ValidityPeriod)?;
+        let sm_length;
+        [
+            self.registered_delivery,
+            self.replace_if_present_flag,
+            self.data_coding,
+            self.sm_default_msg_id,
+            sm_length,
+        ] = r.u8s([
+            Field::RegisteredDelivery,
+            Field::ReplaceIfPresentFlag,
+            Field::DataCoding,
+            Field::SmDefaultMsgId,
+            Field::SmLength,
+        ])?;
+        r.short_message_into(&mut self.short_message, sm_length)?;
+        self.tlvs.decode_into(r)
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -148,7 +185,7 @@ impl MessageIdResp {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         // deliver_sm_resp bodies are sometimes empty even on success.
         if r.is_empty() {

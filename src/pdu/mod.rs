@@ -220,44 +220,6 @@ impl Body {
         })
     }
 
-    #[inline]
-    fn decode(id: CommandId, r: &mut Reader<'_>) -> Result<Body, DecodeError> {
-        use CommandId as C;
-        Ok(match id {
-            C::GenericNack => Body::GenericNack,
-            C::BindReceiver => Body::BindReceiver(Bind::decode(r)?),
-            C::BindTransmitter => Body::BindTransmitter(Bind::decode(r)?),
-            C::BindTransceiver => Body::BindTransceiver(Bind::decode(r)?),
-            C::BindReceiverResp => Body::BindReceiverResp(BindResp::decode(r)?),
-            C::BindTransmitterResp => Body::BindTransmitterResp(BindResp::decode(r)?),
-            C::BindTransceiverResp => Body::BindTransceiverResp(BindResp::decode(r)?),
-            C::Outbind => Body::Outbind(Outbind::decode(r)?),
-            C::Unbind => Body::Unbind,
-            C::UnbindResp => Body::UnbindResp,
-            C::SubmitSm => Body::SubmitSm(SubmitSm::decode(r)?),
-            C::SubmitSmResp => Body::SubmitSmResp(MessageIdResp::decode(r)?),
-            C::SubmitMulti => Body::SubmitMulti(SubmitMulti::decode(r)?),
-            C::SubmitMultiResp => Body::SubmitMultiResp(SubmitMultiResp::decode(r)?),
-            C::DeliverSm => Body::DeliverSm(SubmitSm::decode(r)?),
-            C::DeliverSmResp => Body::DeliverSmResp(MessageIdResp::decode(r)?),
-            C::DataSm => Body::DataSm(DataSm::decode(r)?),
-            C::DataSmResp => Body::DataSmResp(MessageIdResp::decode(r)?),
-            C::QuerySm => Body::QuerySm(QuerySm::decode(r)?),
-            C::QuerySmResp => Body::QuerySmResp(QuerySmResp::decode(r)?),
-            C::CancelSm => Body::CancelSm(CancelSm::decode(r)?),
-            C::CancelSmResp => Body::CancelSmResp,
-            C::ReplaceSm => Body::ReplaceSm(ReplaceSm::decode(r)?),
-            C::ReplaceSmResp => Body::ReplaceSmResp,
-            C::EnquireLink => Body::EnquireLink,
-            C::EnquireLinkResp => Body::EnquireLinkResp,
-            C::AlertNotification => Body::AlertNotification(AlertNotification::decode(r)?),
-            C::Unknown(command_id) => Body::Unknown {
-                command_id,
-                body: r.rest().to_vec(),
-            },
-        })
-    }
-
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             Body::GenericNack
@@ -364,20 +326,109 @@ impl Pdu {
             });
         }
         let mut r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
-        let id = header.command_id;
-        let body = if !header.status.is_ok() && id.is_response() {
-            match Body::empty(id) {
-                Some(body) => body,
-                None => Body::decode(id, &mut r)?,
-            }
-        } else {
-            Body::decode(id, &mut r)?
+        let (sequence, status) = (header.sequence, header.status);
+        // submit_sm and deliver_sm, the bulk of the traffic, start as a
+        // constant empty PDU and are filled in place, then moved once to the
+        // caller. Built field by field and wrapped, their ~440 bytes would be
+        // moved through Result<SubmitSm>, Body and Result<Pdu> as well.
+        const SUBMIT: Result<Pdu, DecodeError> = Ok(Pdu {
+            sequence: 0,
+            status: CommandStatus::Ok,
+            body: Body::SubmitSm(SubmitSm::EMPTY),
+        });
+        const DELIVER: Result<Pdu, DecodeError> = Ok(Pdu {
+            sequence: 0,
+            status: CommandStatus::Ok,
+            body: Body::DeliverSm(SubmitSm::EMPTY),
+        });
+        let mut decoded = match header.command_id {
+            CommandId::SubmitSm => SUBMIT,
+            CommandId::DeliverSm => DELIVER,
+            id => return Pdu::decode_other(id, sequence, status, &mut r),
         };
-        Ok(Pdu {
-            sequence: header.sequence,
-            status: header.status,
-            body,
-        })
+        if let Ok(pdu) = &mut decoded {
+            pdu.sequence = sequence;
+            pdu.status = status;
+            if let Body::SubmitSm(b) | Body::DeliverSm(b) = &mut pdu.body {
+                if let Err(e) = b.decode_into(&mut r) {
+                    decoded = Err(e);
+                }
+            }
+        }
+        decoded
+    }
+
+    /// [`Pdu::decode`] of the other bodies. Each arm builds its PDU in the
+    /// returned place: a `Body` built first and then moved would be copied
+    /// whole (the size of the largest body) whatever its variant.
+    #[inline(never)]
+    fn decode_other(
+        id: CommandId,
+        sequence: u32,
+        status: CommandStatus,
+        r: &mut Reader<'_>,
+    ) -> Result<Pdu, DecodeError> {
+        use CommandId as C;
+        macro_rules! pdu {
+            ($body:expr) => {
+                Ok(Pdu {
+                    sequence,
+                    status,
+                    body: $body,
+                })
+            };
+        }
+        // A known response with a non-zero status is header-only: its body,
+        // if any, is ignored (see Body::empty).
+        let header_only = !status.is_ok() && id.is_response();
+        match id {
+            C::GenericNack => pdu!(Body::GenericNack),
+            C::BindReceiver => pdu!(Body::BindReceiver(Bind::decode(r)?)),
+            C::BindTransmitter => pdu!(Body::BindTransmitter(Bind::decode(r)?)),
+            C::BindTransceiver => pdu!(Body::BindTransceiver(Bind::decode(r)?)),
+            C::BindReceiverResp if header_only => pdu!(Body::BindReceiverResp(BindResp::default())),
+            C::BindReceiverResp => pdu!(Body::BindReceiverResp(BindResp::decode(r)?)),
+            C::BindTransmitterResp if header_only => {
+                pdu!(Body::BindTransmitterResp(BindResp::default()))
+            }
+            C::BindTransmitterResp => pdu!(Body::BindTransmitterResp(BindResp::decode(r)?)),
+            C::BindTransceiverResp if header_only => {
+                pdu!(Body::BindTransceiverResp(BindResp::default()))
+            }
+            C::BindTransceiverResp => pdu!(Body::BindTransceiverResp(BindResp::decode(r)?)),
+            C::Outbind => pdu!(Body::Outbind(Outbind::decode(r)?)),
+            C::Unbind => pdu!(Body::Unbind),
+            C::UnbindResp => pdu!(Body::UnbindResp),
+            // Decoded in place by Pdu::decode; here for completeness.
+            C::SubmitSm => pdu!(Body::SubmitSm(SubmitSm::decode(r)?)),
+            C::DeliverSm => pdu!(Body::DeliverSm(SubmitSm::decode(r)?)),
+            C::SubmitSmResp if header_only => pdu!(Body::SubmitSmResp(MessageIdResp::default())),
+            C::SubmitSmResp => pdu!(Body::SubmitSmResp(MessageIdResp::decode(r)?)),
+            C::SubmitMulti => pdu!(Body::SubmitMulti(SubmitMulti::decode(r)?)),
+            C::SubmitMultiResp if header_only => {
+                pdu!(Body::SubmitMultiResp(SubmitMultiResp::default()))
+            }
+            C::SubmitMultiResp => pdu!(Body::SubmitMultiResp(SubmitMultiResp::decode(r)?)),
+            C::DeliverSmResp if header_only => pdu!(Body::DeliverSmResp(MessageIdResp::default())),
+            C::DeliverSmResp => pdu!(Body::DeliverSmResp(MessageIdResp::decode(r)?)),
+            C::DataSm => pdu!(Body::DataSm(DataSm::decode(r)?)),
+            C::DataSmResp if header_only => pdu!(Body::DataSmResp(MessageIdResp::default())),
+            C::DataSmResp => pdu!(Body::DataSmResp(MessageIdResp::decode(r)?)),
+            C::QuerySm => pdu!(Body::QuerySm(QuerySm::decode(r)?)),
+            C::QuerySmResp if header_only => pdu!(Body::QuerySmResp(QuerySmResp::default())),
+            C::QuerySmResp => pdu!(Body::QuerySmResp(QuerySmResp::decode(r)?)),
+            C::CancelSm => pdu!(Body::CancelSm(CancelSm::decode(r)?)),
+            C::CancelSmResp => pdu!(Body::CancelSmResp),
+            C::ReplaceSm => pdu!(Body::ReplaceSm(ReplaceSm::decode(r)?)),
+            C::ReplaceSmResp => pdu!(Body::ReplaceSmResp),
+            C::EnquireLink => pdu!(Body::EnquireLink),
+            C::EnquireLinkResp => pdu!(Body::EnquireLinkResp),
+            C::AlertNotification => pdu!(Body::AlertNotification(AlertNotification::decode(r)?)),
+            C::Unknown(command_id) => pdu!(Body::Unknown {
+                command_id,
+                body: r.rest().to_vec(),
+            }),
+        }
     }
 
     /// Appends the encoded PDU to `out`; returns its length.

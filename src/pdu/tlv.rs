@@ -5,7 +5,8 @@
 //! octets is ESME_RINVPARLEN). Unknown tags are kept byte-exact as
 //! [`TlvValue::Octets`], so a PDU relayed through this crate loses nothing.
 
-use super::error::{EncodeError, ErrorKind, Field};
+use super::error::{DecodeError, EncodeError, ErrorKind, Field};
+use super::fields::find_nul;
 use super::reader::Reader;
 use super::wire_enum::wire_enum;
 
@@ -331,8 +332,16 @@ impl Tlv {
         Ok(())
     }
 
+    /// Decodes the next TLV, header and value.
+    #[inline(always)]
+    fn decode_next(r: &mut Reader<'_>) -> Result<Tlv, DecodeError> {
+        let (tag, value) = r.tlv()?;
+        Tlv::decode(r, tag, value)
+    }
+
     /// Decodes one TLV whose header and value were already bounded.
-    fn decode(r: &mut Reader<'_>, tag: u16, value: &[u8]) -> Result<Tlv, super::DecodeError> {
+    #[inline(always)]
+    fn decode(r: &mut Reader<'_>, tag: u16, value: &[u8]) -> Result<Tlv, DecodeError> {
         let tag = TlvTag::from(tag);
         let bad = |r: &Reader<'_>| r.error(Field::Tlv(u16::from(tag)), ErrorKind::BadLength);
         let value = match (tag.kind(), value) {
@@ -342,7 +351,7 @@ impl Tlv {
             (TlvKind::CStr { max }, v) if !v.is_empty() && v.len() <= usize::from(max) => {
                 // Lenient: a peer that forgets the NUL still gets its text
                 // through; anything after a NUL is padding.
-                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                let end = find_nul(v).unwrap_or(v.len());
                 TlvValue::CStr(v[..end].to_vec())
             }
             (TlvKind::Octets { min, max }, v)
@@ -356,41 +365,130 @@ impl Tlv {
     }
 }
 
+/// How many TLVs [`Tlvs`] holds without allocating: a delivery receipt's
+/// `receipted_message_id` and `message_state`.
+const INLINE: usize = 2;
+
+/// What an unused inline slot holds.
+const VACANT: Tlv = Tlv {
+    tag: TlvTag::Unknown(0),
+    value: TlvValue::U8(0),
+};
+
+/// The storage of [`Tlvs`].
+#[derive(Clone)]
+enum Store {
+    /// `slots[..len]` are the TLVs; the rest are [`VACANT`]. A TLV is
+    /// written into its slot where it stays.
+    Inline { len: u8, slots: [Tlv; INLINE] },
+    /// Spilled at the third TLV.
+    Heap(Vec<Tlv>),
+}
+
 /// The TLVs of one PDU, in wire order. Duplicates are kept (`callback_num`
-/// may repeat); the getters return the first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Tlvs(Vec<Tlv>);
+/// may repeat); the getters return the first. Decoding a PDU with up to
+/// two TLVs allocates no list.
+#[derive(Clone)]
+pub struct Tlvs(Store);
 
 impl Tlvs {
     /// No TLVs (allocates nothing).
     pub const fn new() -> Tlvs {
-        Tlvs(Vec::new())
+        Tlvs(Store::Inline {
+            len: 0,
+            slots: [VACANT; INLINE],
+        })
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[Tlv] {
+        match &self.0 {
+            Store::Inline { len, slots } => slots.get(..usize::from(*len)).unwrap_or_default(),
+            Store::Heap(tlvs) => tlvs,
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [Tlv] {
+        match &mut self.0 {
+            Store::Inline { len, slots } => slots.get_mut(..usize::from(*len)).unwrap_or_default(),
+            Store::Heap(tlvs) => tlvs,
+        }
     }
 
     /// Appends a TLV.
+    #[inline]
     pub fn push(&mut self, tlv: Tlv) {
-        self.0.push(tlv);
+        match &mut self.0 {
+            Store::Inline { len, slots } => match slots.get_mut(usize::from(*len)) {
+                Some(slot) => {
+                    *slot = tlv;
+                    *len += 1;
+                }
+                None => self.spill(tlv),
+            },
+            Store::Heap(tlvs) => tlvs.push(tlv),
+        }
+    }
+
+    /// Moves full inline slots to the heap, then appends `tlv`.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, tlv: Tlv) {
+        let mut tlvs = Vec::with_capacity(4 * INLINE);
+        if let Store::Inline { len, slots } = &mut self.0 {
+            let len = usize::from(*len);
+            tlvs.extend(
+                slots
+                    .iter_mut()
+                    .take(len)
+                    .map(|t| std::mem::replace(t, VACANT)),
+            );
+        }
+        tlvs.push(tlv);
+        self.0 = Store::Heap(tlvs);
     }
 
     /// Replaces the first TLV with this tag, or appends it.
     pub fn set(&mut self, tlv: Tlv) {
-        match self.0.iter_mut().find(|t| t.tag == tlv.tag) {
+        match self.as_mut_slice().iter_mut().find(|t| t.tag == tlv.tag) {
             Some(slot) => *slot = tlv,
-            None => self.0.push(tlv),
+            None => self.push(tlv),
         }
     }
 
     /// Removes every TLV with this tag, returning the first.
     pub fn remove(&mut self, tag: TlvTag) -> Option<Tlv> {
-        let first = self.0.iter().position(|t| t.tag == tag)?;
-        let tlv = self.0.remove(first);
-        self.0.retain(|t| t.tag != tag);
-        Some(tlv)
+        let first = self.as_slice().iter().position(|t| t.tag == tag)?;
+        match &mut self.0 {
+            Store::Inline { len, slots } => {
+                let end = usize::from(*len);
+                let tlv = std::mem::replace(&mut slots[first], VACANT);
+                // Slide the keepers down over the freed slots; the slots from
+                // `kept` to `i` are vacant throughout.
+                let mut kept = first;
+                for i in first + 1..end {
+                    if slots[i].tag == tag {
+                        slots[i] = VACANT;
+                    } else {
+                        slots.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                *len = kept as u8;
+                Some(tlv)
+            }
+            Store::Heap(tlvs) => {
+                let tlv = tlvs.remove(first);
+                tlvs.retain(|t| t.tag != tag);
+                Some(tlv)
+            }
+        }
     }
 
     /// The first TLV with this tag.
     pub fn get(&self, tag: TlvTag) -> Option<&Tlv> {
-        self.0.iter().find(|t| t.tag == tag)
+        self.as_slice().iter().find(|t| t.tag == tag)
     }
 
     /// The first TLV with this tag, as an integer.
@@ -405,17 +503,17 @@ impl Tlvs {
 
     /// All TLVs, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Tlv> {
-        self.0.iter()
+        self.as_slice().iter()
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_slice().len()
     }
 
     /// None at all.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// `message_payload`, the user data when `short_message` is empty.
@@ -462,21 +560,74 @@ impl Tlvs {
     }
 
     pub(crate) fn wire_len(&self) -> usize {
-        self.0.iter().map(Tlv::wire_len).sum()
+        self.iter().map(Tlv::wire_len).sum()
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.0.iter().try_for_each(|t| t.encode(out))
+        self.iter().try_for_each(|t| t.encode(out))
     }
 
     /// Decodes the rest of the reader's body as TLVs.
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Tlvs, super::DecodeError> {
+    #[inline]
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Tlvs, DecodeError> {
         let mut tlvs = Tlvs::new();
-        while !r.is_empty() {
-            let (tag, value) = r.tlv()?;
-            tlvs.0.push(Tlv::decode(r, tag, value)?);
-        }
+        tlvs.decode_into(r)?;
         Ok(tlvs)
+    }
+
+    /// Decodes the rest of the reader's body as TLVs, appending them to
+    /// `self` (empty, when a body is decoded). Each TLV is built straight
+    /// into its slot.
+    #[inline]
+    pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        if let Store::Inline { len, slots } = &mut self.0 {
+            while !r.is_empty() {
+                let Some(slot) = slots.get_mut(usize::from(*len)) else {
+                    break;
+                };
+                *slot = Tlv::decode_next(r)?;
+                *len += 1;
+            }
+        }
+        if !r.is_empty() {
+            self.decode_rest(r)?;
+        }
+        Ok(())
+    }
+
+    /// The TLVs past the inline ones.
+    #[inline(never)]
+    fn decode_rest(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        while !r.is_empty() {
+            self.push(Tlv::decode_next(r)?);
+        }
+        Ok(())
+    }
+}
+
+impl Default for Tlvs {
+    fn default() -> Tlvs {
+        Tlvs::new()
+    }
+}
+
+impl PartialEq for Tlvs {
+    fn eq(&self, other: &Tlvs) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Tlvs {}
+
+impl std::hash::Hash for Tlvs {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Tlvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Tlvs").field(&self.as_slice()).finish()
     }
 }
 
@@ -484,12 +635,14 @@ impl<'a> IntoIterator for &'a Tlvs {
     type Item = &'a Tlv;
     type IntoIter = std::slice::Iter<'a, Tlv>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 
 impl FromIterator<Tlv> for Tlvs {
     fn from_iter<I: IntoIterator<Item = Tlv>>(iter: I) -> Tlvs {
-        Tlvs(iter.into_iter().collect())
+        let mut tlvs = Tlvs::new();
+        iter.into_iter().for_each(|t| tlvs.push(t));
+        tlvs
     }
 }
