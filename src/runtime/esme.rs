@@ -947,15 +947,16 @@ impl Worker {
         let Some(slot) = self.esmes.get(&key) else {
             return;
         };
-        let _ = slot.shared.events.try_send(EsmeEvent::Closed {
-            link: slot.shared.link,
-            reason,
-        });
+        // The status first: whoever reads the event sees it already.
         let status = match reason {
             CloseReason::BindRefused(s) => LinkStatus::Refused(s),
             _ => LinkStatus::Closed,
         };
         slot.shared.status.set(status);
+        let _ = slot.shared.events.try_send(EsmeEvent::Closed {
+            link: slot.shared.link,
+            reason,
+        });
     }
 
     pub(crate) fn esme_wake(&mut self, key: u64, now: Instant) {

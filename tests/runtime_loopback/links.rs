@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 fn enquire_link_keeps_an_idle_link_bound() {
     let rt = runtime();
     let mut config = smsc_config();
-    // The SMSC drops sessions silent for 400 ms and sends no enquire_link
+    // The SMSC drops sessions silent for 600 ms and sends no enquire_link
     // itself: only the ESME's enquire_links keep the link up.
-    config.session.inactivity_timeout = Some(Duration::from_millis(400));
+    config.session.inactivity_timeout = Some(Duration::from_millis(600));
     let (smsc, seen) = start_smsc(&rt, config, None);
     let mut esme_config = esme_config(smsc.local_addr(), BindMode::Transceiver);
     esme_config.session.enquire_link_interval = Some(Duration::from_millis(100));
