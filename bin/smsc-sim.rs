@@ -32,8 +32,9 @@ Options:
   --reject-every N         answer every Nth submit_sm with ESME_RSUBMITFAIL
   --mo-every-ms N          send an MO deliver_sm to each receiver or
                            transceiver every N ms
-  --outbind HOST:PORT      connect to an ESME, send outbind, then serve the
-                           bind_receiver it sends
+  --outbind HOST:PORT      connect to an ESME, send outbind (with the first
+                           account's system_id and password), then serve
+                           the bind_receiver it sends
   --enquire-link-secs N    send enquire_link after N idle seconds (default 30)
   --inactivity-secs N      close sessions silent for N seconds (default: never)
   --max-sessions N         most sessions at once (default 10000)
@@ -138,12 +139,14 @@ fn main() {
     eprintln!("{PROG}: listening on {}", smsc.local_addr());
 
     if let Some(target) = args.get("--outbind") {
-        let password = args
-            .all("--account")
+        // The outbind carries the first account's credentials: what the
+        // ESME checks it against.
+        let accounts = args.all("--account");
+        let (system_id, password) = accounts
             .first()
-            .and_then(|a| a.split_once(':').map(|(_, p)| p.to_string()));
-        let password = password.unwrap_or_else(|| "password".to_string());
-        if let Err(e) = smsc.outbind(target, &password) {
+            .and_then(|a| a.split_once(':'))
+            .map_or(("smppclient1", "password"), |(id, pw)| (id, pw));
+        if let Err(e) = smsc.outbind_as(target, system_id, password) {
             eprintln!("{PROG}: --outbind {target}: {e}");
             std::process::exit(1);
         }

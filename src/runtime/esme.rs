@@ -19,7 +19,7 @@
 use super::reactor::ReactorCmd;
 use super::sync::{Semaphore, Watch};
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
-use super::{resolve, ConnId, ListenerId, Runtime};
+use super::{resolve, ConnId, ListenerId, Runtime, SessionInfo};
 use crate::pdu::{Bind, Body, COctet, CommandId, CommandStatus, MessageIdResp, Pdu, SubmitSm};
 use crate::receipt::{normalize_id, Receipt};
 use crate::session::{
@@ -260,7 +260,8 @@ pub enum EsmeEvent {
         link: usize,
     },
     /// A link lost its session; it reconnects after `delay` unless
-    /// reconnecting is off.
+    /// reconnecting is off. (A link made by [`Esme::listen_outbind`] waits
+    /// for the SMSC's next outbind instead; `delay` is zero.)
     Reconnecting {
         /// Which link.
         link: usize,
@@ -356,6 +357,11 @@ pub(crate) enum EsmeCmd {
     Unbind {
         key: u64,
     },
+    /// The handle is gone: drop the link's state (aborting a session that
+    /// is somehow still open).
+    Forget {
+        key: u64,
+    },
 }
 
 /// Remembered submit ids for receipt correlation.
@@ -369,6 +375,9 @@ pub(crate) struct EsmeSlot {
     in_flight: HashMap<RequestId, Submission>,
     attempt: u32,
     closing: bool,
+    /// Closed for good: the slot stays (until the handle is dropped) only
+    /// to refuse submits, giving their window permits back.
+    finished: bool,
     listening: Option<ListenerId>,
     wake: Option<crate::timer::TimerKey>,
     ids: HashMap<String, Ticket>,
@@ -406,17 +415,36 @@ impl Esme {
     /// Connects and binds every link, waiting until all are bound.
     pub fn connect(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
         resolve(&config.addr)?;
-        Self::start(rt, config, false)
+        Self::start(rt, config, None)
     }
 
     /// Listens on `config.addr` for an SMSC's outbind (checked against
     /// `bind.system_id` and `outbind_password`), then binds as a receiver
-    /// on that connection. Returns once bound.
+    /// on that connection. Returns once bound. An outbind with the wrong
+    /// credentials is hung up on; with `config.reconnect` set, the listener
+    /// stays open for the next outbind, then and after the session ends.
     pub fn listen_outbind(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
-        Self::start(rt, config, true)
+        let listener = std::net::TcpListener::bind(resolve(&config.addr)?)?;
+        Self::start(rt, config, Some(listener))
     }
 
-    fn start(rt: &Runtime, mut config: EsmeConfig, outbind: bool) -> Result<Esme, EsmeError> {
+    /// As [`Esme::listen_outbind`], on a listener the caller bound (to
+    /// learn the port of `127.0.0.1:0` before the SMSC needs it, say).
+    /// `config.addr` is not used.
+    pub fn listen_outbind_on(
+        rt: &Runtime,
+        listener: std::net::TcpListener,
+        config: EsmeConfig,
+    ) -> Result<Esme, EsmeError> {
+        Self::start(rt, config, Some(listener))
+    }
+
+    fn start(
+        rt: &Runtime,
+        mut config: EsmeConfig,
+        mut listener: Option<std::net::TcpListener>,
+    ) -> Result<Esme, EsmeError> {
+        let outbind = listener.is_some();
         if outbind {
             config.sessions = 1;
             config.mode = BindMode::Receiver;
@@ -436,12 +464,8 @@ impl Esme {
             });
             let worker = rt.inner.pick_worker();
             let key = rt.inner.next_id();
-            let listen = if outbind {
-                let l = std::net::TcpListener::bind(resolve(&config.addr)?)?;
-                Some(l)
-            } else {
-                None
-            };
+            // Outbind links are one: the listener goes to it.
+            let listen = listener.take();
             let cmd = EsmeCmd::Open {
                 key,
                 shared: shared.clone(),
@@ -614,6 +638,10 @@ impl Drop for Esme {
         {
             self.unbind();
         }
+        for link in &self.links {
+            let cmd = EsmeCmd::Forget { key: link.key };
+            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+        }
     }
 }
 
@@ -653,6 +681,7 @@ impl Worker {
                     in_flight: HashMap::new(),
                     attempt: 0,
                     closing: false,
+                    finished: false,
                     listening: None,
                     wake: None,
                     ids: HashMap::new(),
@@ -714,6 +743,20 @@ impl Worker {
                     }
                     None => self.esme_finish(key, CloseReason::Unbound),
                 }
+            }
+            EsmeCmd::Forget { key } => {
+                let conn = self.esmes.get_mut(&key).and_then(|slot| {
+                    slot.closing = true;
+                    slot.conn
+                });
+                if let Some(conn) = conn {
+                    if let Some(s) = self.sessions.get_mut(&conn) {
+                        s.session.abort(now);
+                    }
+                    self.touch(conn);
+                }
+                self.esme_finish(key, CloseReason::Aborted);
+                self.esmes.remove(&key);
             }
         }
     }
@@ -797,17 +840,20 @@ impl Worker {
         }
         log::info!("connected to {peer}");
         slot.conn = Some(conn);
-        let id = Worker::session_id(conn);
-        let queue = VecDeque::new();
+        let info = SessionInfo {
+            id: Worker::session_id(conn),
+            peer,
+            system_id: String::new(),
+            mode: None,
+        };
         self.sessions.insert(
             conn,
             Slot {
                 session,
                 owner: Owner::Esme(key),
-                peer,
+                info,
                 timer: None,
-                queue,
-                id,
+                queue: VecDeque::new(),
             },
         );
         self.touch(conn);
@@ -857,37 +903,60 @@ impl Worker {
                 }
                 slot.wake = Some(self.wheel.insert(now + delay, Wake::Esme(key)));
             }
+            Some(_) => {
+                // An outbind link: the listener stays open for the SMSC's
+                // next outbind.
+                slot.shared.status.set(LinkStatus::Down(reason.to_string()));
+                let event = EsmeEvent::Reconnecting {
+                    link: slot.shared.link,
+                    reason,
+                    delay: Duration::ZERO,
+                };
+                let _ = slot.shared.events.try_send(event);
+                log::info!("waiting for the next outbind ({reason})");
+            }
             _ => self.esme_finish(key, reason),
         }
     }
 
     /// The link is done for good: everything waiting fails.
     fn esme_finish(&mut self, key: u64, reason: CloseReason) {
-        let Some(mut slot) = self.esmes.remove(&key) else {
+        let Some(slot) = self.esmes.get_mut(&key) else {
             return;
         };
+        if slot.finished {
+            return;
+        }
+        slot.finished = true;
+        slot.closing = true;
         for sub in slot.queue.drain(..) {
             slot.shared.permits.release();
             sub.reply.send(Err(SubmitError::LinkLost {
                 maybe_delivered: sub.sent,
             }));
         }
-        if let Some(id) = slot.listening {
-            self.listeners.remove(&id);
-            self.reactor(ReactorCmd::Unlisten { id });
-        }
+        slot.ids = HashMap::new();
+        slot.id_order = VecDeque::new();
         if let Some(k) = slot.wake.take() {
             self.wheel.cancel(k);
         }
-        let _ = slot.shared.events.try_send(EsmeEvent::Closed {
-            link: slot.shared.link,
-            reason,
-        });
+        if let Some(id) = slot.listening.take() {
+            self.listeners.remove(&id);
+            self.reactor(ReactorCmd::Unlisten { id });
+        }
+        let Some(slot) = self.esmes.get(&key) else {
+            return;
+        };
+        // The status first: whoever reads the event sees it already.
         let status = match reason {
             CloseReason::BindRefused(s) => LinkStatus::Refused(s),
             _ => LinkStatus::Closed,
         };
         slot.shared.status.set(status);
+        let _ = slot.shared.events.try_send(EsmeEvent::Closed {
+            link: slot.shared.link,
+            reason,
+        });
     }
 
     pub(crate) fn esme_wake(&mut self, key: u64, now: Instant) {

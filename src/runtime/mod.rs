@@ -22,6 +22,107 @@
 //!   outcome comes back on a channel.
 //!
 //! The thread count does not grow with the number of sessions.
+//!
+//! # Sending messages: an ESME
+//!
+//! Start a [`Runtime`] once, connect an [`Esme`] (it returns once bound),
+//! then submit from any thread. [`Esme::submit`] waits for the response;
+//! [`Esme::submit_async`] returns a [`Ticket`] at once and the response
+//! arrives on [`Esme::completions`]. Deliveries (MO messages and receipts)
+//! and link changes arrive on [`Esme::events`]; a receipt names the ticket
+//! of the submit it reports on. Acknowledge each [`Delivery`] once it is
+//! safe to.
+//!
+//! ```no_run
+//! use smpp::pdu::{Address, Body, ShortMessage, SubmitSm};
+//! use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime, SubmitMode};
+//! use std::time::Duration;
+//!
+//! let rt = Runtime::new()?;
+//! let esme = Esme::connect(&rt, EsmeConfig::new("127.0.0.1:2775", "smppclient1", "password"))?;
+//! let submit = SubmitSm {
+//!     dest: Address::new(1, 1, "447700900123")?,
+//!     short_message: ShortMessage::new(b"hello")?,
+//!     registered_delivery: 1,
+//!     ..SubmitSm::default()
+//! };
+//! let ticket = esme.submit_async(Body::SubmitSm(submit), SubmitMode::Wait(Duration::from_secs(5)))?;
+//! let response = esme.completions().recv()?.outcome?;
+//! println!("accepted: {:?}", response.body);
+//! while let Ok(event) = esme.events().recv_timeout(Duration::from_secs(30)) {
+//!     if let EsmeEvent::Delivery(d) = event {
+//!         let mine = d.ticket == Some(ticket);
+//!         if let (true, Some(receipt)) = (mine, &d.receipt) {
+//!             println!("message {} is {:?}", receipt.id, receipt.stat);
+//!         }
+//!         d.ack();
+//!         if mine {
+//!             break;
+//!         }
+//!     }
+//! }
+//! esme.unbind();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A lost link reconnects with backoff ([`EsmeConfig::reconnect`]); a
+//! submit that was on the wire when it went comes back as
+//! [`SubmitError::LinkLost`]` { maybe_delivered: true }`. To take an SMSC's
+//! outbind instead of dialing, use [`Esme::listen_outbind`].
+//!
+//! # Serving ESMEs: an SMSC
+//!
+//! Implement [`SmscHandler`] (check binds, answer submits with a message
+//! id) and [`Smsc::listen`]. The handler runs on the worker threads, next
+//! to the sessions: it must answer at once and never block. It can
+//! schedule deliver_sm on the session, such as a receipt, with
+//! [`SmscContext::deliver_after`]; [`Smsc::deliver`] sends one from any
+//! thread.
+//!
+//! ```no_run
+//! use smpp::datetime::DateTime;
+//! use smpp::pdu::{Bind, COctet, CommandStatus, SubmitSm};
+//! use smpp::receipt::{receipt_deliver_sm, MessageState};
+//! use smpp::runtime::{Runtime, Smsc, SmscConfig, SmscContext, SmscHandler};
+//! use smpp::session::BindMode;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::time::{Duration, SystemTime};
+//!
+//! struct Handler(AtomicU64);
+//!
+//! impl SmscHandler for Handler {
+//!     fn authenticate(&self, bind: &Bind, _mode: BindMode) -> Result<(), CommandStatus> {
+//!         let ok = smpp::auth::constant_time_eq(bind.password.as_bytes(), b"password");
+//!         if ok { Ok(()) } else { Err(CommandStatus::InvPaswd) }
+//!     }
+//!
+//!     fn submit_sm(
+//!         &self,
+//!         ctx: &mut SmscContext<'_>,
+//!         sm: &SubmitSm,
+//!     ) -> Result<COctet<65>, CommandStatus> {
+//!         let id = format!("{:x}", self.0.fetch_add(1, Ordering::Relaxed));
+//!         if sm.registered_delivery & 0x03 == 1 {
+//!             let now = DateTime::from_system_time(SystemTime::now());
+//!             let receipt = receipt_deliver_sm(sm, &id, MessageState::Delivered, now, now);
+//!             ctx.deliver_after(Duration::from_secs(1), receipt);
+//!         }
+//!         COctet::try_from(id.as_str()).map_err(|_| CommandStatus::SysErr)
+//!     }
+//! }
+//!
+//! let rt = Runtime::new()?;
+//! let smsc = Smsc::listen(&rt, "127.0.0.1:2775", SmscConfig::default(), Handler(AtomicU64::new(1)))?;
+//! println!("listening on {}", smsc.local_addr());
+//! // ... until it is time to stop:
+//! smsc.shutdown(Duration::from_secs(5));
+//! println!("{}", smsc.stats());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Complete programs: `examples/send_one.rs` and `examples/minimal_smsc.rs`
+//! (`cargo run --example minimal_smsc`, then `cargo run --example
+//! send_one` in another terminal).
 
 mod esme;
 mod reactor;

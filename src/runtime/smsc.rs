@@ -220,8 +220,9 @@ pub(crate) enum SmscCmd {
     },
     Outbind {
         addr: SocketAddr,
-        shared: Arc<SmscShared>,
-        password: COctet<9>,
+        /// Unique among the runtime's dials.
+        dial: u64,
+        outbind: OutbindDial,
     },
     UnbindAll {
         shared: Arc<SmscShared>,
@@ -229,6 +230,14 @@ pub(crate) enum SmscCmd {
     Forget {
         id: ListenerId,
     },
+}
+
+/// An outbind on its way: whose, and the credentials it carries.
+pub(crate) struct OutbindDial {
+    pub(crate) shared: Arc<SmscShared>,
+    /// `None`: the SMSC's own `system_id`.
+    system_id: Option<COctet<16>>,
+    password: COctet<9>,
 }
 
 /// An SMSC: a listener and its sessions.
@@ -330,14 +339,36 @@ impl Smsc {
     /// SMSC's `system_id` and `password`, then serves its bind_receiver
     /// like any other bind.
     pub fn outbind(&self, addr: &str, password: &str) -> std::io::Result<()> {
+        self.start_outbind(addr, None, password)
+    }
+
+    /// As [`Smsc::outbind`], with `system_id` in the outbind instead of
+    /// this SMSC's own. An [`crate::runtime::Esme::listen_outbind`] ESME,
+    /// like most simulators, expects its account's credentials
+    /// (`system_id` and password) in the outbind. The session's
+    /// bind_receiver_resp then carries `system_id` too.
+    pub fn outbind_as(&self, addr: &str, system_id: &str, password: &str) -> std::io::Result<()> {
+        let system_id = COctet::try_from(system_id).map_err(invalid_input)?;
+        self.start_outbind(addr, Some(system_id), password)
+    }
+
+    fn start_outbind(
+        &self,
+        addr: &str,
+        system_id: Option<COctet<16>>,
+        password: &str,
+    ) -> std::io::Result<()> {
         let addr = resolve(addr)?;
-        let password = COctet::try_from(password)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let password = COctet::try_from(password).map_err(invalid_input)?;
         let worker = self.rt.inner.pick_worker();
         let cmd = SmscCmd::Outbind {
             addr,
-            shared: self.shared.clone(),
-            password,
+            dial: self.rt.inner.next_id(),
+            outbind: OutbindDial {
+                shared: self.shared.clone(),
+                system_id,
+                password,
+            },
         };
         let _ = self.rt.inner.worker(worker).send(WorkerMsg::Smsc(cmd));
         Ok(())
@@ -374,13 +405,8 @@ impl Drop for Smsc {
     }
 }
 
-fn info_of(slot: &Slot) -> SessionInfo {
-    SessionInfo {
-        id: slot.id,
-        peer: slot.peer,
-        system_id: String::new(),
-        mode: None,
-    }
+fn invalid_input(e: crate::pdu::FieldError) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
 }
 
 impl Worker {
@@ -395,12 +421,10 @@ impl Worker {
             SmscCmd::Deliver { conn, body } => self.smsc_deliver(conn, *body, now),
             SmscCmd::Outbind {
                 addr,
-                shared,
-                password,
+                dial,
+                outbind,
             } => {
-                let dial =
-                    u64::MAX - self.dials.len() as u64 - (now.elapsed().as_nanos() as u64 & 0xFFFF);
-                self.dials.insert(dial, Dial::Outbind(shared, password));
+                self.dials.insert(dial, Dial::Outbind(outbind));
                 let worker = self.index;
                 self.reactor(ReactorCmd::Connect {
                     addr,
@@ -434,16 +458,20 @@ impl Worker {
     ) {
         shared.stats.sessions.fetch_add(1, Ordering::Relaxed);
         shared.live.fetch_add(1, Ordering::AcqRel);
-        let id = Worker::session_id(conn);
+        let info = SessionInfo {
+            id: Worker::session_id(conn),
+            peer,
+            system_id: String::new(),
+            mode: None,
+        };
+        lock(&shared.sessions).insert(info.id, (self.index, info.clone()));
         let slot = Slot {
             session,
             owner: Owner::Smsc(shared.clone()),
-            peer,
+            info,
             timer: None,
             queue: VecDeque::new(),
-            id,
         };
-        lock(&shared.sessions).insert(id, (self.index, info_of(&slot)));
         self.sessions.insert(conn, slot);
         self.touch(conn);
     }
@@ -464,11 +492,19 @@ impl Worker {
         &mut self,
         conn: ConnId,
         peer: SocketAddr,
-        shared: Arc<SmscShared>,
-        password: COctet<9>,
+        dial: OutbindDial,
         now: Instant,
     ) {
-        let mut session = Session::smsc(shared.config.session.clone(), now);
+        let OutbindDial {
+            shared,
+            system_id,
+            password,
+        } = dial;
+        let mut config = shared.config.session.clone();
+        if let Some(id) = system_id {
+            config.system_id = id;
+        }
+        let mut session = Session::smsc(config, now);
         if let Err(e) = session.outbind(now, password) {
             log::error!("outbind: {e}");
             return self.close_conn(conn);
@@ -544,24 +580,18 @@ impl Worker {
                     log::error!("bind answer: {e}");
                 }
                 if verdict.is_ok() {
-                    let mut sessions = lock(&shared.sessions);
-                    if let Some((_, info)) = sessions.get_mut(&slot.id) {
-                        info.system_id = bind.system_id.to_string();
-                        info.mode = Some(mode);
-                        let info = info.clone();
-                        drop(sessions);
-                        shared.handler.bound(&info);
+                    slot.info.system_id = bind.system_id.to_string();
+                    slot.info.mode = Some(mode);
+                    if let Some((_, info)) = lock(&shared.sessions).get_mut(&slot.info.id) {
+                        info.clone_from(&slot.info);
                     }
+                    shared.handler.bound(&slot.info);
                 }
             }
             Event::Request { id, pdu } => {
-                let info = lock(&shared.sessions)
-                    .get(&slot.id)
-                    .map(|(_, i)| i.clone())
-                    .unwrap_or_else(|| info_of(slot));
                 let mut later = Vec::new();
                 let mut ctx = SmscContext {
-                    session: &info,
+                    session: &slot.info,
                     later: &mut later,
                 };
                 let h = &shared.handler;
@@ -609,19 +639,17 @@ impl Worker {
                     if !pdu.status.is_ok() {
                         shared.stats.errors.fetch_add(1, Ordering::Relaxed);
                     }
-                    let info = info_of(slot);
-                    shared.handler.delivered(&info, Some(pdu.status));
+                    shared.handler.delivered(&slot.info, Some(pdu.status));
                 }
                 Self::smsc_pump(slot, now);
             }
             Event::Returned { .. } => {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
-                let info = info_of(slot);
-                shared.handler.delivered(&info, None);
+                shared.handler.delivered(&slot.info, None);
                 Self::smsc_pump(slot, now);
             }
             Event::Closed(reason) => {
-                let id = slot.id;
+                let id = slot.info.id;
                 if matches!(reason, CloseReason::BadFrame | CloseReason::TooManyBadPdus) {
                     shared.stats.errors.fetch_add(1, Ordering::Relaxed);
                 }

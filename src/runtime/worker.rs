@@ -61,12 +61,12 @@ pub(crate) enum Owner {
 pub(crate) struct Slot {
     pub(crate) session: Session,
     pub(crate) owner: Owner,
-    pub(crate) peer: SocketAddr,
+    /// The session as handles and handlers see it (an SMSC session's
+    /// system_id and mode once bound).
+    pub(crate) info: super::SessionInfo,
     pub(crate) timer: Option<(TimerKey, Instant)>,
     /// SMSC: deliveries waiting for a window slot.
     pub(crate) queue: std::collections::VecDeque<Body>,
-    /// The session's id as handles see it.
-    pub(crate) id: u64,
 }
 
 /// Why the wheel woke the worker.
@@ -105,7 +105,7 @@ pub(crate) enum Listening {
 pub(crate) enum Dial {
     Esme(u64),
     /// An SMSC sending outbind.
-    Outbind(Arc<SmscShared>, crate::pdu::COctet<9>),
+    Outbind(super::smsc::OutbindDial),
 }
 
 impl Worker {
@@ -224,9 +224,7 @@ impl Worker {
             },
             Origin::Dialed(dial) => match self.dials.remove(&dial) {
                 Some(Dial::Esme(key)) => self.esme_connected(key, conn, peer, now),
-                Some(Dial::Outbind(shared, password)) => {
-                    self.smsc_outbind_connected(conn, peer, shared, password, now)
-                }
+                Some(Dial::Outbind(dial)) => self.smsc_outbind_connected(conn, peer, dial, now),
                 None => self.close_conn(conn),
             },
         }
@@ -236,9 +234,9 @@ impl Worker {
         if let Origin::Dialed(dial) = origin {
             match self.dials.remove(&dial) {
                 Some(Dial::Esme(key)) => self.esme_connect_failed(key, error, now),
-                Some(Dial::Outbind(shared, _)) => {
+                Some(Dial::Outbind(dial)) => {
                     log::warn!("outbind connection failed: {error}");
-                    shared
+                    dial.shared
                         .stats
                         .errors
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,0 +1,123 @@
+//! A full window: failing fast, waiting, and waking when a response frees a
+//! slot. The raw peer takes submits and answers only when told.
+
+use crate::raw_peer::{RawConn, RawListener};
+use crate::support::*;
+use smpp::pdu::Body;
+use smpp::runtime::{Esme, SubmitError, SubmitMode};
+use smpp::session::BindMode;
+use std::time::{Duration, Instant};
+
+const WINDOW: usize = 4;
+
+/// A bound ESME with `WINDOW` submits outstanding at the raw peer. The ESME
+/// comes first so that it is dropped last, after the peer hung up (it does
+/// not wait out the drain timeout then).
+fn fill_window() -> (
+    Esme,
+    smpp::runtime::Runtime,
+    RawListener,
+    RawConn,
+    Vec<smpp::pdu::Pdu>,
+) {
+    let rt = runtime();
+    let peer = RawListener::bind();
+    let mut config = esme_config(peer.addr(), BindMode::Transmitter);
+    config.session.window = WINDOW;
+    config.session.response_timeout = Duration::from_secs(5);
+    let connecting = connect_in_background(&rt, config);
+    let mut conn = peer.accept(WAIT);
+    conn.accept_bind();
+    let esme = connecting.join().unwrap().expect("binds");
+    for i in 0..WINDOW {
+        esme.submit_async(
+            Body::SubmitSm(submit_sm(&format!("m{i}"), 0)),
+            SubmitMode::FailFast,
+        )
+        .expect("a window slot is free");
+    }
+    let submits = conn.take_submits(WINDOW);
+    assert_eq!(esme.in_flight(), WINDOW);
+    (esme, rt, peer, conn, submits)
+}
+
+#[test]
+fn fail_fast_refuses_when_the_window_is_full() {
+    let (esme, _rt, _peer, mut conn, submits) = fill_window();
+    let more = Body::SubmitSm(submit_sm("more", 0));
+    assert_eq!(
+        esme.submit_async(more.clone(), SubmitMode::FailFast)
+            .unwrap_err(),
+        SubmitError::WindowFull
+    );
+    assert_eq!(
+        esme.request(more.clone(), SubmitMode::FailFast)
+            .unwrap_err(),
+        SubmitError::WindowFull
+    );
+    // Nothing more went out.
+    assert!(conn.try_recv(Duration::from_millis(100)).is_none());
+    // One answer frees one slot.
+    conn.answer_submit(&submits[0], "x0");
+    let done = esme.completions().recv_timeout(WAIT).expect("completion");
+    assert!(done.outcome.is_ok());
+    esme.submit_async(more.clone(), SubmitMode::FailFast)
+        .expect("the freed slot");
+    assert_eq!(
+        esme.submit_async(more, SubmitMode::FailFast).unwrap_err(),
+        SubmitError::WindowFull
+    );
+    conn.take_submits(1);
+}
+
+#[test]
+fn wait_gives_up_after_its_deadline() {
+    let (esme, _rt, _peer, _conn, _submits) = fill_window();
+    let started = Instant::now();
+    assert_eq!(
+        esme.submit_async(
+            Body::SubmitSm(submit_sm("more", 0)),
+            SubmitMode::Wait(Duration::from_millis(300))
+        )
+        .unwrap_err(),
+        SubmitError::WindowFull
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(290) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    assert_eq!(esme.in_flight(), WINDOW);
+}
+
+#[test]
+fn wait_takes_the_slot_a_response_frees() {
+    let (esme, _rt, _peer, mut conn, submits) = fill_window();
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| {
+            let started = Instant::now();
+            let ticket = esme.submit_async(
+                Body::SubmitSm(submit_sm("more", 0)),
+                SubmitMode::Wait(Duration::from_secs(3)),
+            );
+            (ticket, started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!waiting.is_finished(), "the submit waits for a slot");
+        conn.answer_submit(&submits[2], "x2");
+        let (ticket, waited) = waiting.join().unwrap();
+        let ticket = ticket.expect("the freed slot");
+        assert!(waited >= Duration::from_millis(190), "{waited:?}");
+        assert!(waited < Duration::from_secs(2), "{waited:?}");
+        // The waiting submit goes out and is answered in turn.
+        let more = conn.recv(WAIT);
+        conn.answer_submit(&more, "x4");
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let done = esme.completions().recv_timeout(WAIT).expect("completion");
+            seen.push((done.ticket, message_id(&done.outcome.unwrap())));
+        }
+        assert!(seen.contains(&(ticket, "x4".to_string())), "{seen:?}");
+    });
+    assert_eq!(esme.in_flight(), WINDOW - 1);
+}
