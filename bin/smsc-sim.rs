@@ -32,9 +32,9 @@ Options:
   --reject-every N         answer every Nth submit_sm with ESME_RSUBMITFAIL
   --mo-every-ms N          send an MO deliver_sm to each receiver or
                            transceiver every N ms
-  --outbind HOST:PORT      connect to an ESME, send outbind (with the first
-                           account's system_id and password), then serve
-                           the bind_receiver it sends
+  --outbind HOST:PORT      connect to an ESME, send outbind (system_id
+                           smsc-sim, the first account's password), then
+                           serve the bind_receiver it sends
   --enquire-link-secs N    send enquire_link after N idle seconds (default 30)
   --inactivity-secs N      close sessions silent for N seconds (default: never)
   --max-sessions N         most sessions at once (default 10000)
@@ -139,14 +139,14 @@ fn main() {
     eprintln!("{PROG}: listening on {}", smsc.local_addr());
 
     if let Some(target) = args.get("--outbind") {
-        // The outbind carries the first account's credentials: what the
-        // ESME checks it against.
+        // The outbind names this SMSC (SMPP 3.4 4.1.7) and carries the
+        // first account's password, which the ESME checks.
         let accounts = args.all("--account");
-        let (system_id, password) = accounts
+        let password = accounts
             .first()
             .and_then(|a| a.split_once(':'))
-            .map_or(("smppclient1", "password"), |(id, pw)| (id, pw));
-        if let Err(e) = smsc.outbind_as(target, system_id, password) {
+            .map_or("password", |(_, pw)| pw);
+        if let Err(e) = smsc.outbind(target, password) {
             eprintln!("{PROG}: --outbind {target}: {e}");
             std::process::exit(1);
         }

@@ -253,7 +253,6 @@ fn node_outbind_to_our_esme_with_the_esme_system_id() {
 /// (Net::SMPP's documentation says the same). The library's ESME compares
 /// it with its own bind system_id instead, and closes the connection.
 #[test]
-#[ignore = "Esme::listen_outbind rejects an outbind whose system_id is the SMSC's own id"]
 fn node_outbind_to_our_esme_with_the_smsc_system_id() {
     node_outbind_to_our_esme("node-smsc");
 }

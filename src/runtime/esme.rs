@@ -78,8 +78,11 @@ pub struct EsmeConfig {
     /// answered ESME_RX_T_APPN (the SMSC retries later) (default 4096).
     pub event_capacity: usize,
     /// For [`Esme::listen_outbind`]: the password the SMSC's outbind must
-    /// carry (its system_id must equal `bind.system_id`).
+    /// carry.
     pub outbind_password: Option<String>,
+    /// For [`Esme::listen_outbind`]: the SMSC's system_id the outbind must
+    /// carry (SMPP 3.4 §4.1.7: it names the SMSC); `None` accepts any.
+    pub outbind_system_id: Option<String>,
 }
 
 impl EsmeConfig {
@@ -102,6 +105,7 @@ impl EsmeConfig {
             connect_timeout: Duration::from_secs(30),
             event_capacity: 4096,
             outbind_password: None,
+            outbind_system_id: None,
         }
     }
 }
@@ -419,7 +423,7 @@ impl Esme {
     }
 
     /// Listens on `config.addr` for an SMSC's outbind (checked against
-    /// `bind.system_id` and `outbind_password`), then binds as a receiver
+    /// `outbind_password` and, if set, `outbind_system_id`), then binds as a receiver
     /// on that connection. Returns once bound. An outbind with the wrong
     /// credentials is hung up on; with `config.reconnect` set, the listener
     /// stays open for the next outbind, then and after the session ends.
@@ -825,9 +829,13 @@ impl Worker {
         let started = match (&slot.listening, &config.outbind_password) {
             (Some(_), password) => {
                 let password = password.as_deref().unwrap_or("");
+                let smsc_id = match &config.outbind_system_id {
+                    Some(id) => Some(COctet::try_from(id.as_str()).unwrap_or_default()),
+                    None => None,
+                };
                 session.await_outbind(
                     now,
-                    config.bind.system_id,
+                    smsc_id,
                     COctet::try_from(password).unwrap_or_default(),
                     config.bind.clone(),
                 )

@@ -92,7 +92,7 @@ struct Internal {
 /// An ESME waiting for an SMSC's outbind: what to expect, and how to bind.
 #[derive(Clone, Debug)]
 struct OutbindWait {
-    system_id: COctet<16>,
+    system_id: Option<COctet<16>>,
     password: COctet<9>,
     bind: Bind,
 }
@@ -427,13 +427,14 @@ impl Session {
         Ok(())
     }
 
-    /// ESME: wait for an SMSC's outbind carrying these credentials, then
-    /// bind as a receiver with `bind`. A mismatch closes the session
+    /// ESME: wait for an SMSC's outbind carrying `password` (and, when
+    /// given, `system_id`: the SMSC's id, SMPP 3.4 §4.1.7), then bind as a
+    /// receiver with `bind`. A mismatch closes the session
     /// ([`CloseReason::OutbindRejected`]).
     pub fn await_outbind(
         &mut self,
         now: Instant,
-        system_id: COctet<16>,
+        system_id: Option<COctet<16>>,
         password: COctet<9>,
         bind: Bind,
     ) -> Result<(), SessionError> {
@@ -1016,8 +1017,10 @@ impl Session {
             log::warn!("unexpected outbind from {}: closing", outbind.system_id);
             return self.close(CloseReason::OutbindRejected);
         };
-        let ok = constant_time_eq(outbind.system_id.as_bytes(), wait.system_id.as_bytes())
-            & constant_time_eq(outbind.password.as_bytes(), wait.password.as_bytes());
+        let id_ok = wait
+            .system_id
+            .is_none_or(|id| constant_time_eq(outbind.system_id.as_bytes(), id.as_bytes()));
+        let ok = id_ok & constant_time_eq(outbind.password.as_bytes(), wait.password.as_bytes());
         if !ok {
             log::warn!(
                 "outbind from {} with wrong credentials: closing",

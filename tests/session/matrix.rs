@@ -27,7 +27,7 @@ fn session_in(role: Role, state: State) -> Harness {
             let mut h = Harness::esme(quiet());
             h.s.await_outbind(
                 h.now,
-                COctet::new(b"smsc").unwrap(),
+                Some(COctet::new(b"smsc").unwrap()),
                 COctet::new(b"pw").unwrap(),
                 credentials(0x34),
             )

@@ -91,7 +91,7 @@ fn smsc_outbound_times_out_without_a_bind() {
 #[test]
 fn esme_awaiting_outbind_binds_as_receiver_on_the_same_connection() {
     let mut h = Harness::esme(quiet());
-    h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34))
+    h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34))
         .unwrap();
     recv!(h, []);
     assert_eq!(h.deadline(), Some(secs(10)));
@@ -133,7 +133,7 @@ fn esme_awaiting_outbind_binds_as_receiver_on_the_same_connection() {
 fn esme_rejects_an_outbind_with_wrong_credentials() {
     for (system_id, password) in [("smsc", "wrong"), ("other", "pw"), ("", "")] {
         let mut h = Harness::esme(quiet());
-        h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34))
+        h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34))
             .unwrap();
         send!(h, outbind_pdu(1, system_id, password));
         recv!(h, []);
@@ -145,7 +145,7 @@ fn esme_rejects_an_outbind_with_wrong_credentials() {
 #[test]
 fn esme_outbind_refused_by_the_smsc() {
     let mut h = Harness::esme(quiet());
-    h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34))
+    h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34))
         .unwrap();
     send!(h, outbind_pdu(1, "smsc", "pw"));
     let _ = h.out();
@@ -162,7 +162,7 @@ fn esme_outbind_refused_by_the_smsc() {
 #[test]
 fn esme_awaiting_outbind_times_out() {
     let mut h = Harness::esme(quiet());
-    h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34))
+    h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34))
         .unwrap();
     tick!(h, time 9_999);
     events!(h, []);
@@ -174,7 +174,7 @@ fn esme_awaiting_outbind_times_out() {
 fn await_outbind_only_in_open_and_only_as_esme() {
     let mut h = Harness::bound_esme(BindMode::Transceiver, quiet());
     assert_eq!(
-        h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34)),
+        h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34)),
         Err(SessionError::InvalidState {
             command_id: CommandId::Outbind,
             state: State::BoundTrx
@@ -182,7 +182,7 @@ fn await_outbind_only_in_open_and_only_as_esme() {
     );
     let mut h = Harness::smsc(quiet());
     assert_eq!(
-        h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34)),
+        h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34)),
         Err(SessionError::InvalidState {
             command_id: CommandId::Outbind,
             state: State::Open
@@ -194,7 +194,7 @@ fn await_outbind_only_in_open_and_only_as_esme() {
 #[test]
 fn a_second_outbind_is_refused() {
     let mut h = Harness::esme(quiet());
-    h.s.await_outbind(h.now, octet("smsc"), octet("pw"), credentials(0x34))
+    h.s.await_outbind(h.now, Some(octet("smsc")), octet("pw"), credentials(0x34))
         .unwrap();
     send!(h, outbind_pdu(1, "smsc", "pw"));
     let _ = h.out();
@@ -203,4 +203,26 @@ fn a_second_outbind_is_refused() {
     recv!(h, [nack(2, CommandStatus::InvBndSts)]);
     events!(h, []);
     state!(h, State::Outbound);
+}
+
+#[test]
+fn esme_without_an_expected_smsc_id_takes_any_outbind_with_the_password() {
+    let mut h = Harness::esme(quiet());
+    h.s.await_outbind(h.now, None, octet("pw"), credentials(0x34))
+        .unwrap();
+    send!(h, outbind_pdu(1, "any-smsc", "pw"));
+    recv!(h, [bind_pdu(BindMode::Receiver, 1, credentials(0x34))]);
+    events!(h, [Ev::State(State::Open, State::Outbound)]);
+    state!(h, State::Outbound);
+}
+
+#[test]
+fn esme_without_an_expected_smsc_id_still_checks_the_password() {
+    let mut h = Harness::esme(quiet());
+    h.s.await_outbind(h.now, None, octet("pw"), credentials(0x34))
+        .unwrap();
+    send!(h, outbind_pdu(1, "any-smsc", "wrong"));
+    recv!(h, []);
+    events!(h, closed(State::Open, CloseReason::OutbindRejected));
+    state!(h, State::Closed);
 }

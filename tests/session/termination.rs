@@ -310,7 +310,7 @@ fn a_closed_session_refuses_every_command_and_ignores_every_input() {
         closed_err
     );
     assert_eq!(
-        s.await_outbind(now, COctet::EMPTY, COctet::EMPTY, credentials(0x34)),
+        s.await_outbind(now, Some(COctet::EMPTY), COctet::EMPTY, credentials(0x34)),
         closed_err
     );
     assert_eq!(s.outbind(now, COctet::EMPTY), closed_err);
