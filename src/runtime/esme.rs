@@ -829,10 +829,10 @@ impl Worker {
         let started = match (&slot.listening, &config.outbind_password) {
             (Some(_), password) => {
                 let password = password.as_deref().unwrap_or("");
-                let smsc_id = match &config.outbind_system_id {
-                    Some(id) => Some(COctet::try_from(id.as_str()).unwrap_or_default()),
-                    None => None,
-                };
+                let smsc_id = config
+                    .outbind_system_id
+                    .as_deref()
+                    .map(|id| COctet::try_from(id).unwrap_or_default());
                 session.await_outbind(
                     now,
                     smsc_id,
