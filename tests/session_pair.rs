@@ -675,7 +675,7 @@ fn outbind_then_bind_receiver_on_the_same_connection() {
     p.esme
         .await_outbind(
             p.now,
-            COctet::new(b"smppd").unwrap(),
+            Some(COctet::new(b"smppd").unwrap()),
             COctet::new(b"pw").unwrap(),
             credentials(0x34),
         )
