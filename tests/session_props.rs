@@ -319,7 +319,7 @@ impl Model {
                 let _ = match role {
                     Role::Esme => self.s.await_outbind(
                         now,
-                        COctet::new(b"smsc").unwrap(),
+                        Some(COctet::new(b"smsc").unwrap()),
                         COctet::new(b"pw").unwrap(),
                         credentials(0x34),
                     ),
