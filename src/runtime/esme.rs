@@ -16,6 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use super::idmap::IdMap;
 use super::reactor::ReactorCmd;
 use super::sync::{Semaphore, Watch};
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
@@ -376,7 +377,7 @@ pub(crate) struct EsmeSlot {
     shared: Arc<EsmeShared>,
     conn: Option<ConnId>,
     queue: VecDeque<Submission>,
-    in_flight: HashMap<RequestId, Submission>,
+    in_flight: IdMap<RequestId, Submission>,
     attempt: u32,
     closing: bool,
     /// Closed for good: the slot stays (until the handle is dropped) only
@@ -428,7 +429,7 @@ impl Esme {
     /// credentials is hung up on; with `config.reconnect` set, the listener
     /// stays open for the next outbind, then and after the session ends.
     pub fn listen_outbind(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
-        let listener = std::net::TcpListener::bind(resolve(&config.addr)?)?;
+        let listener = super::listen(resolve(&config.addr)?)?;
         Self::start(rt, config, Some(listener))
     }
 
@@ -682,7 +683,7 @@ impl Worker {
                     shared,
                     conn: None,
                     queue: VecDeque::new(),
-                    in_flight: HashMap::new(),
+                    in_flight: IdMap::default(),
                     attempt: 0,
                     closing: false,
                     finished: false,

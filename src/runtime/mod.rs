@@ -125,6 +125,7 @@
 //! send_one` in another terminal).
 
 mod esme;
+mod idmap;
 mod reactor;
 mod smsc;
 mod sync;
@@ -296,6 +297,18 @@ impl Runtime {
     pub fn workers(&self) -> usize {
         self.inner.workers.len()
     }
+}
+
+/// Listens on `addr` with a deep accept queue (4096, the kernel caps it at
+/// `net.core.somaxconn`): thousands of ESMEs reconnecting at once after an
+/// outage must not wait out SYN retransmits behind the usual 128.
+pub(crate) fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
 }
 
 /// Resolves `addr` to its first socket address.

@@ -263,7 +263,7 @@ impl Smsc {
         config: SmscConfig,
         handler: impl SmscHandler,
     ) -> std::io::Result<Smsc> {
-        let listener = std::net::TcpListener::bind(resolve(addr)?)?;
+        let listener = super::listen(resolve(addr)?)?;
         let local = listener.local_addr()?;
         let max_conns = config.max_sessions.max(1);
         let shared = Arc::new(SmscShared {

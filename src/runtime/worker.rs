@@ -8,6 +8,7 @@
 //! timer. The reactor is woken once per batch.
 
 use super::esme::{EsmeCmd, EsmeSlot};
+use super::idmap::IdMap;
 use super::reactor::ReactorCmd;
 use super::smsc::{SmscCmd, SmscShared};
 use super::{ConnId, Origin};
@@ -85,8 +86,8 @@ pub(crate) struct Worker {
     pub(crate) me: Sender<WorkerMsg>,
     reactor: Sender<ReactorCmd>,
     waker: Arc<Waker>,
-    pub(crate) sessions: HashMap<ConnId, Slot>,
-    pub(crate) esmes: HashMap<u64, EsmeSlot>,
+    pub(crate) sessions: IdMap<ConnId, Slot>,
+    pub(crate) esmes: IdMap<u64, EsmeSlot>,
     pub(crate) listeners: HashMap<super::ListenerId, Listening>,
     pub(crate) dials: HashMap<u64, Dial>,
     pub(crate) wheel: TimerWheel<Wake>,
@@ -122,8 +123,8 @@ impl Worker {
             me,
             reactor,
             waker,
-            sessions: HashMap::new(),
-            esmes: HashMap::new(),
+            sessions: IdMap::default(),
+            esmes: IdMap::default(),
             listeners: HashMap::new(),
             dials: HashMap::new(),
             wheel: TimerWheel::new(Instant::now(), Duration::from_millis(1)),
