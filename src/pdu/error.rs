@@ -192,8 +192,11 @@ pub struct DecodeError {
 impl DecodeError {
     /// The status to answer the PDU with.
     pub fn status(&self) -> CommandStatus {
-        match self.kind {
-            ErrorKind::Truncated if self.field != Field::TlvStream => CommandStatus::InvCmdLen,
+        match (self.kind, self.field) {
+            // sm_length promises more octets than the PDU holds: the
+            // message length is what is wrong.
+            (ErrorKind::Truncated, Field::ShortMessage) => CommandStatus::InvMsgLen,
+            (ErrorKind::Truncated, f) if f != Field::TlvStream => CommandStatus::InvCmdLen,
             _ => self.field.status(),
         }
     }

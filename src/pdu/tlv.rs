@@ -352,6 +352,10 @@ impl Tlv {
                 // Lenient: a peer that forgets the NUL still gets its text
                 // through; anything after a NUL is padding.
                 let end = find_nul(v).unwrap_or(v.len());
+                // The text must leave room for its NUL within the maximum.
+                if end >= usize::from(max) {
+                    return Err(bad(r));
+                }
                 TlvValue::CStr(v[..end].to_vec())
             }
             (TlvKind::Octets { min, max }, v)
