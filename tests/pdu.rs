@@ -195,7 +195,7 @@ proptest! {
 }
 
 /// A submit_sm whose body is cut short names the first field it does not
-/// reach, with ESME_RINVCMDLEN.
+/// reach, with ESME_RINVCMDLEN (ESME_RINVMSGLEN inside short_message).
 #[test]
 fn truncated_submit_sm_names_the_field() {
     let sm = SubmitSm {
@@ -220,7 +220,14 @@ fn truncated_submit_sm_names_the_field() {
             (field, ErrorKind::Truncated, 7, 4),
             "cut at {n}"
         );
-        assert_eq!(e.status(), CommandStatus::InvCmdLen);
+        // A short_message cut short is a message length error; every other
+        // cut is a command length error.
+        let status = if field == Field::ShortMessage {
+            CommandStatus::InvMsgLen
+        } else {
+            CommandStatus::InvCmdLen
+        };
+        assert_eq!(e.status(), status, "cut at {n}");
     };
     // service_type "CMT\0" is octets 0..4, source 4..11, dest 11..26,
     // esm_class.. 26..29, schedule 29..46, validity 46, then 5 octets, then
