@@ -730,7 +730,7 @@ fn esme10_missing_nul_at_the_end_of_the_body_is_esme_rinvcmdlen() {
 // ===== 11. sm_length past the body =====
 
 #[test]
-fn sim11_sm_length_past_the_body_is_esme_rinvcmdlen() {
+fn sim11_sm_length_past_the_body_is_esme_rinvmsglen() {
     let sim = Sim::start(&[]);
     let mut c = sim.bound(Tx);
     for (sm_length, tail) in [
@@ -745,13 +745,13 @@ fn sim11_sm_length_past_the_body_is_esme_rinvcmdlen() {
         };
         let seq = c.next_seq();
         c.send_raw(&sm.submit(seq));
-        c.expect_raw(&refusal(C::SubmitSmResp, S::InvCmdLen, seq));
+        c.expect_raw(&refusal(C::SubmitSmResp, S::InvMsgLen, seq));
     }
     c.ping();
 }
 
 #[test]
-fn esme11_sm_length_past_the_body_is_esme_rinvcmdlen() {
+fn esme11_sm_length_past_the_body_is_esme_rinvmsglen() {
     let mut side = EsmeSide::bound(|_| {});
     let sm = Sm {
         sm_length: Some(50),
