@@ -759,7 +759,7 @@ fn esme11_sm_length_past_the_body_is_esme_rinvmsglen() {
     };
     side.smsc.send_raw(&sm.deliver(4));
     side.smsc
-        .expect_raw(&refusal(C::DeliverSmResp, S::InvCmdLen, 4));
+        .expect_raw(&refusal(C::DeliverSmResp, S::InvMsgLen, 4));
     side.expect_no_event(QUIET);
     side.assert_submits();
 }
