@@ -118,7 +118,14 @@ pub struct Session {
     /// ESME: waiting for an outbind.
     outbind_wait: Option<OutbindWait>,
     /// Peer requests waiting for the application's answer.
-    inbound: HashMap<u32, CommandId>,
+    inbound: HashMap<(u32, CommandId), u32>,
+    /// How many requests `inbound` holds (a reused sequence number counts
+    /// each time).
+    inbound_count: usize,
+    /// The peer asked to unbind while requests of its own still awaited
+    /// the application's answer: the unbind_resp (its sequence number)
+    /// waits for them, at most until the deadline.
+    peer_unbind: Option<(u32, Instant)>,
     /// Bind must complete by then (SMSC: session-init timer; ESME waiting
     /// for an outbind).
     open_deadline: Option<Instant>,
@@ -164,6 +171,8 @@ impl Session {
             bind_inbound: None,
             outbind_wait: None,
             inbound: HashMap::new(),
+            inbound_count: 0,
+            peer_unbind: None,
             open_deadline: None,
             last_rx: now,
             missed_enquires: 0,
@@ -277,6 +286,7 @@ impl Session {
             inactive.map(|d| self.last_rx + d),
             self.window.next_deadline(),
             self.draining,
+            self.peer_unbind.map(|(_, d)| d),
             self.backoff.deadline(),
         ]
         .into_iter()
@@ -342,6 +352,14 @@ impl Session {
         {
             log::warn!("no bind completed in time");
             return self.close(CloseReason::BindTimeout);
+        }
+        if let Some((seq, _)) = self.peer_unbind.filter(|(_, d)| *d <= now) {
+            log::warn!(
+                "{} requests unanswered at the peer's unbind: dropped",
+                self.inbound_count
+            );
+            self.send_response(Pdu::new(seq, Body::UnbindResp));
+            return self.close(CloseReason::Unbound);
         }
         if self.unbind_request.is_some_and(|i| i.deadline <= now) {
             log::warn!("no unbind_resp in time");
@@ -646,6 +664,7 @@ impl Session {
         }
         self.take_inbound(id)?;
         self.send_response(Pdu::new(id.sequence, body));
+        self.maybe_finish_peer_unbind();
         Ok(())
     }
 
@@ -660,6 +679,7 @@ impl Session {
         self.check_open()?;
         self.take_inbound(id)?;
         self.send_response(Pdu::error_response(id.command_id, id.sequence, status));
+        self.maybe_finish_peer_unbind();
         Ok(())
     }
 
@@ -733,22 +753,39 @@ impl Session {
     }
 
     fn take_inbound(&mut self, id: InboundId) -> Result<(), SessionError> {
-        match self.inbound.remove(&id.sequence) {
-            Some(c) if c == id.command_id => Ok(()),
-            Some(c) => {
-                self.inbound.insert(id.sequence, c);
-                Err(SessionError::UnknownInbound)
-            }
-            None => Err(SessionError::UnknownInbound),
+        let key = (id.sequence, id.command_id);
+        let Some(n) = self.inbound.get_mut(&key) else {
+            return Err(SessionError::UnknownInbound);
+        };
+        *n -= 1;
+        if *n == 0 {
+            self.inbound.remove(&key);
+        }
+        self.inbound_count -= 1;
+        Ok(())
+    }
+
+    /// Answers a deferred peer unbind once its requests are answered.
+    fn maybe_finish_peer_unbind(&mut self) {
+        if let Some((seq, _)) = self.peer_unbind.filter(|_| self.inbound_count == 0) {
+            self.peer_unbind = None;
+            self.send_response(Pdu::new(seq, Body::UnbindResp));
+            self.close(CloseReason::Unbound);
         }
     }
 
     fn send_enquire_link(&mut self, now: Instant) {
         let sequence = self.next_sequence();
         self.send_pdu(&Pdu::new(sequence, Body::EnquireLink));
+        // An answer later than the next probe would be due is no answer:
+        // a 1 s interval declares a dead link in seconds, not minutes.
+        let wait = match self.config.enquire_link_interval {
+            Some(interval) => self.config.response_timeout.min(interval),
+            None => self.config.response_timeout,
+        };
         self.enquire = Some(Internal {
             sequence,
-            deadline: now + self.config.response_timeout,
+            deadline: now + wait,
         });
     }
 
@@ -787,6 +824,8 @@ impl Session {
         self.bind_inbound = None;
         self.outbind_wait = None;
         self.inbound.clear();
+        self.inbound_count = 0;
+        self.peer_unbind = None;
         self.open_deadline = None;
         self.draining = None;
         self.stats.in_flight = 0;
@@ -946,10 +985,19 @@ impl Session {
         match pdu.body {
             Body::EnquireLink => self.send_response(Pdu::new(seq, Body::EnquireLinkResp)),
             Body::Unbind => {
-                log::info!("peer unbinds");
-                self.send_response(Pdu::new(seq, Body::UnbindResp));
                 self.set_state(State::Unbound);
-                self.close(CloseReason::Unbound);
+                if self.inbound_count == 0 {
+                    log::info!("peer unbinds");
+                    self.send_response(Pdu::new(seq, Body::UnbindResp));
+                    self.close(CloseReason::Unbound);
+                } else {
+                    // Requests it sent before the unbind are answered first.
+                    log::info!(
+                        "peer unbinds; answering its {} requests first",
+                        self.inbound_count
+                    );
+                    self.peer_unbind = Some((seq, now + self.config.response_timeout));
+                }
             }
             Body::BindTransmitter(bind)
             | Body::BindReceiver(bind)
@@ -1058,16 +1106,19 @@ impl Session {
                 }
             }
         }
-        if self.inbound.len() >= self.config.max_inbound_pending {
+        if self.inbound_count >= self.config.max_inbound_pending {
             log::warn!(
                 "{} requests await an answer: ESME_RMSGQFUL",
-                self.inbound.len()
+                self.inbound_count
             );
             return self.send_response(Pdu::error_response(id, seq, CommandStatus::MsgQFul));
         }
-        if self.inbound.insert(seq, id).is_some() {
+        let n = self.inbound.entry((seq, id)).or_insert(0);
+        if *n > 0 {
             log::warn!("peer reused sequence {seq} while it awaits an answer");
         }
+        *n += 1;
+        self.inbound_count += 1;
         self.events.push_back(Event::Request {
             id: InboundId {
                 sequence: seq,

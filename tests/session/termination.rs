@@ -188,18 +188,68 @@ fn peer_unbind_is_answered_and_outstanding_requests_come_back() {
 }
 
 #[test]
-fn peer_unbind_forgets_requests_waiting_for_an_answer() {
+fn peer_unbind_behind_requests_waits_for_their_answers() {
+    let mut h = Harness::bound_smsc(BindMode::Transmitter, quiet());
+    send!(h, submit_pdu(2), submit_pdu(3));
+    let _ = h.events();
+    send!(h, unbind(4));
+    // Nothing yet: the two submits are answered before the unbind.
+    recv!(h, []);
+    events!(h, [Ev::State(State::BoundTx, State::Unbound)]);
+    h.s.respond(h.now, h.inbound(3), submit_resp(3, "y").body)
+        .unwrap();
+    recv!(h, [submit_resp(3, "y")]);
+    h.s.respond(h.now, h.inbound(2), submit_resp(2, "x").body)
+        .unwrap();
+    recv!(h, [submit_resp(2, "x"), unbind_resp(4)]);
+    events!(
+        h,
+        [
+            Ev::State(State::Unbound, State::Closed),
+            Ev::Closed(CloseReason::Unbound)
+        ]
+    );
+}
+
+#[test]
+fn peer_unbind_behind_unanswered_requests_gives_up_after_the_response_timeout() {
     let mut h = Harness::bound_smsc(BindMode::Transmitter, quiet());
     send!(h, submit_pdu(2));
     let _ = h.events();
     send!(h, unbind(3));
-    recv!(h, [unbind_resp(3)]);
+    recv!(h, []);
     let _ = h.events();
+    tick!(h, time 29_999);
+    recv!(h, []);
+    tick!(h, time 30_000);
+    recv!(h, [unbind_resp(3)]);
+    events!(
+        h,
+        [
+            Ev::State(State::Unbound, State::Closed),
+            Ev::Closed(CloseReason::Unbound)
+        ]
+    );
     assert_eq!(
         h.s.respond(h.now, h.inbound(2), submit_resp(2, "x").body),
         Err(SessionError::Closed)
     );
-    recv!(h, []);
+}
+
+#[test]
+fn reused_sequence_number_is_answered_twice() {
+    let mut h = Harness::bound_smsc(BindMode::Transmitter, quiet());
+    send!(h, submit_pdu(5), submit_pdu(5));
+    let _ = h.events();
+    h.s.respond(h.now, h.inbound(5), submit_resp(5, "a").body)
+        .unwrap();
+    h.s.respond(h.now, h.inbound(5), submit_resp(5, "b").body)
+        .unwrap();
+    recv!(h, [submit_resp(5, "a"), submit_resp(5, "b")]);
+    assert_eq!(
+        h.s.respond(h.now, h.inbound(5), submit_resp(5, "c").body),
+        Err(SessionError::UnknownInbound)
+    );
 }
 
 #[test]

@@ -305,3 +305,25 @@ fn timers_do_not_run_before_a_bind_completes() {
     recv!(h, []);
     events!(h, []);
 }
+
+#[test]
+fn an_enquire_link_waits_no_longer_than_the_interval_for_its_answer() {
+    // A 1 s interval with the default 30 s response timeout: each probe is
+    // given 1 s, so three misses close the link after about 4 s.
+    let config = SessionConfig {
+        enquire_link_interval: Some(secs(1)),
+        enquire_link_max_missed: 3,
+        ..SessionConfig::default()
+    };
+    let mut h = Harness::bound_esme(BindMode::Transceiver, config);
+    tick!(h, time 1_000);
+    recv!(h, [enquire(2)]);
+    assert_eq!(h.deadline(), Some(ms(2_000)));
+    tick!(h, time 2_000);
+    recv!(h, [enquire(3)]);
+    tick!(h, time 3_000);
+    recv!(h, [enquire(4)]);
+    tick!(h, time 4_000);
+    recv!(h, []);
+    events!(h, closed(State::BoundTrx, CloseReason::LinkDead));
+}
