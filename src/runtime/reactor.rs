@@ -16,6 +16,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The waker's token: the top of the token range, never a slab index.
@@ -24,9 +26,13 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1;
 /// Read at most this much from one connection per readiness event before
 /// giving the others a turn.
-const READ_BUDGET: usize = 1 << 20;
+const READ_BUDGET: usize = 256 << 10;
 /// Stop reading from a peer whose unread output exceeds this.
-const WRITE_HIGH_WATER: usize = 4 << 20;
+const WRITE_HIGH_WATER: usize = 1 << 20;
+/// Stop reading from a peer whose input the worker has not processed yet
+/// exceeds this: a peer that floods requests (and never reads the answers)
+/// holds at most this much plus one read in our memory.
+pub(crate) const INPUT_HIGH_WATER: usize = 512 << 10;
 /// How long a closing connection may take to flush its output.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
@@ -73,6 +79,9 @@ struct Conn {
     read_pending: bool,
     /// In the reactor's `ready` list.
     queued: bool,
+    /// Bytes handed to the worker and not yet processed by it; the worker
+    /// subtracts what it has handled.
+    unprocessed: Arc<AtomicUsize>,
     closing: Option<Instant>,
     interest: Option<Interest>,
 }
@@ -258,6 +267,7 @@ impl Reactor {
             read_paused: false,
             read_pending: false,
             queued: false,
+            unprocessed: Arc::new(AtomicUsize::new(0)),
             closing: None,
             interest: Some(interest),
         });
@@ -393,7 +403,10 @@ impl Reactor {
             let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            if c.out.len() - c.out_pos >= WRITE_HIGH_WATER || c.closing.is_some() {
+            if c.out.len() - c.out_pos >= WRITE_HIGH_WATER
+                || c.closing.is_some()
+                || c.unprocessed.load(Ordering::Acquire) >= INPUT_HIGH_WATER
+            {
                 self.paused.push(index);
                 continue;
             }
@@ -448,6 +461,10 @@ impl Reactor {
         let Some(c) = self.conns[index].as_mut() else {
             return;
         };
+        if c.unprocessed.load(Ordering::Acquire) >= INPUT_HIGH_WATER {
+            // The worker wakes us when it has caught up.
+            return self.pause_reading(index);
+        }
         let mut data = Vec::new();
         let mut eof = false;
         loop {
@@ -476,7 +493,16 @@ impl Reactor {
         }
         let (conn, worker) = (c.id, c.worker);
         if !data.is_empty() {
-            self.send_worker(worker, WorkerMsg::Data { conn, bytes: data });
+            c.unprocessed.fetch_add(data.len(), Ordering::AcqRel);
+            let unprocessed = c.unprocessed.clone();
+            self.send_worker(
+                worker,
+                WorkerMsg::Data {
+                    conn,
+                    bytes: data,
+                    unprocessed,
+                },
+            );
         }
         if eof {
             self.send_worker(worker, WorkerMsg::Closed { conn });

@@ -9,7 +9,7 @@
 
 use super::esme::{EsmeCmd, EsmeSlot};
 use super::idmap::IdMap;
-use super::reactor::ReactorCmd;
+use super::reactor::{ReactorCmd, INPUT_HIGH_WATER};
 use super::smsc::{SmscCmd, SmscShared};
 use super::{ConnId, Origin};
 use crate::pdu::Body;
@@ -19,6 +19,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use mio::Waker;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,13 @@ pub(crate) enum WorkerMsg {
         error: std::io::Error,
     },
     /// Bytes arrived.
-    Data { conn: ConnId, bytes: Vec<u8> },
+    Data {
+        conn: ConnId,
+        bytes: Vec<u8>,
+        /// The connection's count of bytes not yet processed: subtract
+        /// these once handled.
+        unprocessed: Arc<AtomicUsize>,
+    },
     /// The connection closed (EOF or error).
     Closed { conn: ConnId },
     /// A command from an ESME handle.
@@ -189,10 +196,19 @@ impl Worker {
     /// Handles one message; false on shutdown.
     fn handle(&mut self, msg: WorkerMsg, now: Instant) -> bool {
         match msg {
-            WorkerMsg::Data { conn, bytes } => {
+            WorkerMsg::Data {
+                conn,
+                bytes,
+                unprocessed,
+            } => {
                 if let Some(slot) = self.sessions.get_mut(&conn) {
                     slot.session.handle_bytes(now, &bytes);
                     self.touch(conn);
+                }
+                let before = unprocessed.fetch_sub(bytes.len(), Ordering::AcqRel);
+                if before >= INPUT_HIGH_WATER && before - bytes.len() < INPUT_HIGH_WATER {
+                    // The reactor stopped reading this connection: wake it.
+                    self.wrote = true;
                 }
             }
             WorkerMsg::Closed { conn } => {
