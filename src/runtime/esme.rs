@@ -388,6 +388,9 @@ pub(crate) struct EsmeSlot {
     ids: HashMap<String, Ticket>,
     id_order: VecDeque<String>,
     rng: u64,
+    /// Window permits freed by responses in this batch, given back at once
+    /// so that a waiting submitter wakes once per batch, not per response.
+    to_release: usize,
 }
 
 struct Link {
@@ -692,6 +695,7 @@ impl Worker {
                     ids: HashMap::new(),
                     id_order: VecDeque::new(),
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    to_release: 0,
                 };
                 if let Some(listener) = listen {
                     let id = ListenerId(key);
@@ -1060,6 +1064,16 @@ impl Worker {
         slot.ids.insert(id, ticket);
     }
 
+    /// Gives back the window permits a batch of responses freed.
+    pub(crate) fn esme_release_permits(&mut self, key: u64) {
+        if let Some(slot) = self.esmes.get_mut(&key) {
+            if slot.to_release > 0 {
+                slot.shared.permits.release_n(slot.to_release);
+                slot.to_release = 0;
+            }
+        }
+    }
+
     pub(crate) fn esme_event(&mut self, key: u64, conn: ConnId, event: Event, now: Instant) {
         let Some(slot) = self.esmes.get_mut(&key) else {
             return;
@@ -1085,7 +1099,7 @@ impl Worker {
                 let Some(sub) = slot.in_flight.remove(&id) else {
                     return;
                 };
-                slot.shared.permits.release();
+                slot.to_release += 1;
                 if pdu.status.is_ok() {
                     Self::esme_remember(slot, &pdu, sub.reply.ticket());
                     sub.reply.send(Ok(pdu));

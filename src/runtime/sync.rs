@@ -55,8 +55,17 @@ impl Semaphore {
 
     /// Returns a permit.
     pub(crate) fn release(&self) {
-        *lock(&self.permits) += 1;
-        self.freed.notify_one();
+        self.release_n(1);
+    }
+
+    /// Returns `n` permits at once: one lock, one wake-up round.
+    pub(crate) fn release_n(&self, n: usize) {
+        *lock(&self.permits) += n;
+        if n == 1 {
+            self.freed.notify_one();
+        } else {
+            self.freed.notify_all();
+        }
     }
 
     /// Free permits now.

@@ -317,6 +317,10 @@ impl Worker {
                 }
             }
         }
+        if let Some(Owner::Esme(key)) = self.sessions.get(&conn).map(|s| &s.owner) {
+            let key = *key;
+            self.esme_release_permits(key);
+        }
         let Some(slot) = self.sessions.get_mut(&conn) else {
             return;
         };
