@@ -388,9 +388,11 @@ pub(crate) struct EsmeSlot {
     ids: HashMap<String, Ticket>,
     id_order: VecDeque<String>,
     rng: u64,
-    /// Window permits freed by responses in this batch, given back at once
-    /// so that a waiting submitter wakes once per batch, not per response.
-    to_release: usize,
+    /// Responses of this batch: their window permits go back at once (a
+    /// waiting submitter wakes once per batch, not per response), then
+    /// their outcomes go out, so a caller that sees an outcome also sees
+    /// its permit back.
+    answered: Vec<(Reply, Result<Pdu, SubmitError>)>,
 }
 
 struct Link {
@@ -695,7 +697,7 @@ impl Worker {
                     ids: HashMap::new(),
                     id_order: VecDeque::new(),
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    to_release: 0,
+                    answered: Vec::new(),
                 };
                 if let Some(listener) = listen {
                     let id = ListenerId(key);
@@ -765,6 +767,7 @@ impl Worker {
                     self.touch(conn);
                 }
                 self.esme_finish(key, CloseReason::Aborted);
+                self.esme_release_permits(key);
                 self.esmes.remove(&key);
             }
         }
@@ -934,6 +937,8 @@ impl Worker {
 
     /// The link is done for good: everything waiting fails.
     fn esme_finish(&mut self, key: u64, reason: CloseReason) {
+        // Outcomes of this batch go out before the link's end.
+        self.esme_release_permits(key);
         let Some(slot) = self.esmes.get_mut(&key) else {
             return;
         };
@@ -1064,12 +1069,15 @@ impl Worker {
         slot.ids.insert(id, ticket);
     }
 
-    /// Gives back the window permits a batch of responses freed.
+    /// Gives back the window permits a batch of responses freed, then hands
+    /// out their outcomes.
     pub(crate) fn esme_release_permits(&mut self, key: u64) {
         if let Some(slot) = self.esmes.get_mut(&key) {
-            if slot.to_release > 0 {
-                slot.shared.permits.release_n(slot.to_release);
-                slot.to_release = 0;
+            if !slot.answered.is_empty() {
+                slot.shared.permits.release_n(slot.answered.len());
+                for (reply, outcome) in slot.answered.drain(..) {
+                    reply.send(outcome);
+                }
             }
         }
     }
@@ -1099,12 +1107,12 @@ impl Worker {
                 let Some(sub) = slot.in_flight.remove(&id) else {
                     return;
                 };
-                slot.to_release += 1;
                 if pdu.status.is_ok() {
                     Self::esme_remember(slot, &pdu, sub.reply.ticket());
-                    sub.reply.send(Ok(pdu));
+                    slot.answered.push((sub.reply, Ok(pdu)));
                 } else {
-                    sub.reply.send(Err(SubmitError::Status(pdu.status)));
+                    slot.answered
+                        .push((sub.reply, Err(SubmitError::Status(pdu.status))));
                 }
             }
             Event::Returned { id, body, reason } => {
