@@ -128,12 +128,18 @@ fn receipts_go_to_report_with_the_original_file() {
     let cfg = config(&dir, sim.addr, "");
     let d = daemon(&dir, &cfg);
     let spool = dir.spool();
-    drop_file(&spool, "wants-receipt", b"To: 491721234567\nReport: yes\n\nHi\n");
+    drop_file(
+        &spool,
+        "wants-receipt",
+        b"To: 491721234567\nReport: yes\n\nHi\n",
+    );
     wait_file(&d, &spool, "sent", "wants-receipt", secs(15));
     let id = SpoolFile::load(&spool, "sent", "wants-receipt")
         .get("Message_id")
         .to_owned();
-    wait_until(secs(10), "a file in report/", || count(&spool, "report") == 1);
+    wait_until(secs(10), "a file in report/", || {
+        count(&spool, "report") == 1
+    });
     let name = &list(&spool, "report")[0];
     let r = SpoolFile::load(&spool, "report", name);
     assert_eq!(r.get("Original_file"), "wants-receipt");
@@ -160,7 +166,11 @@ fn original_file_is_kept_across_a_restart() {
     let cfg = config(&dir, smsc.addr(), "");
     let spool = dir.spool();
     let d = daemon(&dir, &cfg);
-    drop_file(&spool, "before-restart", b"To: 491720000001\nReport: yes\n\nLater\n");
+    drop_file(
+        &spool,
+        "before-restart",
+        b"To: 491720000001\nReport: yes\n\nLater\n",
+    );
     wait_file(&d, &spool, "sent", "before-restart", secs(15));
     assert!(d.stop().success());
     let receipts: Vec<DeliverSm> = std::mem::take(&mut *smsc.rec.receipts.lock().unwrap());
@@ -169,7 +179,9 @@ fn original_file_is_kept_across_a_restart() {
     let d = daemon(&dir, &cfg);
     let session = smsc.receiver_session();
     smsc.smsc.deliver(session, receipts[0].clone()).unwrap();
-    wait_until(secs(10), "a file in report/", || count(&spool, "report") == 1);
+    wait_until(secs(10), "a file in report/", || {
+        count(&spool, "report") == 1
+    });
     let r = SpoolFile::load(&spool, "report", &list(&spool, "report")[0]);
     assert_eq!(r.get("Original_file"), "before-restart");
     assert_eq!(
@@ -234,9 +246,13 @@ fn multipart_mo_is_joined() {
         ..DeliverSm::default()
     };
     // The second part first: reassembly goes by sequence number.
-    smsc.smsc.deliver(session, part(2, "and the second.")).unwrap();
+    smsc.smsc
+        .deliver(session, part(2, "and the second."))
+        .unwrap();
     smsc.smsc.deliver(session, single).unwrap();
-    smsc.smsc.deliver(session, part(1, "The first part, ")).unwrap();
+    smsc.smsc
+        .deliver(session, part(1, "The first part, "))
+        .unwrap();
     wait_until(secs(10), "two files in incoming/", || {
         count(&spool, "incoming") >= 2
     });
@@ -273,7 +289,11 @@ fn smstools3_sendsms_files() {
     let cfg = config(&dir, smsc.addr(), "");
     let d = daemon(&dir, &cfg);
     let spool = dir.spool();
-    drop_file(&spool, "send_plain", b"To: 491721111111\n\nHello from sendsms");
+    drop_file(
+        &spool,
+        "send_plain",
+        b"To: 491721111111\n\nHello from sendsms",
+    );
     let text = "\u{41F}\u{440}\u{438}\u{432}\u{435}\u{442} \u{43C}\u{438}\u{440}";
     let ucs2: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
     let mut file = b"To: 491722222222\nAlphabet: UCS\n\n".to_vec();
@@ -337,7 +357,10 @@ fn bad_files_go_to_failed_with_a_reason() {
     );
     // The garbage itself is kept.
     let kept = read(&spool, "failed", "garbage");
-    assert!(find(&kept, &garbage[20..]).is_some(), "the garbage body is not kept");
+    assert!(
+        find(&kept, &garbage[20..]).is_some(),
+        "the garbage body is not kept"
+    );
     assert!(list(&spool, "sent").is_empty());
     assert!(d.stop().success());
     assert_eq!(sim.stop().submit_sm, 0);
@@ -468,15 +491,21 @@ fn sigterm_under_load_loses_nothing() {
     let names = drop_many(&spool, "load", N, |i| {
         format!("To: 4917{i:08}\n\nLoad {i}\n").into_bytes()
     });
-    wait_until(secs(30), "some files sent", || count(&spool, "sent") >= N / 4);
+    wait_until(secs(30), "some files sent", || {
+        count(&spool, "sent") >= N / 4
+    });
+    let t = std::time::Instant::now();
     let status = d.stop();
+    println!("stop took {:?}", t.elapsed());
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
     let at_stop = count(&spool, "sent");
     println!("sent before SIGTERM took effect: {at_stop} of {N}");
     assert!(at_stop < N, "SIGTERM came too late to test anything");
 
     let d = daemon(&dir, &cfg);
-    wait_until(secs(40), "every file in sent/", || count(&spool, "sent") >= N);
+    wait_until(secs(40), "every file in sent/", || {
+        count(&spool, "sent") >= N
+    });
     assert!(d.stop().success());
     assert_eq!(list(&spool, "sent"), names);
     assert!(list(&spool, "failed").is_empty());
@@ -484,5 +513,46 @@ fn sigterm_under_load_loses_nothing() {
     let checked: Vec<_> = fs::read_dir(spool.join("checked")).unwrap().collect();
     assert!(checked.is_empty(), "left in checked/: {checked:?}");
     let t = sim.stop();
-    assert_eq!(t.submit_sm as usize, N, "a graceful stop sends nothing twice");
+    assert_eq!(
+        t.submit_sm as usize, N,
+        "a graceful stop sends nothing twice"
+    );
+}
+
+/// Receipts sent right after the submit_sm_resp (smsc-sim
+/// --dlr-delay-ms 0) still name their file: the receipt can reach the
+/// daemon before the response is recorded.
+#[test]
+fn immediate_receipts_name_the_original_file() {
+    const N: usize = 50;
+    let dir = TestDir::new("report-now");
+    let sim = Sim::start(&["--dlr-delay-ms", "0"]);
+    let cfg = config(&dir, sim.addr, "");
+    let d = daemon(&dir, &cfg);
+    let spool = dir.spool();
+    d.wait_log("running", secs(10));
+    let names = drop_many(&spool, "now", N, |i| {
+        format!("To: 4917{i:08}\nReport: yes\n\nQuick {i}\n").into_bytes()
+    });
+    wait_until(secs(20), "every receipt in report/", || {
+        count(&spool, "report") >= N
+    });
+    assert!(d.stop().success());
+    let mut originals: Vec<String> = load_all(&spool, "report")
+        .values()
+        .map(|r| {
+            r.all("Original_file")
+                .first()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    originals.sort();
+    let missing = originals.iter().filter(|o| o.is_empty()).count();
+    assert_eq!(
+        missing, 0,
+        "{missing} of {N} receipts have no Original_file:"
+    );
+    assert_eq!(originals, names);
+    sim.stop();
 }

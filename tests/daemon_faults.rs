@@ -65,7 +65,12 @@ fn check_accounted(spool: &Path, names: &[String]) -> (usize, usize) {
         assert!(seen.insert(n), "{n} is in sent/ and failed/");
     }
     let lost: Vec<_> = expected.difference(&seen).collect();
-    assert!(lost.is_empty(), "lost {} files: {:?}", lost.len(), &lost[..lost.len().min(10)]);
+    assert!(
+        lost.is_empty(),
+        "lost {} files: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
     assert_eq!(all_entries(spool, "outgoing"), Vec::<String>::new());
     assert_eq!(all_entries(spool, "checked"), Vec::<String>::new());
     (sent.len(), failed.len())
@@ -73,7 +78,9 @@ fn check_accounted(spool: &Path, names: &[String]) -> (usize, usize) {
 
 /// Waits (bounded) until sent/ and failed/ hold `n` files together.
 fn wait_all(d: &Daemon, spool: &Path, n: usize, timeout: std::time::Duration) {
-    if !wait_for(timeout, || count(spool, "sent") + count(spool, "failed") >= n) {
+    if !wait_for(timeout, || {
+        count(spool, "sent") + count(spool, "failed") >= n
+    }) {
         panic!(
             "only {} sent and {} failed of {n} after {timeout:?}; checked/ has {}\n{}",
             count(spool, "sent"),
@@ -105,15 +112,21 @@ fn sigkill_at_random_instants_loses_nothing() {
     let mut rng = Rng::new(seed);
     // Kill when this many files are done, plus a random delay: spread over
     // the run whatever the daemon's speed.
-    let mut targets: Vec<usize> = (0..kills).map(|_| rng.range(0, n as u64 * 9 / 10) as usize).collect();
+    let mut targets: Vec<usize> = (0..kills)
+        .map(|_| rng.range(0, n as u64 * 9 / 10) as usize)
+        .collect();
     targets.sort_unstable();
-    println!("seed {seed:#x}: {n} files ({parts} parts), {kills} kills at about {targets:?} files done");
+    println!(
+        "seed {seed:#x}: {n} files ({parts} parts), {kills} kills at about {targets:?} files done"
+    );
     for (k, &target) in targets.iter().enumerate() {
         let d = Daemon::start(&cfg, &log);
         let extra = ms(rng.range(0, 30));
-        wait_until(secs(60), &format!("{target} files done before kill {k}"), || {
-            count(&spool, "sent") + count(&spool, "failed") >= target
-        });
+        wait_until(
+            secs(60),
+            &format!("{target} files done before kill {k}"),
+            || count(&spool, "sent") + count(&spool, "failed") >= target,
+        );
         std::thread::sleep(extra);
         d.kill9();
     }
@@ -160,7 +173,12 @@ fn smsc_restart_mid_window_loses_nothing() {
     std::thread::sleep(ms(300));
     let sim = Sim::start_on(addr, &[]);
     wait_all(&d, &spool, N, secs(60));
+    let log = fs::read_to_string(&d.log).unwrap();
     assert!(d.stop().success());
+    assert!(
+        log.contains("reconnecting"),
+        "the daemon never noticed the SMSC die"
+    );
     let (sent, failed) = check_accounted(&spool, &names);
     let t = sim.stop();
     println!(
@@ -204,7 +222,10 @@ fn two_daemons_on_one_spool_send_each_file_once() {
     };
     let (by_a, by_b) = (sent_by("a.log"), sent_by("b.log"));
     let t = sim.stop();
-    println!("daemon-a sent {by_a}, daemon-b sent {by_b}; parts {parts}, submit_sm {}", t.submit_sm);
+    println!(
+        "daemon-a sent {by_a}, daemon-b sent {by_b}; parts {parts}, submit_sm {}",
+        t.submit_sm
+    );
     assert_eq!(by_a + by_b, N);
     assert_eq!(t.submit_sm, parts, "parts submitted = parts needed");
 }

@@ -34,7 +34,10 @@ impl Units {
         let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("systemd");
         for unit in UNITS {
             let text = fs::read_to_string(src.join(unit)).unwrap();
-            assert!(text.contains("/usr/bin/smppd"), "{unit} does not run /usr/bin/smppd");
+            assert!(
+                text.contains("/usr/bin/smppd"),
+                "{unit} does not run /usr/bin/smppd"
+            );
             fs::write(dir.join(unit), text.replace("/usr/bin/smppd", SMPPD)).unwrap();
         }
         Units(dir)
@@ -52,7 +55,11 @@ fn units_pass_systemd_analyze_verify() {
     let tool = systemd_analyze();
     let units = Units::new("verify");
     // A template is verified through an instance of it.
-    fs::copy(units.0.join("smppd@.service"), units.0.join("smppd@acme.service")).unwrap();
+    fs::copy(
+        units.0.join("smppd@.service"),
+        units.0.join("smppd@acme.service"),
+    )
+    .unwrap();
     for unit in ["smppd.service", "smppd@.service", "smppd@acme.service"] {
         let out = Command::new(tool)
             .arg("verify")
@@ -75,9 +82,10 @@ fn exposure(output: &str) -> Option<f64> {
     let line = output
         .lines()
         .find(|l| l.contains("Overall exposure level"))?;
-    let after = line.split_once("):").map(|(_, r)| r).or_else(|| {
-        line.split_once(".service:").map(|(_, r)| r)
-    })?;
+    let after = line
+        .split_once("):")
+        .map(|(_, r)| r)
+        .or_else(|| line.split_once(".service:").map(|(_, r)| r))?;
     after.split_whitespace().next()?.parse().ok()
 }
 

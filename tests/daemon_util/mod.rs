@@ -233,11 +233,7 @@ impl Sim {
         };
         // Keep draining stderr so the simulator never blocks on it.
         std::thread::spawn(move || for _ in stderr {});
-        Sim {
-            proc,
-            addr,
-            stdout,
-        }
+        Sim { proc, addr, stdout }
     }
 
     /// Starts smsc-sim on a given address, retrying while the port is still
@@ -431,7 +427,12 @@ pub fn drop_file(spool: &Path, name: &str, data: &[u8]) {
 /// Writes `n` files `PREFIX-00000` ... into a staging directory beside the
 /// spool, then renames them all into `outgoing/` (as fast as rename goes).
 /// Returns the names.
-pub fn drop_many(spool: &Path, prefix: &str, n: usize, data: impl Fn(usize) -> Vec<u8>) -> Vec<String> {
+pub fn drop_many(
+    spool: &Path,
+    prefix: &str,
+    n: usize,
+    data: impl Fn(usize) -> Vec<u8>,
+) -> Vec<String> {
     let stage = spool.with_file_name(format!("stage-{prefix}"));
     fs::create_dir_all(&stage).unwrap();
     fs::create_dir_all(spool.join("outgoing")).unwrap();
@@ -464,8 +465,7 @@ pub fn count(spool: &Path, dir: &str) -> usize {
 }
 
 pub fn read(spool: &Path, dir: &str, name: &str) -> Vec<u8> {
-    fs::read(spool.join(dir).join(name))
-        .unwrap_or_else(|e| panic!("{dir}/{name}: {e}"))
+    fs::read(spool.join(dir).join(name)).unwrap_or_else(|e| panic!("{dir}/{name}: {e}"))
 }
 
 /// A spool file split into its header lines and its body.
@@ -622,7 +622,11 @@ impl SmscHandler for Handler {
             );
             self.0.receipts.lock().unwrap().push(r);
         }
-        self.0.submits.lock().unwrap().push((id.clone(), sm.clone()));
+        self.0
+            .submits
+            .lock()
+            .unwrap()
+            .push((id.clone(), sm.clone()));
         Ok(COctet::try_from(id.as_str()).unwrap())
     }
 }
@@ -650,11 +654,7 @@ impl LibSmsc {
             Handler(rec.clone()),
         )
         .unwrap();
-        LibSmsc {
-            smsc,
-            rec,
-            _rt: rt,
-        }
+        LibSmsc { smsc, rec, _rt: rt }
     }
 
     pub fn addr(&self) -> SocketAddr {
