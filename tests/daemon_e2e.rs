@@ -8,7 +8,7 @@ use daemon_util::*;
 use smpp::pdu::{Address, DeliverSm, ShortMessage, ESM_UDHI};
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Starts smppd on a fresh config for `addr`; returns (config path, log).
 fn config(dir: &TestDir, addr: std::net::SocketAddr, smsc_extra: &str) -> std::path::PathBuf {
@@ -400,16 +400,8 @@ fn ignored_names_stay_in_outgoing() {
 }
 
 fn smppd(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(SMPPD)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (status, out, err) = run_bounded(Command::new(SMPPD).args(args), secs(10));
+    (status.code().unwrap_or(-1), out, err)
 }
 
 #[test]

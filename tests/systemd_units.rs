@@ -4,18 +4,20 @@
 //! The units name /usr/bin/smppd; the copies checked here name the binary
 //! this build made, so that verify finds an executable.
 
+mod daemon_util;
+
+use daemon_util::{run_bounded, secs, SMPPD};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
-
-const SMPPD: &str = env!("CARGO_BIN_EXE_smppd");
 const UNITS: &[&str] = &["smppd.service", "smppd@.service"];
 
 fn systemd_analyze() -> &'static str {
     let found = Command::new("systemd-analyze")
         .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(
         found,
         "systemd-analyze is missing: install systemd (apt-get install systemd) to check the units"
@@ -61,18 +63,16 @@ fn units_pass_systemd_analyze_verify() {
     )
     .unwrap();
     for unit in ["smppd.service", "smppd@.service", "smppd@acme.service"] {
-        let out = Command::new(tool)
-            .arg("verify")
-            .arg(format!("./{unit}"))
-            .current_dir(&units.0)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (status, stdout, stderr) = run_bounded(
+            Command::new(tool)
+                .arg("verify")
+                .arg(format!("./{unit}"))
+                .current_dir(&units.0),
+            secs(60),
+        );
         assert!(
-            out.status.success() && stdout.trim().is_empty() && stderr.trim().is_empty(),
-            "systemd-analyze verify {unit}: {}\n{stdout}{stderr}",
-            out.status
+            status.success() && stdout.trim().is_empty() && stderr.trim().is_empty(),
+            "systemd-analyze verify {unit}: {status}\n{stdout}{stderr}"
         );
     }
 }
@@ -93,19 +93,14 @@ fn exposure(output: &str) -> Option<f64> {
 fn smppd_service_exposure_is_at_most_2() {
     let tool = systemd_analyze();
     let units = Units::new("security");
-    let out = Command::new(tool)
-        .args(["security", "--offline=yes", "--no-pager", "./smppd.service"])
-        .current_dir(&units.0)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let level = exposure(&text).unwrap_or_else(|| {
-        panic!(
-            "no exposure level in the output ({}):\n{text}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (status, text, stderr) = run_bounded(
+        Command::new(tool)
+            .args(["security", "--offline=yes", "--no-pager", "./smppd.service"])
+            .current_dir(&units.0),
+        secs(60),
+    );
+    let level = exposure(&text)
+        .unwrap_or_else(|| panic!("no exposure level in the output ({status}):\n{text}{stderr}"));
     println!("smppd.service: overall exposure level {level}");
     assert!(level <= 2.0, "exposure level {level} is above 2.0:\n{text}");
 }

@@ -681,3 +681,31 @@ impl LibSmsc {
         self.rec.submits.lock().unwrap().clone()
     }
 }
+
+/// Runs a command to its end, at most `timeout`, and returns its exit
+/// status and output (through files, so a large output cannot block it).
+pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> (ExitStatus, String, String) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::temp_dir().join(format!(
+        "smppd-test-cmd-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let (out_path, err_path) = (base.with_extension("out"), base.with_extension("err"));
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out_path).unwrap())
+        .stderr(fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut proc = Proc::new("command", child);
+    let status = proc
+        .wait_timeout(timeout)
+        .unwrap_or_else(|| panic!("{cmd:?} did not finish within {timeout:?}"));
+    let read = |p: &Path| {
+        let s = fs::read_to_string(p).unwrap_or_default();
+        let _ = fs::remove_file(p);
+        s
+    };
+    (status, read(&out_path), read(&err_path))
+}
