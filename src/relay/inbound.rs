@@ -8,8 +8,8 @@ use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::{normalize_id, Receipt};
-use crate::runtime::{Delivery, EsmeEvent};
-use crate::spool::{IncomingMessage, ReportMessage};
+use crate::runtime::{Delivery, EsmeEvent, Ticket};
+use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
 use std::collections::HashMap;
@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How long the parts of one MO message may take to arrive.
 const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a receipt waits for its submit's outcome to be recorded.
+const ORIGINAL_WAIT: Duration = Duration::from_millis(200);
 /// Incomplete MO messages held at once.
 const MAX_PENDING: usize = 1024;
 
@@ -101,14 +103,7 @@ impl Receiver<'_> {
             ),
             _ => return d.nack(CommandStatus::RxRAppn),
         };
-        let original = {
-            let mut index = lock(&self.shared.index);
-            index
-                .lookup(&normalize_id(&receipt.id))
-                .ok()
-                .flatten()
-                .or_else(|| index.lookup(&receipt.id).ok().flatten())
-        };
+        let original = self.original_file(&receipt.id, d.ticket);
         let status = match (&receipt.stat, receipt.stat_text.as_str()) {
             (_, s) if !s.is_empty() => s.to_owned(),
             (Some(state), _) => state.stat_text().to_owned(),
@@ -140,6 +135,47 @@ impl Receiver<'_> {
                 log::error!("cannot write a receipt: {e}");
                 d.nack(CommandStatus::RxTAppn);
             }
+        }
+    }
+
+    /// The file a receipt's message was sent from. A receipt can come
+    /// before the completer has recorded its submit_sm_resp (an SMSC may
+    /// send it right after the response): when the runtime knows the submit
+    /// (`ticket`), the file is found through the submit still in flight, or
+    /// waited for (bounded) while its outcome is on the way to the index.
+    fn original_file(&self, id: &str, ticket: Option<Ticket>) -> Option<String> {
+        let lookup = |index: &mut MessageIdIndex| {
+            // Also reads what other instances have appended since.
+            index
+                .lookup(&normalize_id(id))
+                .ok()
+                .flatten()
+                .or_else(|| index.lookup(id).ok().flatten())
+        };
+        let Some(ticket) = ticket else {
+            // Sent before a restart, or by another instance.
+            return lookup(&mut lock(&self.shared.index));
+        };
+        let deadline = Instant::now() + ORIGINAL_WAIT;
+        loop {
+            {
+                // The completer moves a submit from `tickets` to the index
+                // under both locks, so one of the two has it.
+                let out = lock(&self.shared.outbound);
+                let mut index = lock(&self.shared.index);
+                if let Some(name) = index.get(id) {
+                    return Some(name.to_owned());
+                }
+                if let Some(name) = out.file_of_ticket(ticket) {
+                    return Some(name.to_owned());
+                }
+                // Otherwise its outcome is on the way to the completer (or
+                // back from it to the submitter, which records the ticket).
+                if Instant::now() >= deadline {
+                    return lookup(&mut index);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 

@@ -4,7 +4,7 @@
 //! ```text
 //!  watcher (inotify + rescan) --wake--> submitter --submit_async--> Esme --> SMSC
 //!                                           |                       |
-//!                      retries <--- completer <---- completions ----+
+//!                      retries <--- completers <--- completions ----+
 //!                                           |                       |
 //!               sent/ failed/ <-------------+     events: deliveries, link changes
 //!               incoming/ report/ <------------- receiver
@@ -12,14 +12,19 @@
 //!
 //! - The **submitter** recovers the files this instance held in `checked/`
 //!   (sending only the parts with no recorded `submit_sm_resp`), then claims
-//!   files from `outgoing/` (high priority first, then oldest), composes
-//!   their parts and submits them. A full window blocks it: that is the
-//!   backpressure.
-//! - The **completer** records each accepted part in the file's journal
-//!   before anything else, then finishes the file into `sent/` once every
-//!   part is in, or into `failed/` on a permanent status. Transient errors
-//!   and timeouts are retried with backoff, at most `retries` times; a lost
-//!   link is retried without limit (the file waits for the SMSC).
+//!   files from `outgoing/` (high priority first, then oldest) a batch at a
+//!   time, composes their parts and submits them. Each part takes one of
+//!   window x sessions credits, given back once its outcome is recorded:
+//!   running out blocks the submitter, and that is the backpressure.
+//! - The **completers** (several, so that one batch is written while the
+//!   previous one waits for the disk) take every outcome that has arrived,
+//!   record the accepted parts in their files' journals, sync those
+//!   together, and finish the files that are done into `sent/` (or
+//!   `failed/` on a permanent status) with one batch of fsyncs. Transient
+//!   errors and timeouts are retried with backoff, at most `retries` times;
+//!   a lost link is retried without limit (the file waits for the SMSC).
+//!   Since a part holds its credit until its outcome is durable, a crash
+//!   makes the SMSC see at most window x sessions parts twice.
 //! - The **receiver** writes MO messages (parts joined) to `incoming/` and
 //!   receipts to `report/` with `Original_file:`, and only then
 //!   acknowledges the deliver_sm.
@@ -41,7 +46,7 @@ use crossbeam_channel::{bounded, Sender};
 use outbound::Outbound;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -138,6 +143,52 @@ pub(crate) struct Shared {
     pub(crate) wake: Sender<()>,
     pub(crate) events: Option<Sender<RelayEvent>>,
     pub(crate) outbound: Mutex<Outbound>,
+    /// Parts submitted and not yet recorded: at most window x sessions.
+    pub(crate) credits: Credits,
+}
+
+/// A counting semaphore: the parts that may be between their submit and
+/// the durable record of their outcome.
+pub(crate) struct Credits {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Credits {
+    pub(crate) fn new(n: usize) -> Credits {
+        Credits {
+            free: Mutex::new(n.max(1)),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Takes a credit, waiting while none is free. `false` (and no credit)
+    /// once `give_up` says so.
+    pub(crate) fn acquire(&self, give_up: impl Fn() -> bool) -> bool {
+        let mut free = lock(&self.free);
+        loop {
+            if *free > 0 {
+                *free -= 1;
+                return true;
+            }
+            if give_up() {
+                return false;
+            }
+            free = self
+                .freed
+                .wait_timeout(free, Duration::from_millis(50))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// Gives back `n` credits.
+    pub(crate) fn release(&self, n: usize) {
+        if n > 0 {
+            *lock(&self.free) += n;
+            self.freed.notify_all();
+        }
+    }
 }
 
 impl Shared {
@@ -221,6 +272,8 @@ impl Relay {
         let runtime = Runtime::new().map_err(RelayError::Io)?;
         let esme = Self::connect(&runtime, &config, stop)?;
         let (wake, woken) = bounded(1);
+        let credits =
+            Credits::new(config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize);
         let shared = Arc::new(Shared {
             config,
             spool,
@@ -231,6 +284,7 @@ impl Relay {
             wake,
             events,
             outbound: Mutex::new(Outbound::default()),
+            credits,
         });
         shared.metrics.inc(Counter::Binds);
         let mut threads = Vec::new();
@@ -245,11 +299,15 @@ impl Relay {
             "smppd-submit",
             Box::new(move || outbound::submitter(&s, &woken)),
         )?);
-        let s = shared.clone();
-        threads.push(spawn(
-            "smppd-complete",
-            Box::new(move || outbound::completer(&s)),
-        )?);
+        // Several completers: while one waits for its batch's fsyncs, the
+        // next batch is already being written.
+        for _ in 0..outbound::COMPLETERS {
+            let s = shared.clone();
+            threads.push(spawn(
+                "smppd-complete",
+                Box::new(move || outbound::completer(&s)),
+            )?);
+        }
         let s = shared.clone();
         threads.push(spawn(
             "smppd-receive",

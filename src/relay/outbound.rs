@@ -1,4 +1,20 @@
 //! Files out: claim, compose, submit, record, finish, retry.
+//!
+//! Both threads work in batches, so that the fsyncs the spool's guarantees
+//! need are paid once per batch, not once per file:
+//!
+//! - the submitter claims up to [`CLAIM_BATCH`] files at once
+//!   ([`Spool::claim_many`](crate::spool::Spool::claim_many)): their
+//!   journals are synced together and `checked/` once;
+//! - the completer takes every completion that has arrived (up to
+//!   [`COMPLETE_BATCH`]), writes their journal records, syncs the journals
+//!   together, and finishes the files that are done with one
+//!   [`Spool::finish_many`](crate::spool::Spool::finish_many).
+//!
+//! A part holds one of the relay's credits (window x sessions) from its
+//! submit until its outcome is recorded durably, so that the parts a crash
+//! can make the SMSC see twice (sent or answered, not yet recorded) are at
+//! most window x sessions.
 
 use super::{classify, lock, RelayEvent, Retry, Shared};
 use crate::compose::{self, Content, Options};
@@ -6,11 +22,18 @@ use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, Pdu, SubmitSm};
 use crate::runtime::{Completion, SubmitError, SubmitMode, Ticket};
-use crate::spool::{self, ClaimedFile, SpoolError};
+use crate::spool::{self, progress::MessageIdIndex, ClaimedFile, Finish, SpoolError};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
+
+/// Files claimed at once.
+pub(crate) const CLAIM_BATCH: usize = 256;
+/// Completions handled at once.
+pub(crate) const COMPLETE_BATCH: usize = 1024;
+/// Completer threads.
+pub(crate) const COMPLETERS: usize = 4;
 
 /// One claimed file on its way.
 struct FileState {
@@ -35,6 +58,12 @@ impl Outbound {
     pub(crate) fn files_in_flight(&self) -> usize {
         self.files.len()
     }
+
+    /// The name of the file a submit in flight belongs to.
+    pub(crate) fn file_of_ticket(&self, ticket: Ticket) -> Option<&str> {
+        let (key, _) = self.tickets.get(&ticket)?;
+        self.files.get(key).map(|f| f.claimed.name())
+    }
 }
 
 fn now_dt() -> DateTime {
@@ -50,10 +79,10 @@ fn backoff(attempt: u32) -> Duration {
 pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
     match shared.spool.recover_checked() {
         Ok(files) => {
-            for claimed in files {
+            for claimed in &files {
                 log::info!("resuming {}", claimed.name());
-                start_file(shared, claimed);
             }
+            start_files(shared, files);
         }
         Err(e) => log::error!("cannot recover checked/: {e}"),
     }
@@ -80,7 +109,7 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
 }
 
 /// Claims and starts every claimable file, high priority first, then
-/// oldest.
+/// oldest, [`CLAIM_BATCH`] at a time.
 fn scan(shared: &Shared) {
     let candidates = match shared.spool.scan_outgoing() {
         Ok(c) => c,
@@ -89,40 +118,85 @@ fn scan(shared: &Shared) {
             return;
         }
     };
-    for candidate in candidates {
+    for batch in candidates.chunks(CLAIM_BATCH) {
         if shared.stopping() {
             return;
         }
-        match shared.spool.claim(&candidate.name) {
-            Ok(Some(claimed)) => start_file(shared, claimed),
-            Ok(None) => {} // another daemon took it, or it went away
-            Err(e) => log::warn!("cannot claim {}: {e}", candidate.name),
+        // Another daemon taking some of them, or the files going away,
+        // leaves them out.
+        let (claimed, errors) = shared
+            .spool
+            .claim_many(batch.iter().map(|c| c.name.as_str()));
+        for e in errors {
+            log::warn!("cannot claim: {e}");
         }
+        start_files(shared, claimed);
+        run_due_retries(shared);
     }
 }
 
+/// Starts claimed files: composes each and submits its parts not yet
+/// accepted. Files that cannot be sent, and resumed files whose parts were
+/// all accepted, are finished together at the end.
+fn start_files(shared: &Shared, files: Vec<ClaimedFile>) {
+    let mut done = Vec::new();
+    let mut stopped = false;
+    for claimed in files {
+        if stopped || shared.stopping() {
+            // Claimed but not started: resumed at the next start.
+            stopped = true;
+            continue;
+        }
+        match start_file(shared, claimed) {
+            Started::Submitting => {}
+            Started::Stopped => stopped = true,
+            Started::Finish(claimed, finish) => done.push((claimed, finish)),
+        }
+    }
+    finish(shared, done);
+}
+
+enum Started {
+    Submitting,
+    /// The relay is stopping: not every part was submitted.
+    Stopped,
+    /// Nothing to submit: the file is finished so.
+    Finish(ClaimedFile, Finish),
+}
+
 /// Composes a claimed file's parts and submits those not yet accepted.
-fn start_file(shared: &Shared, claimed: ClaimedFile) {
+fn start_file(shared: &Shared, claimed: ClaimedFile) -> Started {
     let name = claimed.name().to_owned();
     let parts = match compose_file(shared, &claimed) {
         Ok(parts) => parts,
         Err(reason) => {
             log::warn!("{name}: {reason}");
-            return fail(shared, claimed, &reason);
+            let finish = Finish::Failed {
+                at: now_dt(),
+                reason,
+            };
+            return Started::Finish(claimed, finish);
         }
     };
-    let done = claimed.parts_done().clone();
     let mut ids: Vec<Option<String>> = vec![None; parts.len()];
-    for (i, id) in done {
-        if let Some(slot) = ids.get_mut(i) {
-            *slot = Some(id);
+    for (i, id) in claimed.parts_done() {
+        if let Some(slot) = ids.get_mut(*i) {
+            *slot = Some(id.clone());
         }
     }
     shared.event(RelayEvent::Claimed {
-        file: name.clone(),
+        file: name,
         parts: parts.len(),
     });
     let todo: Vec<usize> = (0..parts.len()).filter(|&i| ids[i].is_none()).collect();
+    if todo.is_empty() {
+        // Every part was accepted before a restart: only the finish is left.
+        let finish = Finish::Sent {
+            at: now_dt(),
+            message_ids: ids.into_iter().flatten().collect(),
+        };
+        return Started::Finish(claimed, finish);
+    }
     let key = {
         let mut out = lock(&shared.outbound);
         let key = out.next_key;
@@ -138,15 +212,12 @@ fn start_file(shared: &Shared, claimed: ClaimedFile) {
         );
         key
     };
-    if todo.is_empty() {
-        // Every part was accepted before a restart: only the finish is left.
-        let mut out = lock(&shared.outbound);
-        finish_if_done(shared, &mut out, key);
-        return;
-    }
     for i in todo {
-        submit_part(shared, key, i);
+        if !submit_part(shared, key, i) {
+            return Started::Stopped;
+        }
     }
+    Started::Submitting
 }
 
 /// The parts of a file, or the `Fail_reason:` sentence.
@@ -183,34 +254,44 @@ fn compose_file(shared: &Shared, claimed: &ClaimedFile) -> Result<Vec<SubmitSm>,
     compose::compose(&message.to, from, &content, &options, reference).map_err(|e| e.to_string())
 }
 
-/// Submits part `i` of file `key`; blocks while the window is full.
-fn submit_part(shared: &Shared, key: u64, i: usize) {
+/// Submits part `i` of file `key`, waiting for a credit and then for a
+/// window slot. `false` if the relay stopped while waiting.
+fn submit_part(shared: &Shared, key: u64, i: usize) -> bool {
+    if shared.stopping() || !shared.credits.acquire(|| shared.stopping()) {
+        return false;
+    }
     let body = {
         let out = lock(&shared.outbound);
         let Some(file) = out.files.get(&key) else {
-            return;
+            // Failed meanwhile (another part's permanent error).
+            shared.credits.release(1);
+            return true;
         };
         Body::SubmitSm(file.parts[i].clone())
     };
     let wait = SubmitMode::Wait(shared.config.smsc.response_timeout + Duration::from_secs(5));
     match shared.esme.submit_async(body, wait) {
         Ok(ticket) => {
-            let mut out = lock(&shared.outbound);
-            match out.early.remove(&ticket) {
-                Some(outcome) => {
-                    out.tickets.insert(ticket, (key, i));
-                    complete(shared, &mut out, ticket, outcome);
-                }
-                None => {
-                    out.tickets.insert(ticket, (key, i));
-                }
+            let early = {
+                let mut out = lock(&shared.outbound);
+                out.tickets.insert(ticket, (key, i));
+                out.early.remove(&ticket)
+            };
+            if let Some(outcome) = early {
+                handle_completions(shared, vec![Completion { ticket, outcome }]);
             }
         }
         Err(e) => {
-            let mut out = lock(&shared.outbound);
-            retry(shared, &mut out, key, i, &e);
+            shared.credits.release(1);
+            let mut failed = Vec::new();
+            {
+                let mut out = lock(&shared.outbound);
+                retry(shared, &mut out, key, i, &e, &mut failed);
+            }
+            finish(shared, failed);
         }
     }
+    true
 }
 
 fn run_due_retries(shared: &Shared) {
@@ -226,25 +307,22 @@ fn run_due_retries(shared: &Shared) {
         let Some(Reverse((_, key, i))) = due else {
             return;
         };
-        if shared.stopping() {
+        if shared.stopping() || !submit_part(shared, key, i) {
             return;
         }
-        submit_part(shared, key, i);
     }
 }
 
-/// The completer thread: every submit's outcome.
+/// The completer thread: every submit's outcome, a batch at a time.
 pub(crate) fn completer(shared: &Shared) {
     let completions = shared.esme.completions();
     loop {
         match completions.recv_timeout(Duration::from_millis(200)) {
-            Ok(Completion { ticket, outcome }) => {
-                let mut out = lock(&shared.outbound);
-                if out.tickets.contains_key(&ticket) {
-                    complete(shared, &mut out, ticket, outcome);
-                } else {
-                    out.early.insert(ticket, outcome);
-                }
+            Ok(first) => {
+                let mut batch = Vec::with_capacity(64);
+                batch.push(first);
+                batch.extend(completions.try_iter().take(COMPLETE_BATCH - 1));
+                handle_completions(shared, batch);
             }
             Err(RecvTimeoutError::Timeout) => {
                 if shared.stopping() && shared.esme.in_flight() == 0 {
@@ -256,95 +334,130 @@ pub(crate) fn completer(shared: &Shared) {
     }
 }
 
-fn complete(
-    shared: &Shared,
-    out: &mut Outbound,
-    ticket: Ticket,
-    outcome: Result<Pdu, SubmitError>,
-) {
-    let Some((key, i)) = out.tickets.remove(&ticket) else {
-        return;
-    };
-    match outcome {
-        Ok(pdu) => accepted(shared, out, key, i, &pdu),
-        Err(e) => retry(shared, out, key, i, &e),
+/// Records a batch of outcomes: accepted parts in their journals (synced
+/// together), retries scheduled, finished files moved with one
+/// [`Spool::finish_many`](crate::spool::Spool::finish_many); then frees
+/// their credits.
+fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
+    let mut finishing = Vec::new();
+    let mut to_sync = Vec::new();
+    let mut credits = 0;
+    {
+        let mut out = lock(&shared.outbound);
+        let mut index = lock(&shared.index);
+        let mut touched = BTreeSet::new();
+        for Completion { ticket, outcome } in batch {
+            let Some((key, i)) = out.tickets.remove(&ticket) else {
+                // The submitter records the ticket in a moment and hands
+                // the outcome back.
+                out.early.insert(ticket, outcome);
+                continue;
+            };
+            credits += 1;
+            match outcome {
+                Ok(pdu) => {
+                    if let Some(done) = accepted(shared, &mut out, &mut index, key, i, &pdu) {
+                        finishing.push(done);
+                    } else {
+                        touched.insert(key);
+                    }
+                }
+                Err(e) => retry(shared, &mut out, key, i, &e, &mut finishing),
+            }
+        }
+        for key in touched {
+            if let Some(f) = out.files.get(&key) {
+                to_sync.push(f.claimed.sync_handle());
+            }
+        }
     }
+    // Files still waiting for parts: their new records, durable together.
+    // (Files being finished are synced by the finish.)
+    for r in spool::sync_files(&to_sync) {
+        if let Err(e) = r {
+            // Not durable: after a crash these parts are sent again.
+            log::error!("cannot sync a progress journal: {e}");
+        }
+    }
+    finish(shared, finishing);
+    shared.credits.release(credits);
 }
 
-/// Part `i` was accepted: record it durably, then maybe finish the file.
-fn accepted(shared: &Shared, out: &mut Outbound, key: u64, i: usize, pdu: &Pdu) {
-    let Some(file) = out.files.get_mut(&key) else {
-        return;
-    };
+/// Part `i` was accepted: its record written (synced by the caller), its
+/// id indexed. Returns the file if that was its last part.
+fn accepted(
+    shared: &Shared,
+    out: &mut Outbound,
+    index: &mut MessageIdIndex,
+    key: u64,
+    i: usize,
+    pdu: &Pdu,
+) -> Option<(ClaimedFile, Finish)> {
+    let file = out.files.get_mut(&key)?;
     let id = match &pdu.body {
         Body::SubmitSmResp(r) => r.message_id.to_string(),
         _ => String::new(),
     };
-    if let Err(e) = file.claimed.record_part(i, &id) {
+    if let Err(e) = file.claimed.record_part_unsynced(i, &id) {
         // Not recorded: after a restart this part is sent again. Keep going.
         log::error!("{}: {e}", file.claimed.name());
     }
     shared.metrics.inc(Counter::PartsSent);
     if !id.is_empty() {
-        if let Err(e) = lock(&shared.index).insert(&id, file.claimed.name(), SystemTime::now()) {
+        if let Err(e) = index.insert(&id, file.claimed.name(), SystemTime::now()) {
             log::warn!("message id index: {e}");
         }
     }
     file.ids[i] = Some(id);
-    finish_if_done(shared, out, key);
-}
-
-fn finish_if_done(shared: &Shared, out: &mut Outbound, key: u64) {
-    let complete = out
-        .files
-        .get(&key)
-        .is_some_and(|f| f.ids.iter().all(Option::is_some));
-    if !complete {
-        return;
+    if !file.ids.iter().all(Option::is_some) {
+        return None;
     }
-    let Some(file) = out.files.remove(&key) else {
-        return;
+    let file = out.files.remove(&key)?;
+    let finish = Finish::Sent {
+        at: now_dt(),
+        message_ids: file.ids.into_iter().flatten().collect(),
     };
-    let ids: Vec<String> = file.ids.into_iter().flatten().collect();
-    let name = file.claimed.name().to_owned();
-    match shared.spool.finish_sent(file.claimed, now_dt(), &ids) {
-        Ok(sent) => {
-            log::info!("{name}: sent ({} parts)", ids.len());
-            shared.metrics.inc(Counter::Sent);
-            shared.event(RelayEvent::Sent {
-                file: sent,
-                message_ids: ids,
-            });
-        }
-        Err(e) => log::error!("{name}: cannot finish: {e} (it stays in checked/)"),
-    }
+    Some((file.claimed, finish))
 }
 
-/// Part `i` failed with `e`: retry it later, or fail the file.
-fn retry(shared: &Shared, out: &mut Outbound, key: u64, i: usize, e: &SubmitError) {
+/// Part `i` failed with `e`: retry it later, or put the file in `failed`
+/// to be finished.
+fn retry(
+    shared: &Shared,
+    out: &mut Outbound,
+    key: u64,
+    i: usize,
+    e: &SubmitError,
+    failed: &mut Vec<(ClaimedFile, Finish)>,
+) {
     let Some(file) = out.files.get_mut(&key) else {
         return;
     };
     let name = file.claimed.name().to_owned();
     let kind = classify(e);
+    let give_up = |reason: String, out: &mut Outbound, failed: &mut Vec<_>| {
+        if let Some(file) = out.files.remove(&key) {
+            failed.push((
+                file.claimed,
+                Finish::Failed {
+                    at: now_dt(),
+                    reason,
+                },
+            ));
+        }
+    };
     if kind == Retry::Never {
         let reason = match e {
             SubmitError::Status(s) => s.to_string(),
             other => other.to_string(),
         };
-        if let Some(file) = out.files.remove(&key) {
-            return fail(shared, file.claimed, &reason);
-        }
-        return;
+        return give_up(reason, out, failed);
     }
     if kind == Retry::Counted {
         file.attempts += 1;
         if file.attempts > shared.config.smsc.retries {
             let reason = format!("{e} ({} attempts)", file.attempts);
-            if let Some(file) = out.files.remove(&key) {
-                return fail(shared, file.claimed, &reason);
-            }
-            return;
+            return give_up(reason, out, failed);
         }
         shared.metrics.inc(Counter::Retried);
     }
@@ -364,18 +477,26 @@ fn retry(shared: &Shared, out: &mut Outbound, key: u64, i: usize, e: &SubmitErro
     shared.wake();
 }
 
-/// Moves a file to `failed/` with a `Fail_reason:`.
-fn fail(shared: &Shared, claimed: ClaimedFile, reason: &str) {
-    let name = claimed.name().to_owned();
-    match shared.spool.finish_failed(claimed, now_dt(), reason) {
-        Ok(failed) => {
-            log::warn!("{name}: failed: {reason}");
-            shared.metrics.inc(Counter::Failed);
-            shared.event(RelayEvent::Failed {
-                file: failed,
-                reason: reason.to_owned(),
-            });
+/// Moves finished files to `sent/` or `failed/`, all at once.
+fn finish(shared: &Shared, files: Vec<(ClaimedFile, Finish)>) {
+    if files.is_empty() {
+        return;
+    }
+    let how: Vec<Finish> = files.iter().map(|(_, f)| f.clone()).collect();
+    let results = shared.spool.finish_many(files);
+    for ((name, result), how) in results.into_iter().zip(how) {
+        match (result, how) {
+            (Ok(file), Finish::Sent { message_ids, .. }) => {
+                log::info!("{name}: sent ({} parts)", message_ids.len());
+                shared.metrics.inc(Counter::Sent);
+                shared.event(RelayEvent::Sent { file, message_ids });
+            }
+            (Ok(file), Finish::Failed { reason, .. }) => {
+                log::warn!("{name}: failed: {reason}");
+                shared.metrics.inc(Counter::Failed);
+                shared.event(RelayEvent::Failed { file, reason });
+            }
+            (Err(e), _) => log::error!("{name}: cannot finish: {e} (it stays in checked/)"),
         }
-        Err(e) => log::error!("{name}: cannot move to failed/: {e} (it stays in checked/)"),
     }
 }

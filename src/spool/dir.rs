@@ -1,7 +1,9 @@
 //! The spool directory: opening it, finding and claiming outgoing files,
 //! and writing every file the daemon produces durably.
 
-use super::fsutil::{crc32, fsync_dir, publish, temp_prefix, write_temp};
+use super::fsutil::{
+    crc32, fsync_dir, publish, sync_files, temp_prefix, write_temp, write_temp_unsynced,
+};
 use super::message::{
     copy_inserting, failed_headers, peek_priority_high, sent_headers, IncomingMessage,
     OutgoingMessage, ReportMessage, MAX_FILE_LEN,
@@ -14,6 +16,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// How much of a file the priority peek reads.
@@ -76,6 +79,25 @@ pub struct Candidate {
     pub modified: SystemTime,
 }
 
+/// How a claimed file ends, for [`Spool::finish_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// To `sent/`, with `Sent:` and one `Message_id:` per part.
+    Sent {
+        /// The `Sent:` time.
+        at: DateTime,
+        /// The SMSC's id of each part, in order.
+        message_ids: Vec<String>,
+    },
+    /// To `failed/`, with `Failed:` and `Fail_reason:`.
+    Failed {
+        /// The `Failed:` time.
+        at: DateTime,
+        /// The `Fail_reason:`.
+        reason: String,
+    },
+}
+
 /// A file this daemon holds in `checked/`, with its progress journal.
 ///
 /// Finish it with [`Spool::finish_sent`] or [`Spool::finish_failed`]. If
@@ -87,6 +109,8 @@ pub struct ClaimedFile {
     path: PathBuf,
     journal: Journal,
     recovered: bool,
+    /// The contents, once read: the file in `checked/` does not change.
+    data: OnceLock<Vec<u8>>,
 }
 
 impl ClaimedFile {
@@ -109,6 +133,19 @@ impl ClaimedFile {
     /// The file's contents. Errors with [`SpoolError::BadFile`] if it is
     /// larger than [`MAX_FILE_LEN`].
     pub fn read(&self) -> Result<Vec<u8>, SpoolError> {
+        self.contents().map(<[u8]>::to_vec)
+    }
+
+    /// The contents, read once and kept.
+    fn contents(&self) -> Result<&[u8], SpoolError> {
+        if let Some(d) = self.data.get() {
+            return Ok(d);
+        }
+        let d = self.read_disk()?;
+        Ok(self.data.get_or_init(|| d))
+    }
+
+    fn read_disk(&self) -> Result<Vec<u8>, SpoolError> {
         let io_err = |source| SpoolError::Io {
             action: "read",
             path: self.path.clone(),
@@ -134,12 +171,34 @@ impl ClaimedFile {
     /// Reads and parses the file. [`SpoolError::BadFile`] means it belongs
     /// in `failed/`, with the error as the reason.
     pub fn message(&self) -> Result<OutgoingMessage, SpoolError> {
-        OutgoingMessage::parse(&self.read()?).map_err(SpoolError::BadFile)
+        OutgoingMessage::parse(self.contents()?).map_err(SpoolError::BadFile)
     }
 
     /// The parts already accepted: index (from 0) to message id.
     pub fn parts_done(&self) -> &BTreeMap<usize, String> {
         &self.journal.progress().parts
+    }
+
+    /// [`ClaimedFile::record_part`] without waiting for the disk: durable
+    /// once the journal is synced ([`ClaimedFile::sync_handle`], or a
+    /// finish).
+    pub(crate) fn record_part_unsynced(
+        &mut self,
+        index: usize,
+        message_id: &str,
+    ) -> Result<(), SpoolError> {
+        self.journal
+            .record_part_unsynced(index, message_id)
+            .map_err(|source| SpoolError::Io {
+                action: "write the progress journal",
+                path: self.journal.path().to_owned(),
+                source,
+            })
+    }
+
+    /// The journal's file, to sync its records (`sync_data`).
+    pub(crate) fn sync_handle(&self) -> Arc<File> {
+        self.journal.sync_handle()
     }
 
     /// Everything the journal holds.
@@ -176,6 +235,26 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
         path: path.to_owned(),
         source,
     }
+}
+
+/// The temporary-file tag of the probe in [`Spool::open`].
+const PROBE_TAG: &str = "probe";
+
+/// Whether `name` is a probe file of [`Spool::open`] left by a process that
+/// is gone (killed while probing): `.tmp-probe+PID-N` with no `/proc/PID`.
+fn stale_probe(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(&temp_prefix(PROBE_TAG)) else {
+        return false;
+    };
+    let Some(pid) = rest
+        .split_once('-')
+        .and_then(|(p, _)| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    pid != std::process::id()
+        && Path::new("/proc/self").exists()
+        && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// Whether `name` may be used as a file name in the spool.
@@ -310,8 +389,10 @@ impl Spool {
             path: dir.to_owned(),
             source,
         };
-        let temp = write_temp(dir, "probe", |f| f.write_all(b"probe")).map_err(unusable)?;
-        fs::remove_file(&temp).map_err(unusable)
+        let temp = write_temp(dir, PROBE_TAG, |f| f.write_all(b"probe")).map_err(unusable)?;
+        // Gone already: removed as debris by a recovery that took this
+        // process for a dead one (another host's, on a shared spool).
+        remove_if_exists(&temp).map_err(unusable)
     }
 
     /// Sets the id this daemon instance writes into the journals of the
@@ -413,10 +494,78 @@ impl Spool {
     /// file is returned instead, marked [`ClaimedFile::recovered`], and
     /// `outgoing/NAME` waits for the next claim.
     ///
-    /// How: the journal `checked/.NAME.progress` is created with `O_EXCL`
-    /// (the lock on the name, holding this daemon's owner id), the file is
-    /// renamed into `checked/`, and `checked/` is fsynced.
+    /// How: the journal `checked/.NAME.progress` is created exclusively
+    /// (the lock on the name, holding this daemon's owner id) and fsynced,
+    /// the file is renamed into `checked/`, and `checked/` is fsynced.
     pub fn claim(&self, name: &str) -> Result<Option<ClaimedFile>, SpoolError> {
+        let Some((name, journal, adopt)) = self.lock_name(name)? else {
+            return Ok(None);
+        };
+        if let Err(e) = journal.sync() {
+            let jpath = journal.path().to_owned();
+            drop(journal);
+            let _ = remove_if_exists(&jpath);
+            return Err(io_error("sync", &jpath)(e));
+        }
+        let Some(claimed) = self.move_in(name, journal, adopt)? else {
+            return Ok(None);
+        };
+        let checked = self.dir(SpoolDir::Checked);
+        fsync_dir(&checked).map_err(io_error("sync", &checked))?;
+        Ok(Some(claimed))
+    }
+
+    /// Claims several files as [`Spool::claim`] claims one, paying the
+    /// fsyncs once for the batch: every journal is written, then all are
+    /// synced together, then the files are renamed and `checked/` is synced
+    /// once. Returns the files claimed (those another daemon got first are
+    /// left out) and an error for each that could not be.
+    pub fn claim_many<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
+        let mut errors = Vec::new();
+        let mut held = Vec::new();
+        for name in names {
+            match self.lock_name(name) {
+                Ok(Some(h)) => held.push(h),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        let files: Vec<Arc<File>> = held.iter().map(|(_, j, _)| j.sync_handle()).collect();
+        let synced = sync_files(&files);
+        let mut out = Vec::new();
+        for ((name, journal, adopt), r) in held.into_iter().zip(synced) {
+            let jpath = journal.path().to_owned();
+            if let Err(e) = r {
+                drop(journal);
+                let _ = remove_if_exists(&jpath);
+                errors.push(io_error("sync", &jpath)(e));
+                continue;
+            }
+            match self.move_in(name, journal, adopt) {
+                Ok(Some(c)) => out.push(c),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if !out.is_empty() {
+            let checked = self.dir(SpoolDir::Checked);
+            if let Err(e) = fsync_dir(&checked) {
+                // The claims stand: until checked/ is synced they may be
+                // undone by a power loss, and the files sent again.
+                errors.push(io_error("sync", &checked)(e));
+            }
+        }
+        (out, errors)
+    }
+
+    /// The first step of a claim: the name's journal, created exclusively
+    /// (not synced). `Ok(None)` if the file is gone or the name is held. The flag says that `checked/NAME` exists already (put there by
+    /// hand) and is to be adopted instead of `outgoing/NAME`.
+    #[allow(clippy::type_complexity)]
+    fn lock_name<'a>(&self, name: &'a str) -> Result<Option<(&'a str, Journal, bool)>, SpoolError> {
         if !valid_name(name) {
             return Err(SpoolError::BadName {
                 name: name.to_owned(),
@@ -429,45 +578,57 @@ impl Spool {
             Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(io_error("open", &src)(e)),
         }
-        let checked = self.dir(SpoolDir::Checked);
         let jpath = self.journal_path(name);
-        let Some(journal) =
-            Journal::create_new(&jpath, &self.owner).map_err(io_error("create", &jpath))?
+        let Some(journal) = Journal::create_new_unsynced(&jpath, &self.owner)
+            .map_err(io_error("create", &jpath))?
         else {
             return Ok(None);
         };
-        let dst = checked.join(name);
-        let give_up = |journal: Journal| {
-            drop(journal);
-            remove_if_exists(&jpath).map_err(io_error("remove", &jpath))
-        };
-        if fs::symlink_metadata(&dst).is_ok() {
+        let dst = self.dir(SpoolDir::Checked).join(name);
+        let adopt = fs::symlink_metadata(&dst).is_ok();
+        Ok(Some((name, journal, adopt)))
+    }
+
+    /// The second step of a claim: renames `outgoing/NAME` into `checked/`
+    /// under the journal taken by [`Spool::lock_name`] (which must be
+    /// synced by now), or adopts the file already there.
+    fn move_in(
+        &self,
+        name: &str,
+        journal: Journal,
+        adopt: bool,
+    ) -> Result<Option<ClaimedFile>, SpoolError> {
+        let src = self.dir(SpoolDir::Outgoing).join(name);
+        let dst = self.dir(SpoolDir::Checked).join(name);
+        let jpath = journal.path().to_owned();
+        if adopt {
             // A file put in checked/ by hand, without a journal. Holding the
             // name's journal now, take that one; outgoing/NAME waits.
-            fsync_dir(&checked).map_err(io_error("sync", &checked))?;
             log::warn!("{name}: adopted the file of that name in checked/ (it had no journal)");
             return Ok(Some(ClaimedFile {
                 name: name.to_owned(),
                 path: dst,
                 journal,
                 recovered: true,
+                data: OnceLock::new(),
             }));
         }
         if let Err(e) = fs::rename(&src, &dst) {
-            give_up(journal)?;
+            drop(journal);
+            remove_if_exists(&jpath).map_err(io_error("remove", &jpath))?;
             return if not_found(&e) {
                 Ok(None)
             } else {
                 Err(io_error("move", &src)(e))
             };
         }
-        fsync_dir(&checked).map_err(io_error("sync", &checked))?;
         log::debug!("claimed {name}");
         Ok(Some(ClaimedFile {
             name: name.to_owned(),
             path: dst,
             journal,
             recovered: false,
+            data: OnceLock::new(),
         }))
     }
 
@@ -487,7 +648,8 @@ impl Spool {
             for entry in fs::read_dir(&dir).map_err(io_error("list", &dir))? {
                 let entry = entry.map_err(io_error("list", &dir))?;
                 let name = entry.file_name();
-                if name.to_string_lossy().starts_with(&temp_prefix) {
+                let name = name.to_string_lossy();
+                if name.starts_with(&temp_prefix) || stale_probe(&name) {
                     remove_if_exists(&entry.path()).map_err(io_error("remove", &entry.path()))?;
                 }
             }
@@ -568,6 +730,7 @@ impl Spool {
             path: self.dir(SpoolDir::Checked).join(name),
             journal,
             recovered: true,
+            data: OnceLock::new(),
         }
     }
 
@@ -622,8 +785,11 @@ impl Spool {
         sent: DateTime,
         message_ids: &[String],
     ) -> Result<String, SpoolError> {
-        let headers = sent_headers(sent, message_ids);
-        self.finish(claimed, Outcome::Sent, &headers)
+        let finish = Finish::Sent {
+            at: sent,
+            message_ids: message_ids.to_vec(),
+        };
+        self.finish_one(claimed, finish)
     }
 
     /// Moves a claimed file to `failed/` with `Failed:` and `Fail_reason:`,
@@ -634,55 +800,253 @@ impl Spool {
         failed: DateTime,
         reason: &str,
     ) -> Result<String, SpoolError> {
-        let headers = failed_headers(failed, reason);
-        self.finish(claimed, Outcome::Failed, &headers)
+        let finish = Finish::Failed {
+            at: failed,
+            reason: reason.to_owned(),
+        };
+        self.finish_one(claimed, finish)
     }
 
-    fn finish(
+    fn finish_one(&self, claimed: ClaimedFile, finish: Finish) -> Result<String, SpoolError> {
+        let mut results = self.finish_many(vec![(claimed, finish)]);
+        match results.pop() {
+            Some((_, r)) => r,
+            None => Err(SpoolError::Io {
+                action: "finish",
+                path: self.dir(SpoolDir::Checked),
+                source: io::Error::other("no result"),
+            }),
+        }
+    }
+
+    /// Finishes several claimed files as [`Spool::finish_sent`] and
+    /// [`Spool::finish_failed`] finish one, in the same order of durable
+    /// steps, paying each kind of fsync once for the batch: every result
+    /// file is written and its name recorded in its journal, then all of
+    /// them and their journals are synced together, linked into place, and
+    /// `sent/` and `failed/` synced once each; then the files leave
+    /// `checked/`, which is synced once; then the journals are removed.
+    ///
+    /// Returns, for each file in order, its name in `checked/` and its name
+    /// in `sent/` or `failed/`, or the error that left it in `checked/`.
+    pub fn finish_many(
         &self,
-        mut claimed: ClaimedFile,
+        files: Vec<(ClaimedFile, Finish)>,
+    ) -> Vec<(String, Result<String, SpoolError>)> {
+        enum Step {
+            /// The result file is in place (now or before a crash).
+            Placed(String),
+            /// Written and its name recorded, neither synced yet.
+            Written {
+                temp: PathBuf,
+                file: Arc<File>,
+                target: String,
+            },
+            Failed(SpoolError),
+        }
+        struct Item {
+            claimed: ClaimedFile,
+            outcome: Outcome,
+            dir: PathBuf,
+            step: Step,
+        }
+        let mut items: Vec<Item> = files
+            .into_iter()
+            .map(|(mut claimed, finish)| {
+                let (outcome, headers) = match &finish {
+                    Finish::Sent { at, message_ids } => {
+                        (Outcome::Sent, sent_headers(*at, message_ids))
+                    }
+                    Finish::Failed { at, reason } => (Outcome::Failed, failed_headers(*at, reason)),
+                };
+                let dir = self.dir(match outcome {
+                    Outcome::Sent => SpoolDir::Sent,
+                    Outcome::Failed => SpoolDir::Failed,
+                });
+                let step = match self.write_result(&mut claimed, outcome, &dir, &headers) {
+                    Ok(step) => match step {
+                        Ok(target) => Step::Placed(target),
+                        Err((temp, file, target)) => Step::Written {
+                            temp,
+                            file: Arc::new(file),
+                            target,
+                        },
+                    },
+                    Err(e) => Step::Failed(e),
+                };
+                Item {
+                    claimed,
+                    outcome,
+                    dir,
+                    step,
+                }
+            })
+            .collect();
+
+        // The result files and the journals that name them, synced at once.
+        let mut to_sync: Vec<Arc<File>> = Vec::new();
+        for item in &items {
+            if let Step::Written { file, .. } = &item.step {
+                to_sync.push(file.clone());
+                to_sync.push(item.claimed.journal.sync_handle());
+            }
+        }
+        let mut synced = sync_files(&to_sync).into_iter();
+        drop(to_sync);
+        for item in &mut items {
+            let step = std::mem::replace(&mut item.step, Step::Placed(String::new()));
+            item.step = match step {
+                Step::Written { temp, file, target } => {
+                    let file_ok = synced.next().unwrap_or(Ok(()));
+                    let journal_ok = synced.next().unwrap_or(Ok(()));
+                    drop(file);
+                    let placed = match (file_ok, journal_ok) {
+                        (Err(e), _) => Err(io_error("sync", &temp)(e)),
+                        (_, Err(e)) => Err(io_error("sync", item.claimed.journal.path())(e)),
+                        (Ok(()), Ok(())) => {
+                            let path = item.dir.join(&target);
+                            match publish(&temp, &path) {
+                                Ok(true) => Ok(target),
+                                // Taken since it was chosen: the next free
+                                // name, each choice recorded first.
+                                Ok(false) => self.place_result(
+                                    &mut item.claimed,
+                                    &item.dir,
+                                    item.outcome,
+                                    &temp,
+                                ),
+                                Err(e) => Err(io_error("write", &path)(e)),
+                            }
+                        }
+                    };
+                    match placed {
+                        Ok(t) => Step::Placed(t),
+                        Err(e) => {
+                            let _ = fs::remove_file(&temp);
+                            Step::Failed(e)
+                        }
+                    }
+                }
+                other => other,
+            };
+        }
+
+        // The result directories, then checked/.
+        let mut dirs: Vec<&Path> = Vec::new();
+        for item in &items {
+            if matches!(item.step, Step::Placed(_)) && !dirs.contains(&item.dir.as_path()) {
+                dirs.push(&item.dir);
+            }
+        }
+        let dir_errors: Vec<(PathBuf, io::Error)> = dirs
+            .into_iter()
+            .filter_map(|d| fsync_dir(d).err().map(|e| (d.to_owned(), e)))
+            .collect();
+        let checked = self.dir(SpoolDir::Checked);
+        let mut removed = false;
+        for item in &mut items {
+            if !matches!(item.step, Step::Placed(_)) {
+                continue;
+            }
+            if let Some((d, e)) = dir_errors.iter().find(|(d, _)| *d == item.dir) {
+                let e = io::Error::new(e.kind(), e.to_string());
+                item.step = Step::Failed(io_error("sync", d)(e));
+                continue;
+            }
+            match remove_if_exists(&item.claimed.path) {
+                Ok(()) => removed = true,
+                Err(e) => item.step = Step::Failed(io_error("remove", &item.claimed.path)(e)),
+            }
+        }
+        let checked_error = if removed {
+            fsync_dir(&checked).err()
+        } else {
+            None
+        };
+
+        items
+            .into_iter()
+            .map(|item| {
+                let name = item.claimed.name.clone();
+                let result = match item.step {
+                    Step::Placed(target) => match &checked_error {
+                        // Out of checked/ but maybe not durably: keep the
+                        // journal, so that a finish after a crash finds the
+                        // result in place (recovery removes it otherwise).
+                        Some(e) => {
+                            log::warn!("cannot sync {}: {e}", checked.display());
+                            Ok(target)
+                        }
+                        None => {
+                            let jpath = item.claimed.journal.path().to_owned();
+                            drop(item.claimed);
+                            match remove_if_exists(&jpath) {
+                                Ok(()) => {
+                                    log::debug!("finished {target} in {}", item.outcome.as_str());
+                                    Ok(target)
+                                }
+                                Err(e) => Err(io_error("remove", &jpath)(e)),
+                            }
+                        }
+                    },
+                    Step::Failed(e) => Err(e),
+                    Step::Written { .. } => unreachable!("every written file was placed or failed"),
+                };
+                (name, result)
+            })
+            .collect()
+    }
+
+    /// Writes the result file for `claimed` to a hidden file in `dir`
+    /// (unsynced) and records, unsynced, the name it is to get: `Err` holds
+    /// (temporary path, its file, name). `Ok(name)` if a crash came after
+    /// the result was placed, so there is nothing to write.
+    #[allow(clippy::type_complexity)]
+    fn write_result(
+        &self,
+        claimed: &mut ClaimedFile,
         outcome: Outcome,
+        dir: &Path,
         headers: &[(&'static str, String)],
-    ) -> Result<String, SpoolError> {
-        let dir = self.dir(match outcome {
-            Outcome::Sent => SpoolDir::Sent,
-            Outcome::Failed => SpoolDir::Failed,
-        });
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let jpath = claimed.journal.path().to_owned();
-        let mut done = None;
+    ) -> Result<Result<String, (PathBuf, File, String)>, SpoolError> {
         if let Some((o, target)) = &claimed.journal.progress().result {
             // Only the holder of the name's journal creates sent/NAME.N, so
             // an existing target is this file's, from before a crash.
             if *o == outcome && fs::symlink_metadata(dir.join(target)).is_ok() {
-                done = Some(target.clone());
+                return Ok(Ok(target.clone()));
             }
         }
-        let target = match done {
-            Some(t) => t,
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let copy = |mut src: &mut dyn Read, f: &mut File| {
+            let mut w = io::BufWriter::new(f);
+            copy_inserting(&mut src, &mut w, &headers)?;
+            w.flush()
+        };
+        // The contents as read for sending, or (a file too large to send,
+        // say) straight from checked/.
+        let (temp, file) = match claimed.data.get() {
+            Some(data) => write_temp_unsynced(dir, &self.owner, |f| copy(&mut &data[..], f)),
             None => {
                 let mut src = File::open(&claimed.path).map_err(io_error("open", &claimed.path))?;
-                let temp = write_temp(&dir, &self.owner, |f| {
-                    let mut w = io::BufWriter::new(f);
-                    copy_inserting(&mut src, &mut w, &headers)?;
-                    w.flush()
-                })
-                .map_err(io_error("write", &dir))?;
-                let placed = self.place_result(&mut claimed, &dir, outcome, &temp);
-                if placed.is_err() {
-                    let _ = fs::remove_file(&temp);
-                }
-                placed?
+                write_temp_unsynced(dir, &self.owner, |f| copy(&mut src, f))
             }
+        }
+        .map_err(io_error("write", dir))?;
+        let Some(target) = (0..MAX_NAME_TRIES)
+            .map(|n| result_name(&claimed.name, n))
+            .find(|t| fs::symlink_metadata(dir.join(t)).is_err())
+        else {
+            let _ = fs::remove_file(&temp);
+            return Err(SpoolError::NoFreeName {
+                dir: dir.to_owned(),
+                name: claimed.name.clone(),
+            });
         };
-        fsync_dir(&dir).map_err(io_error("sync", &dir))?;
-        let checked = self.dir(SpoolDir::Checked);
-        remove_if_exists(&claimed.path).map_err(io_error("remove", &claimed.path))?;
-        fsync_dir(&checked).map_err(io_error("sync", &checked))?;
-        drop(claimed);
-        remove_if_exists(&jpath).map_err(io_error("remove", &jpath))?;
-        log::debug!("finished {target} in {}", outcome.as_str());
-        Ok(target)
+        if let Err(e) = claimed.journal.record_result_unsynced(outcome, &target) {
+            let _ = fs::remove_file(&temp);
+            return Err(io_error("write", claimed.journal.path())(e));
+        }
+        Ok(Err((temp, file, target)))
     }
 
     /// Links `temp` into `dir` under the first free name of `NAME`,

@@ -2,10 +2,12 @@
 //! metrics writer: durable publication of a file, directory fsync, the line
 //! checksum and the escaping used in journal lines.
 
+use crossbeam_channel::Sender;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// A process-wide counter that keeps temporary names unique.
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -54,9 +56,96 @@ pub(crate) fn write_temp(
     }
 }
 
+/// Creates a new temporary file in `dir` and lets `fill` write it, without
+/// waiting for the disk: the caller syncs the returned handle (see
+/// [`sync_files`]) before giving the file its name. On error the temporary
+/// file is removed.
+pub(crate) fn write_temp_unsynced(
+    dir: &Path,
+    tag: &str,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<(PathBuf, File)> {
+    let path = temp_path(dir, tag);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        fill(&mut file)?;
+        file.flush()?;
+        Ok(file)
+    })();
+    match result {
+        Ok(file) => Ok((path, file)),
+        Err(e) => {
+            let _ = fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+/// How many fsyncs [`sync_files`] runs at once.
+const SYNC_THREADS: usize = 32;
+
+/// A file to sync, its place in the batch, and where the result goes.
+type SyncJob = (Arc<File>, usize, Sender<(usize, io::Result<()>)>);
+
+/// The threads that run the fsyncs of [`sync_files`], started on first
+/// use and kept (starting threads per batch would cost more than the
+/// fsyncs on a fast disk). `None` if none could be started.
+fn sync_pool() -> Option<&'static Sender<SyncJob>> {
+    static POOL: OnceLock<Option<Sender<SyncJob>>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::unbounded::<SyncJob>();
+        let started = (0..SYNC_THREADS)
+            .filter(|i| {
+                let rx = rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("smpp-sync-{i}"))
+                    .spawn(move || {
+                        for (file, i, reply) in rx {
+                            let _ = reply.send((i, file.sync_data()));
+                        }
+                    })
+                    .is_ok()
+            })
+            .count();
+        (started > 0).then_some(tx)
+    })
+    .as_ref()
+}
+
+/// Makes the data of every file durable (`fdatasync`), many at a time:
+/// fsyncs that run together share the filesystem's journal commits and the
+/// device's cache flushes, so a batch costs little more than one. Returns
+/// one result per file, in order.
+pub(crate) fn sync_files(files: &[Arc<File>]) -> Vec<io::Result<()>> {
+    let pool = if files.len() > 1 { sync_pool() } else { None };
+    let Some(pool) = pool else {
+        return files.iter().map(|f| f.sync_data()).collect();
+    };
+    let mut results: Vec<Option<io::Result<()>>> = files.iter().map(|_| None).collect();
+    let (tx, rx) = crossbeam_channel::bounded(files.len());
+    for (i, f) in files.iter().enumerate() {
+        if let Err(e) = pool.send((f.clone(), i, tx.clone())) {
+            let (f, i, _) = e.into_inner();
+            results[i] = Some(f.sync_data());
+        }
+    }
+    drop(tx);
+    // Ends once every job has answered (or been dropped).
+    for (i, r) in rx {
+        results[i] = Some(r);
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(io::Error::other("the fsync did not run"))))
+        .collect()
+}
+
 /// Whether a `link(2)` error means the filesystem has no hard links (some
 /// FUSE and FAT-like filesystems), rather than a real failure.
-fn links_unsupported(e: &io::Error) -> bool {
+pub(crate) fn links_unsupported(e: &io::Error) -> bool {
     // EPERM: "the filesystem does not support the creation of hard links";
     // EOPNOTSUPP and ENOSYS from some network and FUSE filesystems.
     matches!(

@@ -62,13 +62,21 @@
 //! - Every file the daemon writes is written as a hidden file in the target
 //!   directory, fsynced, given its name, and the directory fsynced. No file
 //!   is ever replaced: result names get a `.1`, `.2`, ... suffix when taken.
-//! - A claim is atomic: the journal `checked/.NAME.progress` is created with
-//!   `O_EXCL` first, so of several daemons exactly one holds a name, and
+//! - A claim is atomic: the journal `checked/.NAME.progress` is created
+//!   first, exclusively (linked into place from a temporary file that
+//!   already holds the owner line, which fails if the name exists, as
+//!   `O_EXCL` would), so of several daemons exactly one holds a name, and
 //!   only then is the file renamed into `checked/`.
 //! - A file leaves `checked/` only after its result file is durable. After a
 //!   crash at any instant, [`Spool::recover_checked`] gives back every file
 //!   this instance held, with the parts whose `submit_sm_resp` was
 //!   recorded.
+//! - [`Spool::claim_many`] and [`Spool::finish_many`] do for a batch what
+//!   [`Spool::claim`] and [`Spool::finish_sent`] do for one file, in the
+//!   same order of durable steps, but each step's fsyncs for the whole batch
+//!   run together (concurrent fsyncs share the filesystem's journal commits
+//!   and the disk's cache flushes) and each directory is synced once per
+//!   batch. A relay recording many parts a second uses these.
 //!
 //! # Several daemons on one spool
 //!
@@ -92,13 +100,13 @@ mod fsutil;
 pub mod message;
 pub mod progress;
 
-pub use dir::{default_owner, valid_owner, Candidate, ClaimedFile, Spool, SpoolDir};
+pub use dir::{default_owner, valid_owner, Candidate, ClaimedFile, Finish, Spool, SpoolDir};
 pub use message::{
     Alphabet, BadFile, Content, IncomingMessage, OutgoingMessage, ReportMessage, MAX_FILE_LEN,
 };
 pub use progress::{Journal, MessageIdIndex, Outcome, Progress};
 
-pub(crate) use fsutil::replace_file;
+pub(crate) use fsutil::{replace_file, sync_files};
 
 /// Why a spool operation failed.
 #[derive(Debug)]

@@ -15,12 +15,15 @@
 //! ```
 //!
 //! - `owner ID`: the daemon instance that holds the file; the last one
-//!   counts. The journal is created with `O_EXCL` before the file is moved
+//!   counts. The journal is created exclusively before the file is moved
 //!   into `checked/`, so it is also the lock on the name: of several daemons
-//!   only one can hold `NAME` at a time.
+//!   only one can hold `NAME` at a time. It appears with this line already
+//!   in it (written to a temporary file, then linked to its name), so a
+//!   crash never leaves a journal without an owner that nobody would free.
 //! - `part N ID`: part `N` (from 0) was accepted with message id `ID`. The
-//!   line is fsynced before [`Journal::record_part`] returns, so a restart
-//!   never sends an acknowledged part again. A later record for the same
+//!   line is fsynced before [`Journal::record_part`] returns (the relay
+//!   writes a batch of records, then syncs their journals together), so a
+//!   restart never sends an acknowledged part again. A later record for the same
 //!   part replaces the earlier one.
 //! - `result sent|failed NAME`: the name chosen in `sent/` or `failed/`,
 //!   written before the result file so that finishing twice (after a crash
@@ -47,13 +50,14 @@
 //! process, and [`MessageIdIndex::sync`] makes them durable); a lost entry
 //! only costs a report its `Original_file:` line.
 
-use super::fsutil::{checked_line, escape, records, unescape};
+use super::fsutil::{checked_line, escape, links_unsupported, records, temp_path, unescape};
 use crate::datetime::DateTime;
 use crate::receipt::normalize_id;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How a file ended.
@@ -126,17 +130,81 @@ impl Progress {
 /// An open progress journal; see the [module docs](self).
 #[derive(Debug)]
 pub struct Journal {
-    file: File,
+    /// Shared so that a batch of journals can be synced outside the lock
+    /// that guards their records ([`Journal::sync_handle`]).
+    file: Arc<File>,
     path: PathBuf,
     len: u64,
     progress: Progress,
 }
 
 impl Journal {
-    /// Creates a journal that must not exist yet (`O_EXCL`), owned by
-    /// `owner`, and fsyncs it. `Ok(None)` if the file exists. The caller
+    /// Creates a journal that must not exist yet (exclusively, as `O_EXCL`
+    /// would), owned by `owner`, and fsyncs it. `Ok(None)` if the file exists. The caller
     /// fsyncs the directory.
     pub fn create_new(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
+        let Some(j) = Self::create_new_unsynced(path, owner)? else {
+            return Ok(None);
+        };
+        if let Err(e) = j.sync() {
+            drop(j);
+            let _ = fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(Some(j))
+    }
+
+    /// [`Journal::create_new`] without the fsync: the owner line is durable
+    /// once [`Journal::sync`] returns.
+    ///
+    /// The journal appears with its owner line already in it: the line is
+    /// written to a temporary file (named for `owner`, so that recovery
+    /// removes a leftover) which is then linked to `path`, and linking fails
+    /// if `path` exists, as `O_EXCL` would. A journal created empty by a
+    /// process killed before its first write would hold the name with no
+    /// owner, and nothing would free it.
+    pub(crate) fn create_new_unsynced(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tag: String = owner
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .take(64)
+            .collect();
+        let line = checked_line(&format!("owner {}", escape(owner)));
+        let temp = temp_path(dir, &tag);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&temp)?;
+        if let Err(e) = file.write_all(line.as_bytes()) {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        let linked = fs::hard_link(&temp, path);
+        let _ = fs::remove_file(&temp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+            Err(e) if links_unsupported(&e) => return Self::create_in_place(path, owner),
+            Err(e) => return Err(e),
+        }
+        Ok(Some(Journal {
+            file: Arc::new(file),
+            path: path.to_owned(),
+            len: line.len() as u64,
+            progress: Progress {
+                owner: Some(owner.to_owned()),
+                ..Progress::default()
+            },
+        }))
+    }
+
+    /// Where hard links are unsupported: `O_EXCL`, then the owner line.
+    fn create_in_place(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
         let file = match OpenOptions::new()
             .read(true)
             .append(true)
@@ -148,12 +216,12 @@ impl Journal {
             Err(e) => return Err(e),
         };
         let mut j = Journal {
-            file,
+            file: Arc::new(file),
             path: path.to_owned(),
             len: 0,
             progress: Progress::default(),
         };
-        if let Err(e) = j.append(&format!("owner {}", escape(owner))) {
+        if let Err(e) = j.append_unsynced(&format!("owner {}", escape(owner))) {
             let _ = fs::remove_file(path);
             return Err(e);
         }
@@ -173,7 +241,7 @@ impl Journal {
             file.sync_all()?;
         }
         Ok(Journal {
-            file,
+            file: Arc::new(file),
             path: path.to_owned(),
             len: complete as u64,
             progress,
@@ -203,11 +271,45 @@ impl Journal {
         Ok(())
     }
 
+    /// [`Journal::record_part`] without the fsync: durable once
+    /// [`Journal::sync`] (or a sync of [`Journal::sync_handle`]) returns.
+    pub(crate) fn record_part_unsynced(
+        &mut self,
+        index: usize,
+        message_id: &str,
+    ) -> io::Result<()> {
+        self.append_unsynced(&format!("part {index} {}", escape(message_id)))?;
+        self.progress.parts.insert(index, message_id.to_owned());
+        Ok(())
+    }
+
     /// Records, durably, the name chosen for the result file.
     pub fn record_result(&mut self, outcome: Outcome, name: &str) -> io::Result<()> {
         self.append(&format!("result {} {}", outcome.as_str(), escape(name)))?;
         self.progress.result = Some((outcome, name.to_owned()));
         Ok(())
+    }
+
+    /// [`Journal::record_result`] without the fsync.
+    pub(crate) fn record_result_unsynced(
+        &mut self,
+        outcome: Outcome,
+        name: &str,
+    ) -> io::Result<()> {
+        self.append_unsynced(&format!("result {} {}", outcome.as_str(), escape(name)))?;
+        self.progress.result = Some((outcome, name.to_owned()));
+        Ok(())
+    }
+
+    /// Makes every record written so far durable.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// The journal's file, to sync it (`sync_data`) where the journal
+    /// itself is out of reach.
+    pub(crate) fn sync_handle(&self) -> Arc<File> {
+        self.file.clone()
     }
 
     /// Records, durably, that `owner` now holds the file.
@@ -219,8 +321,7 @@ impl Journal {
 
     fn append(&mut self, text: &str) -> io::Result<()> {
         let line = checked_line(text);
-        let r = self
-            .file
+        let r = (&*self.file)
             .write_all(line.as_bytes())
             .and_then(|()| self.file.sync_data());
         match r {
@@ -230,6 +331,20 @@ impl Journal {
             }
             Err(e) => {
                 // Cut a partial line off, so the next record starts cleanly.
+                let _ = self.file.set_len(self.len);
+                Err(e)
+            }
+        }
+    }
+
+    fn append_unsynced(&mut self, text: &str) -> io::Result<()> {
+        let line = checked_line(text);
+        match (&*self.file).write_all(line.as_bytes()) {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
                 let _ = self.file.set_len(self.len);
                 Err(e)
             }
