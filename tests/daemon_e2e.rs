@@ -548,3 +548,35 @@ fn immediate_receipts_name_the_original_file() {
     assert_eq!(originals, names);
     sim.stop();
 }
+
+/// `[outbind]`: the daemon listens; a second SMSC connects, sends outbind,
+/// and delivers MO messages on the receiver session the daemon binds; they
+/// land in incoming/ like the main link's (which binds as a transmitter
+/// here, so nothing arrives through it).
+#[test]
+fn outbind_session_delivers_to_incoming() {
+    let dir = TestDir::new("outbind");
+    let main = Sim::start(&[]);
+    let listen = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut c = Conf::new(&dir.spool(), main.addr);
+    c.smsc = "bind = \"transmitter\"\n".to_owned();
+    let mut text = c.text();
+    text.push_str(&format!("\n[outbind]\nlisten = \"{listen}\"\n"));
+    let cfg = dir.join("smppd.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let d = daemon(&dir, &cfg);
+    d.wait_log("running", secs(10));
+    let target = listen.to_string();
+    let outbinder = Sim::start(&["--outbind", &target, "--mo-every-ms", "100"]);
+    let spool = dir.spool();
+    wait_until(secs(10), "an MO message via the outbind session", || {
+        count(&spool, "incoming") >= 1
+    });
+    assert!(d.stop().success());
+    let t = outbinder.stop();
+    assert!(t.deliver_sm >= 1, "{t:?}");
+    assert_eq!(main.stop().deliver_sm, 0);
+}

@@ -8,7 +8,7 @@ use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::{normalize_id, Receipt};
-use crate::runtime::{Delivery, EsmeEvent, Ticket};
+use crate::runtime::{Delivery, Esme, EsmeEvent, Ticket};
 use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
@@ -36,14 +36,15 @@ fn now_dt() -> DateTime {
     DateTime::from_system_time(SystemTime::now())
 }
 
-/// The receiver thread.
-pub(crate) fn receiver(shared: &Shared) {
+/// The receiver thread: deliveries of `esme` (the main link, or a link an
+/// outbind opened).
+pub(crate) fn receiver(shared: &Shared, esme: &Esme) {
     let mut r = Receiver {
         shared,
         parts: Reassembler::new(REASSEMBLY_TIMEOUT, MAX_PENDING),
         held: HashMap::new(),
     };
-    let events = shared.esme.events();
+    let events = esme.events();
     loop {
         match events.recv_timeout(Duration::from_millis(500)) {
             Ok(event) => r.event(event),
@@ -57,7 +58,7 @@ pub(crate) fn receiver(shared: &Shared) {
             );
             r.write_parts(&key, parts.into_iter().flatten().collect());
         }
-        if shared.stopping() && shared.esme.in_flight() == 0 && events.is_empty() {
+        if shared.stopping() && esme.in_flight() == 0 && events.is_empty() {
             return;
         }
     }

@@ -222,6 +222,34 @@ impl fmt::Debug for Relay {
     }
 }
 
+/// The `[outbind]` listener: waits for the SMSC's outbind on `listen`,
+/// binds as a receiver on that connection, and handles its deliveries like
+/// the main link's; listens again when that session ends.
+fn outbind_listener(shared: &Shared, rt: &Runtime, listen: std::net::SocketAddr) {
+    let mut config = esme_config(&shared.config);
+    config.addr = listen.to_string();
+    config.mode = BindMode::Receiver;
+    config.sessions = 1;
+    // The SMSC proves itself with the account's password; any SMSC id.
+    config.outbind_password = Some(shared.config.smsc.password.clone());
+    config.connect_timeout = Duration::from_secs(1);
+    while !shared.stopping() {
+        match Esme::listen_outbind(rt, config.clone()) {
+            Ok(esme) => {
+                log::info!("bound as receiver after an outbind on {listen}");
+                inbound::receiver(shared, &esme);
+                esme.unbind();
+            }
+            Err(EsmeError::Io(e)) => {
+                log::error!("cannot listen for outbinds on {listen}: {e}");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            // No outbind within the second: look at the stop flag, listen on.
+            Err(_) => {}
+        }
+    }
+}
+
 /// The ESME settings the config asks for.
 pub fn esme_config(config: &Config) -> EsmeConfig {
     let smsc = &config.smsc;
@@ -234,12 +262,14 @@ pub fn esme_config(config: &Config) -> EsmeConfig {
         crate::config::BindMode::Transceiver => BindMode::Transceiver,
     };
     e.sessions = smsc.sessions.max(1) as usize;
+    // `throughput` is over all binds: each bind gets its share.
+    let per_session = smsc.throughput.div_ceil(smsc.sessions.max(1));
     e.session = SessionConfig {
         window: smsc.window.max(1) as usize,
         enquire_link_interval: smsc.enquire_link,
         response_timeout: smsc.response_timeout,
         drain_timeout: smsc.response_timeout,
-        throughput: (smsc.throughput > 0).then(|| Throughput::per_second(smsc.throughput)),
+        throughput: (per_session > 0).then(|| Throughput::per_second(per_session)),
         ..SessionConfig::default()
     };
     e.reconnect = Some(Reconnect {
@@ -311,8 +341,17 @@ impl Relay {
         let s = shared.clone();
         threads.push(spawn(
             "smppd-receive",
-            Box::new(move || inbound::receiver(&s)),
+            Box::new(move || inbound::receiver(&s, &s.esme)),
         )?);
+        if let Some(outbind) = &shared.config.outbind {
+            let s = shared.clone();
+            let rt = runtime.clone();
+            let listen = outbind.listen;
+            threads.push(spawn(
+                "smppd-outbind",
+                Box::new(move || outbind_listener(&s, &rt, listen)),
+            )?);
+        }
         let s = shared.clone();
         threads.push(spawn("smppd-watch", Box::new(move || watch::watcher(&s)))?);
         Ok(Relay {

@@ -217,6 +217,7 @@ pub(crate) enum SmscCmd {
     Deliver {
         conn: ConnId,
         body: Box<Body>,
+        shared: Arc<SmscShared>,
     },
     Outbind {
         addr: SocketAddr,
@@ -327,6 +328,7 @@ impl Smsc {
         let cmd = SmscCmd::Deliver {
             conn,
             body: Box::new(Body::DeliverSm(deliver)),
+            shared: self.shared.clone(),
         };
         self.rt
             .inner
@@ -418,7 +420,7 @@ impl Worker {
             SmscCmd::Forget { id } => {
                 self.listeners.remove(&id);
             }
-            SmscCmd::Deliver { conn, body } => self.smsc_deliver(conn, *body, now),
+            SmscCmd::Deliver { conn, body, shared } => self.smsc_deliver(conn, *body, &shared, now),
             SmscCmd::Outbind {
                 addr,
                 dial,
@@ -514,11 +516,17 @@ impl Worker {
     }
 
     /// Sends (or queues) a delivery on a session.
-    pub(crate) fn smsc_deliver(&mut self, conn: ConnId, body: Body, now: Instant) {
+    pub(crate) fn smsc_deliver(
+        &mut self,
+        conn: ConnId,
+        body: Body,
+        shared: &SmscShared,
+        now: Instant,
+    ) {
         let Some(slot) = self.sessions.get_mut(&conn) else {
-            return;
-        };
-        let Owner::Smsc(shared) = &slot.owner else {
+            // The session ended first (a receipt due after a disconnect).
+            shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+            log::debug!("session gone: a deliver_sm is not sent");
             return;
         };
         if slot.queue.len() >= shared.config.max_queued_deliveries {
@@ -624,8 +632,10 @@ impl Worker {
                     if delay.is_zero() {
                         slot.queue.push_back(body);
                     } else {
-                        self.wheel
-                            .insert(now + delay, Wake::Deliver(conn, Box::new(body)));
+                        self.wheel.insert(
+                            now + delay,
+                            Wake::Deliver(conn, Box::new(body), shared.clone()),
+                        );
                     }
                 }
                 if let Some(slot) = self.sessions.get_mut(&conn) {

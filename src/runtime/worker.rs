@@ -84,7 +84,7 @@ pub(crate) enum Wake {
     /// An ESME link's reconnect time or throttling pause ended.
     Esme(u64),
     /// A delayed delivery (SMSC receipts).
-    Deliver(ConnId, Box<Body>),
+    Deliver(ConnId, Box<Body>, Arc<SmscShared>),
 }
 
 pub(crate) struct Worker {
@@ -273,7 +273,7 @@ impl Worker {
                 }
             }
             Wake::Esme(key) => self.esme_wake(key, now),
-            Wake::Deliver(conn, body) => self.smsc_deliver(conn, *body, now),
+            Wake::Deliver(conn, body, shared) => self.smsc_deliver(conn, *body, &shared, now),
         }
     }
 
