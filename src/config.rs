@@ -95,27 +95,10 @@ pub struct Config {
     pub outbind: Option<OutbindConfig>,
 }
 
-/// How the daemon binds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BindMode {
-    /// `bind_transmitter`: send only.
-    Transmitter,
-    /// `bind_receiver`: receive only.
-    Receiver,
-    /// `bind_transceiver`: both.
-    Transceiver,
-}
-
-impl BindMode {
-    /// The config value: `transmitter`, `receiver` or `transceiver`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BindMode::Transmitter => "transmitter",
-            BindMode::Receiver => "receiver",
-            BindMode::Transceiver => "transceiver",
-        }
-    }
-}
+/// How the daemon binds: the session's [`crate::session::BindMode`]; the
+/// config values are its `Display` forms (`transmitter`, `receiver`,
+/// `transceiver`).
+pub use crate::session::BindMode;
 
 /// The `[smsc]` table. `Debug` does not show the password.
 #[derive(Clone, PartialEq, Eq)]

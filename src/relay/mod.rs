@@ -256,11 +256,7 @@ pub fn esme_config(config: &Config) -> EsmeConfig {
     let addr = format!("{}:{}", smsc.host, smsc.port);
     let mut e = EsmeConfig::new(&addr, &smsc.system_id, &smsc.password);
     e.bind.system_type = COctet::try_from(smsc.system_type.as_str()).unwrap_or_default();
-    e.mode = match smsc.bind {
-        crate::config::BindMode::Transmitter => BindMode::Transmitter,
-        crate::config::BindMode::Receiver => BindMode::Receiver,
-        crate::config::BindMode::Transceiver => BindMode::Transceiver,
-    };
+    e.mode = smsc.bind;
     e.sessions = smsc.sessions.max(1) as usize;
     // `throughput` is over all binds: each bind gets its share.
     let per_session = smsc.throughput.div_ceil(smsc.sessions.max(1));
