@@ -7,7 +7,7 @@ use super::{lock, RelayEvent, Shared};
 use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
-use crate::receipt::{normalize_id, Receipt};
+use crate::receipt::Receipt;
 use crate::runtime::{Delivery, Esme, EsmeEvent, Ticket};
 use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
@@ -145,14 +145,9 @@ impl Receiver<'_> {
     /// (`ticket`), the file is found through the submit still in flight, or
     /// waited for (bounded) while its outcome is on the way to the index.
     fn original_file(&self, id: &str, ticket: Option<Ticket>) -> Option<String> {
-        let lookup = |index: &mut MessageIdIndex| {
-            // Also reads what other instances have appended since.
-            index
-                .lookup(&normalize_id(id))
-                .ok()
-                .flatten()
-                .or_else(|| index.lookup(id).ok().flatten())
-        };
+        // The index normalises ids itself; on a miss it also reads what
+        // other instances have appended since.
+        let lookup = |index: &mut MessageIdIndex| index.lookup(id).ok().flatten();
         let Some(ticket) = ticket else {
             // Sent before a restart, or by another instance.
             return lookup(&mut lock(&self.shared.index));

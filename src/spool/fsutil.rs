@@ -37,17 +37,8 @@ pub(crate) fn write_temp(
     tag: &str,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<PathBuf> {
-    let path = temp_path(dir, tag);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        fill(&mut file)?;
-        file.flush()?;
-        file.sync_all()
-    })();
-    match result {
+    let (path, file) = write_temp_unsynced(dir, tag, fill)?;
+    match file.sync_all() {
         Ok(()) => Ok(path),
         Err(e) => {
             let _ = fs::remove_file(&path);
