@@ -32,6 +32,7 @@
 //! | `max_parts` | `10` | longest message in parts, 1 to 255; longer files fail |
 //! | `scan_interval_ms` | `1000` | how often `outgoing/` is scanned, 10 to 60000 |
 //! | `receipt_days` | `3` | how many days message ids are remembered to match receipts, 1 to 90 |
+//! | `sync` | `filesystem` | how spool files are made durable: `filesystem` (one `syncfs` per batch: fastest; also flushes what other programs wrote to that filesystem) or `files` (an `fdatasync` per file, an `fsync` per directory; [`crate::spool::SyncMode`]) |
 //!
 //! `[smsc]` (required):
 //!
@@ -59,7 +60,7 @@
 //!
 //! Relative paths are taken as they are, relative to the working directory.
 
-use crate::spool::{default_owner, message::is_valid_sender, valid_owner};
+use crate::spool::{default_owner, message::is_valid_sender, valid_owner, SyncMode};
 use crate::text::SplitMethod;
 use std::fmt;
 use std::io;
@@ -89,6 +90,8 @@ pub struct Config {
     pub scan_interval: Duration,
     /// `receipt_days`.
     pub receipt_days: u32,
+    /// `sync`.
+    pub sync: SyncMode,
     /// `[smsc]`.
     pub smsc: SmscConfig,
     /// `[outbind]`.
@@ -325,6 +328,7 @@ const TOP_KEYS: &[&str] = &[
     "max_parts",
     "scan_interval_ms",
     "receipt_days",
+    "sync",
 ];
 const SMSC_KEYS: &[&str] = &[
     "host",
@@ -744,6 +748,7 @@ impl Config {
             max_parts: 10,
             scan_interval: Duration::from_millis(1000),
             receipt_days: 3,
+            sync: SyncMode::Filesystem,
             smsc: SmscConfig {
                 host: String::new(),
                 port: 2775,
@@ -796,6 +801,12 @@ impl Config {
                     c.scan_interval = Duration::from_millis(f.int(10, 60_000)? as u64);
                 }
                 (Table::Top, "receipt_days") => c.receipt_days = f.u32(1, 90)?,
+                (Table::Top, "sync") => {
+                    c.sync = f.choice(&[
+                        ("filesystem", SyncMode::Filesystem),
+                        ("files", SyncMode::Files),
+                    ])?;
+                }
                 (Table::Smsc, "host") => {
                     let s = f.string()?;
                     if s.is_empty() || s.contains(char::is_whitespace) {
@@ -945,6 +956,7 @@ mod tests {
         assert_eq!(c.max_parts, 10);
         assert_eq!(c.scan_interval, Duration::from_secs(1));
         assert_eq!(c.receipt_days, 3);
+        assert_eq!(c.sync, SyncMode::Filesystem);
         assert_eq!(c.metrics_file, None);
         assert_eq!(c.instance, default_owner());
         let s = &c.smsc;
@@ -980,6 +992,7 @@ latin1 = true
 max_parts = 1_0
 scan_interval_ms = 250
 receipt_days = 7
+sync = "files"
 
 [ smsc ]
 host = "10.0.0.1"
@@ -1013,6 +1026,7 @@ listen = "127.0.0.1:2777"
         assert_eq!(c.max_parts, 10);
         assert_eq!(c.scan_interval, Duration::from_millis(250));
         assert_eq!(c.receipt_days, 7);
+        assert_eq!(c.sync, SyncMode::Files);
         assert_eq!(c.smsc.port, 2776);
         assert_eq!(c.smsc.password, "p\"#\\w");
         assert_eq!(c.smsc.system_type, "VMA");

@@ -2,8 +2,8 @@
 
 use smpp::datetime::DateTime;
 use smpp::spool::{
-    BadFile, Content, IncomingMessage, Journal, MessageIdIndex, OutgoingMessage, ReportMessage,
-    Spool, SpoolDir, SpoolError,
+    BadFile, Content, IncomingMessage, MessageIdIndex, Outcome, OutgoingMessage, ReportMessage,
+    Spool, SpoolDir, SpoolError, SyncMode,
 };
 use smpp::text::{Encoding, SplitMethod};
 use std::collections::BTreeMap;
@@ -142,10 +142,7 @@ fn sendsms_file_round_trip() {
     assert_eq!(found[0].name, "send_AbC123");
     let mut claimed = spool.claim("send_AbC123").unwrap().unwrap();
     assert!(listing(&spool.dir(SpoolDir::Outgoing)).is_empty());
-    assert_eq!(
-        listing(&spool.dir(SpoolDir::Checked)),
-        [".send_AbC123.progress", "send_AbC123"]
-    );
+    assert_eq!(listing(&spool.dir(SpoolDir::Checked)), ["send_AbC123@@a"]);
 
     let msg = claimed.message().unwrap();
     assert_eq!(msg.to, "491721234567");
@@ -344,7 +341,11 @@ fn claim_race_has_one_winner() {
         "a file was claimed twice"
     );
     assert!(listing(&a.dir(SpoolDir::Outgoing)).is_empty());
-    assert_eq!(listing(&a.dir(SpoolDir::Checked)).len(), 2 * FILES);
+    let held = listing(&a.dir(SpoolDir::Checked));
+    assert_eq!(held.len(), FILES);
+    assert!(held
+        .iter()
+        .all(|k| k.ends_with("@@a") || k.ends_with("@@b")));
 }
 
 #[test]
@@ -381,15 +382,23 @@ fn same_name_waits_and_never_overwrites() {
 }
 
 #[test]
-fn claim_adopts_a_file_left_in_checked() {
+fn recovery_adopts_a_file_left_in_checked() {
     let tmp = TempDir::new("adopt");
     let spool = open(&tmp, "a");
-    fs::write(spool.dir(SpoolDir::Checked).join("m"), "To: 1\n\nby hand").unwrap();
-    drop_file(&spool, "m", b"To: 2\n\nnew");
-    let first = spool.claim("m").unwrap().unwrap();
+    let checked = spool.dir(SpoolDir::Checked);
+    fs::write(checked.join("m"), "To: 1\n\nby hand").unwrap();
+    // Held by another daemon: left alone.
+    fs::write(checked.join("n@@b"), "To: 1\n\ntheirs").unwrap();
+    let mut back = spool.recover_checked().unwrap();
+    assert_eq!(back.len(), 1);
+    let first = back.pop().unwrap();
     assert!(first.recovered());
+    assert_eq!(first.name(), "m");
     assert_eq!(first.message().unwrap().to, "1");
-    assert_eq!(listing(&spool.dir(SpoolDir::Outgoing)), ["m"]);
+    assert_eq!(listing(&checked), ["m@@a", "n@@b"]);
+    // A new file of the same name waits until the adopted one is finished.
+    drop_file(&spool, "m", b"To: 2\n\nnew");
+    assert!(spool.claim("m").unwrap().is_none());
     spool.finish_sent(first, at(0, 0, 0), &[]).unwrap();
     let second = spool.claim("m").unwrap().unwrap();
     assert!(!second.recovered());
@@ -399,22 +408,26 @@ fn claim_adopts_a_file_left_in_checked() {
 #[test]
 fn long_file_names() {
     let tmp = TempDir::new("longname");
-    let spool = open(&tmp, "a");
     let name = "n".repeat(250);
     for round in 0..2 {
+        let spool = open(&tmp, "a");
         drop_file(&spool, &name, b"To: 1\n\nx");
         let mut c = spool.claim(&name).unwrap().unwrap();
+        assert!(c.path().file_name().unwrap().len() <= 255);
         c.record_part(0, "id").unwrap();
         drop(c);
-        let mut back = open(&tmp, "a").recover_checked().unwrap();
-        assert_eq!(back.len(), 1, "the journal of a long name is found again");
+        drop(spool); // the process dies
+        let spool = open(&tmp, "a");
+        let mut back = spool.recover_checked().unwrap();
+        assert_eq!(back.len(), 1, "the long name is found again");
         let c = back.pop().unwrap();
+        assert_eq!(c.name(), name, "with its whole name");
         assert_eq!(c.parts_done().len(), 1);
         let out = spool.finish_sent(c, at(0, 0, 0), &["id".into()]).unwrap();
         assert!(out.len() <= 255);
         assert_eq!(out.ends_with(".1"), round == 1);
+        assert!(listing(&spool.dir(SpoolDir::Checked)).is_empty());
     }
-    assert!(listing(&spool.dir(SpoolDir::Checked)).is_empty());
 }
 
 #[test]
@@ -426,31 +439,28 @@ fn recovery_resumes_with_recorded_parts() {
     let mut c = spool.claim("long").unwrap().unwrap();
     c.record_part(0, "id-0").unwrap();
     c.record_part(1, "id 1").unwrap();
-    let journal = tmp.0.join("spool/checked/.long.progress");
     // The process dies while writing the third record.
     drop(c);
+    drop(spool);
+    let log = tmp.0.join("spool/.smppd/progress/a.log");
     fs::OpenOptions::new()
         .append(true)
-        .open(&journal)
+        .open(&log)
         .unwrap()
-        .write_all(b"part 2 id-2 0000")
+        .write_all(b"part long@@a 2 id-2 0000")
         .unwrap();
-    // Another daemon holds a file too; a third was put in checked/ by hand.
+    // Another daemon holds a file too.
     let other = open(&tmp, "b");
     let theirs = other.claim("theirs").unwrap().unwrap();
-    fs::write(spool.dir(SpoolDir::Checked).join("by-hand"), "To: 1\n\nx").unwrap();
-    // Leftovers of a crash: a journal whose file is gone, a temporary file.
-    Journal::create_new(&tmp.0.join("spool/checked/.gone.progress"), "a")
-        .unwrap()
-        .unwrap();
-    fs::write(spool.dir(SpoolDir::Sent).join(".tmp-a+1-1"), "partial").unwrap();
-
+    // Leftovers of a crash: a temporary file.
     let restarted = open(&tmp, "a");
+    fs::write(restarted.dir(SpoolDir::Sent).join(".tmp-a+1-1"), "partial").unwrap();
+
     let mut resumed = restarted.recover_checked().unwrap();
-    let names: Vec<&str> = resumed.iter().map(|c| c.name()).collect();
-    assert_eq!(names, ["by-hand", "long"]);
-    assert!(resumed.iter().all(|c| c.recovered()));
-    let long = resumed.pop().unwrap();
+    assert_eq!(resumed.len(), 1);
+    let mut long = resumed.pop().unwrap();
+    assert!(long.recovered());
+    assert_eq!(long.name(), "long");
     assert_eq!(
         long.parts_done()
             .iter()
@@ -458,27 +468,28 @@ fn recovery_resumes_with_recorded_parts() {
             .collect::<Vec<_>>(),
         [(0, "id-0"), (1, "id 1")]
     );
-    assert_eq!(long.progress().owner.as_deref(), Some("a"));
-    let mut long = long;
+    // The torn record was cut off, so the next one reads back.
     long.record_part(2, "id-2").unwrap();
-    assert_eq!(Journal::load(&journal).unwrap().parts.len(), 3);
-    assert!(!fs::read(&journal).unwrap().ends_with(b"0000"));
-
-    let checked = listing(&restarted.dir(SpoolDir::Checked));
-    assert!(!checked.contains(&".gone.progress".to_owned()));
-    assert!(checked.contains(&".theirs.progress".to_owned()));
+    assert!(!fs::read(&log).unwrap().windows(4).any(|w| w == b"0000"));
+    assert_eq!(restarted.progress("long").unwrap().parts.len(), 3);
     assert!(listing(&restarted.dir(SpoolDir::Sent)).is_empty());
+    assert_eq!(
+        listing(&restarted.dir(SpoolDir::Checked)),
+        ["long@@a", "theirs@@b"]
+    );
 
     // resume() gives a held file back only to its owner.
     assert!(restarted.resume("theirs").unwrap().is_none());
     assert!(restarted.resume("absent").unwrap().is_none());
-    let by_hand = resumed.pop().unwrap();
-    assert_eq!(by_hand.name(), "by-hand");
-    drop(by_hand);
-    let by_hand = restarted.resume("by-hand").unwrap().unwrap();
-    restarted
-        .finish_failed(by_hand, at(0, 0, 0), "test")
-        .unwrap();
+    assert_eq!(
+        restarted
+            .resume("long")
+            .unwrap()
+            .unwrap()
+            .parts_done()
+            .len(),
+        3
+    );
 
     // The other daemon's file is untouched and it can still finish it.
     other.finish_sent(theirs, at(0, 0, 0), &[]).unwrap();
@@ -491,43 +502,95 @@ fn recovery_resumes_with_recorded_parts() {
         .unwrap();
     let sent = fs::read_to_string(restarted.dir(SpoolDir::Sent).join("long")).unwrap();
     assert!(sent.contains("Message_id: id 1\nMessage_id: id-2\n\nthree parts"));
+    assert!(listing(&restarted.dir(SpoolDir::Checked)).is_empty());
 }
 
 #[test]
-fn finishing_twice_after_a_crash_writes_one_result() {
-    let tmp = TempDir::new("twice");
-    let spool = open(&tmp, "a");
-    drop_file(&spool, "m", b"To: 1\n\nx");
-    let c = spool.claim("m").unwrap().unwrap();
-    let checked = spool.dir(SpoolDir::Checked);
-    let file = fs::read(checked.join("m")).unwrap();
-    // finish_sent records the chosen name in the journal; keep copies to
-    // recreate the state of a crash just before checked/ was cleaned up.
-    spool.finish_sent(c, at(0, 0, 0), &["x".into()]).unwrap();
-    fs::write(checked.join("m"), &file).unwrap();
-    let mut j = Journal::create_new(&checked.join(".m.progress"), "a")
-        .unwrap()
-        .unwrap();
-    j.record_part(0, "x").unwrap();
-    j.record_result(smpp::spool::Outcome::Sent, "m").unwrap();
-    drop(j);
+fn a_second_process_with_the_same_owner_is_refused() {
+    let tmp = TempDir::new("twice-owner");
+    let first = open(&tmp, "a");
+    first.open_progress_log().unwrap();
+    let e = open(&tmp, "a").open_progress_log().unwrap_err();
+    assert!(e.to_string().contains("instance id a"), "{e}");
+    drop(first);
+    open(&tmp, "a").open_progress_log().unwrap();
+}
 
-    let restarted = open(&tmp, "a");
-    let mut resumed = restarted.recover_checked().unwrap();
-    assert_eq!(resumed.len(), 1);
-    let c = resumed.pop().unwrap();
+/// Replaces `sent/` with a plain file, so that a finish fails at its last
+/// step (the rename), as a crash there would leave it; gives `sent/` back.
+struct SentBlocked(PathBuf);
+
+impl SentBlocked {
+    fn new(spool: &Spool) -> SentBlocked {
+        let sent = spool.dir(SpoolDir::Sent);
+        fs::rename(&sent, sent.with_extension("away")).unwrap();
+        fs::write(&sent, "not a directory").unwrap();
+        SentBlocked(sent)
+    }
+}
+
+impl Drop for SentBlocked {
+    fn drop(&mut self) {
+        fs::remove_file(&self.0).unwrap();
+        fs::rename(self.0.with_extension("away"), &self.0).unwrap();
+    }
+}
+
+#[test]
+fn a_result_decided_before_a_crash_is_finished_by_recovery() {
+    for sync in [SyncMode::Filesystem, SyncMode::Files] {
+        let tmp = TempDir::new("decided");
+        let spool = open(&tmp, "a").with_sync(sync);
+        drop_file(&spool, "m", b"To: 1\n\nx");
+        drop_file(&spool, "f", b"To: 1\n\ny");
+        let m = spool.claim("m").unwrap().unwrap();
+        let f = spool.claim("f").unwrap().unwrap();
+        let blocked = SentBlocked::new(&spool);
+        assert!(spool.finish_sent(m, at(1, 2, 3), &["x".into()]).is_err());
+        drop(blocked);
+        // The result is written over the file in checked/ already.
+        let checked = spool.dir(SpoolDir::Checked);
+        let want = "To: 1\nSent: 2024-05-01 01:02:03\nMessage_id: x\n\nx";
+        assert_eq!(fs::read_to_string(checked.join("m@@a")).unwrap(), want);
+        assert_eq!(spool.progress("m").unwrap().result, Some(Outcome::Sent));
+        // The failed one goes through.
+        spool.finish_failed(f, at(0, 0, 0), "bad").unwrap();
+        drop(spool);
+
+        let restarted = open(&tmp, "a").with_sync(sync);
+        assert!(restarted.recover_checked().unwrap().is_empty());
+        assert_eq!(listing(&restarted.dir(SpoolDir::Sent)), ["m"]);
+        assert_eq!(
+            fs::read_to_string(restarted.dir(SpoolDir::Sent).join("m")).unwrap(),
+            want,
+            "the result as it was decided, not read again"
+        );
+        assert_eq!(listing(&restarted.dir(SpoolDir::Failed)), ["f"]);
+        assert!(listing(&checked).is_empty());
+    }
+}
+
+#[test]
+fn read_only_files_are_finished_too() {
+    let tmp = TempDir::new("readonly");
+    let spool = open(&tmp, "a");
+    drop_file(&spool, "ro", b"To: 1\n\nread only");
+    let c = spool.claim("ro").unwrap().unwrap();
+    let mut perm = fs::metadata(c.path()).unwrap().permissions();
+    perm.set_readonly(true);
+    fs::set_permissions(c.path(), perm).unwrap();
+    // Without write access the result is a new file (root writes anyway,
+    // in place).
+    let name = spool.finish_sent(c, at(0, 0, 0), &["i".into()]).unwrap();
+    assert_eq!(name, "ro");
     assert_eq!(
-        c.progress().result,
-        Some((smpp::spool::Outcome::Sent, "m".to_owned()))
+        fs::read_to_string(spool.dir(SpoolDir::Sent).join("ro")).unwrap(),
+        "To: 1\nSent: 2024-05-01 00:00:00\nMessage_id: i\n\nread only"
     );
-    assert_eq!(
-        restarted
-            .finish_sent(c, at(0, 0, 0), &["x".into()])
-            .unwrap(),
-        "m"
-    );
-    assert_eq!(listing(&restarted.dir(SpoolDir::Sent)), ["m"]);
-    assert!(listing(&checked).is_empty());
+    assert!(listing(&spool.dir(SpoolDir::Checked)).is_empty());
+    assert!(listing(&spool.dir(SpoolDir::Sent))
+        .iter()
+        .all(|n| !n.starts_with('.')));
 }
 
 #[test]
@@ -695,9 +758,9 @@ fn crash_worker() {
 }
 
 /// Kills a worker process with SIGKILL at random moments; after each kill
-/// every file is in one place (or, killed while finishing, in `checked/`
-/// and `sent/` with the journal naming the result), and in the end each was
-/// sent once, with each part's id recorded once.
+/// every file is in exactly one place (`outgoing/`, `checked/` as
+/// `NAME@@OWNER`, or `sent/`), and in the end each was sent once, with each
+/// part's id recorded once.
 #[test]
 fn kill_9_at_any_instant() {
     let tmp = TempDir::new("kill9");
@@ -715,10 +778,15 @@ fn kill_9_at_any_instant() {
         .subsec_nanos()
         | 1;
     let place_of = |n: &str| -> Vec<&str> {
-        ["outgoing", "checked", "sent"]
-            .into_iter()
-            .filter(|d| root.join(d).join(n).exists())
-            .collect()
+        [
+            ("outgoing", n.to_owned()),
+            ("checked", format!("{n}@@crash")),
+            ("sent", n.to_owned()),
+        ]
+        .into_iter()
+        .filter(|(d, f)| root.join(d).join(f).exists())
+        .map(|(d, _)| d)
+        .collect()
     };
     for _round in 0..15 {
         let mut child = std::process::Command::new(&exe)
@@ -737,16 +805,6 @@ fn kill_9_at_any_instant() {
         for n in &names {
             match place_of(n)[..] {
                 ["outgoing"] | ["checked"] | ["sent"] => {}
-                // Killed between writing the result and cleaning up checked/:
-                // the journal names the result, so finishing again reuses it.
-                ["checked", "sent"] => {
-                    let p = spool.progress(n).unwrap();
-                    assert_eq!(
-                        p.result,
-                        Some((smpp::spool::Outcome::Sent, n.clone())),
-                        "{n}"
-                    );
-                }
                 ref other => panic!("{n} is in {other:?}"),
             }
         }

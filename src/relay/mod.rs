@@ -18,9 +18,9 @@
 //!   running out blocks the submitter, and that is the backpressure.
 //! - The **completers** (several, so that one batch is written while the
 //!   previous one waits for the disk) take every outcome that has arrived,
-//!   record the accepted parts in their files' journals, sync those
-//!   together, and finish the files that are done into `sent/` (or
-//!   `failed/` on a permanent status) with one batch of fsyncs. Transient
+//!   record the accepted parts in the progress log, sync it once, and
+//!   finish the files that are done into `sent/` (or `failed/` on a
+//!   permanent status) with one batch of syncs. Transient
 //!   errors and timeouts are retried with backoff, at most `retries` times;
 //!   a lost link is retried without limit (the file waits for the SMSC).
 //!   Since a part holds its credit until its outcome is durable, a crash
@@ -287,7 +287,10 @@ impl Relay {
     ) -> Result<Relay, RelayError> {
         let spool = Spool::open(&config.spool)
             .and_then(|s| s.with_owner(&config.instance))
+            .map(|s| s.with_sync(config.sync))
             .map_err(RelayError::Spool)?;
+        // A second daemon with this instance id stops here.
+        spool.open_progress_log().map_err(RelayError::Spool)?;
         let index = MessageIdIndex::open(
             spool.root(),
             &config.instance,

@@ -4,11 +4,11 @@
 //! need are paid once per batch, not once per file:
 //!
 //! - the submitter claims up to [`CLAIM_BATCH`] files at once
-//!   ([`Spool::claim_many`](crate::spool::Spool::claim_many)): their
-//!   journals are synced together and `checked/` once;
+//!   ([`Spool::claim_many`](crate::spool::Spool::claim_many)): one write
+//!   to the progress log and one fsync of `checked/`;
 //! - the completer takes every completion that has arrived (up to
-//!   [`COMPLETE_BATCH`]), writes their journal records, syncs the journals
-//!   together, and finishes the files that are done with one
+//!   [`COMPLETE_BATCH`]), appends their records to the progress log, syncs
+//!   it once, and finishes the files that are done with one
 //!   [`Spool::finish_many`](crate::spool::Spool::finish_many).
 //!
 //! A part holds one of the relay's credits (window x sessions) from its
@@ -22,10 +22,10 @@ use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, Pdu, SubmitSm};
 use crate::runtime::{Completion, SubmitError, SubmitMode, Ticket};
-use crate::spool::{self, progress::MessageIdIndex, ClaimedFile, Finish, SpoolError};
+use crate::spool::{self, ClaimedFile, Finish, MessageIdIndex, SpoolError};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Files claimed at once.
@@ -334,18 +334,17 @@ pub(crate) fn completer(shared: &Shared) {
     }
 }
 
-/// Records a batch of outcomes: accepted parts in their journals (synced
-/// together), retries scheduled, finished files moved with one
+/// Records a batch of outcomes: accepted parts in the progress log (synced
+/// once), retries scheduled, finished files moved with one
 /// [`Spool::finish_many`](crate::spool::Spool::finish_many); then frees
 /// their credits.
 fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
     let mut finishing = Vec::new();
-    let mut to_sync = Vec::new();
     let mut credits = 0;
+    let mut recorded = false;
     {
         let mut out = lock(&shared.outbound);
         let mut index = lock(&shared.index);
-        let mut touched = BTreeSet::new();
         for Completion { ticket, outcome } in batch {
             let Some((key, i)) = out.tickets.remove(&ticket) else {
                 // The submitter records the ticket in a moment and hands
@@ -356,27 +355,21 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
             credits += 1;
             match outcome {
                 Ok(pdu) => {
+                    recorded = true;
                     if let Some(done) = accepted(shared, &mut out, &mut index, key, i, &pdu) {
                         finishing.push(done);
-                    } else {
-                        touched.insert(key);
                     }
                 }
                 Err(e) => retry(shared, &mut out, key, i, &e, &mut finishing),
             }
         }
-        for key in touched {
-            if let Some(f) = out.files.get(&key) {
-                to_sync.push(f.claimed.sync_handle());
-            }
-        }
     }
-    // Files still waiting for parts: their new records, durable together.
-    // (Files being finished are synced by the finish.)
-    for r in spool::sync_files(&to_sync) {
-        if let Err(e) = r {
+    // The parts recorded, durable with one sync of the progress log
+    // (shared with other completers syncing at the same time).
+    if recorded {
+        if let Err(e) = shared.spool.sync_progress() {
             // Not durable: after a crash these parts are sent again.
-            log::error!("cannot sync a progress journal: {e}");
+            log::error!("{e}");
         }
     }
     finish(shared, finishing);

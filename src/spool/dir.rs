@@ -2,21 +2,23 @@
 //! and writing every file the daemon produces durably.
 
 use super::fsutil::{
-    crc32, fsync_dir, publish, sync_files, temp_prefix, write_temp, write_temp_unsynced,
+    crc32, fsync_dir, publish, rename_noreplace, sync_files, sync_filesystem, temp_prefix,
+    write_temp, write_temp_unsynced, Moved,
 };
 use super::message::{
-    copy_inserting, failed_headers, peek_priority_high, sent_headers, IncomingMessage,
-    OutgoingMessage, ReportMessage, MAX_FILE_LEN,
+    copy_inserting, failed_headers, insert_headers, peek_priority_high, sent_headers,
+    IncomingMessage, OutgoingMessage, ReportMessage, MAX_FILE_LEN,
 };
-use super::progress::{Journal, Outcome, Progress};
+use super::progress::{Entry, Outcome, Progress, ProgressLog};
 use super::SpoolError;
 use crate::datetime::DateTime;
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirEntryExt, FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
 /// How much of a file the priority peek reads.
@@ -98,29 +100,52 @@ pub enum Finish {
     },
 }
 
-/// A file this daemon holds in `checked/`, with its progress journal.
+/// How the spool makes what it writes durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// One `syncfs(2)` for each batch of files: every file written, every
+    /// rename, one flush of the disk's cache. The fastest by far; it also
+    /// flushes whatever else was written to that filesystem, so give the
+    /// spool a filesystem of its own when other programs write a lot there.
+    #[default]
+    Filesystem,
+    /// An `fdatasync` for each file (many at once) and an `fsync` for each
+    /// directory touched: costs one device flush per file, and touches
+    /// nothing but the spool's own files.
+    Files,
+}
+
+/// A file this daemon holds, as `checked/NAME@@OWNER`.
 ///
 /// Finish it with [`Spool::finish_sent`] or [`Spool::finish_failed`]. If
-/// the process dies first, the file and its journal stay in `checked/`, and
-/// [`Spool::recover_checked`] gives them back on the next start.
+/// the process dies first, the file stays in `checked/`, and
+/// [`Spool::recover_checked`] gives it back on the next start with the
+/// parts recorded so far.
 #[derive(Debug)]
 pub struct ClaimedFile {
     name: String,
+    key: String,
     path: PathBuf,
-    journal: Journal,
+    progress: Progress,
     recovered: bool,
-    /// The contents, once read: the file in `checked/` does not change.
+    /// The contents, once read: the file in `checked/` does not change
+    /// until its result is written over it.
     data: OnceLock<Vec<u8>>,
+    /// A result decided before a crash, to be written in place again.
+    pending: Option<(Outcome, Arc<Vec<u8>>)>,
+    /// The name chosen before a crash for a result written as a new file.
+    placed: Option<(Outcome, String)>,
+    log: Arc<ProgressLog>,
 }
 
 impl ClaimedFile {
-    /// The file name (the same in `outgoing/`, `checked/` and usually in
-    /// `sent/` or `failed/`).
+    /// The file name (the same in `outgoing/` and usually in `sent/` or
+    /// `failed/`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The file's path in `checked/`.
+    /// The file's path in `checked/`: `checked/NAME@@OWNER`.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -176,47 +201,66 @@ impl ClaimedFile {
 
     /// The parts already accepted: index (from 0) to message id.
     pub fn parts_done(&self) -> &BTreeMap<usize, String> {
-        &self.journal.progress().parts
+        &self.progress.parts
+    }
+
+    /// Everything the progress log holds of this file.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn log_error(&self, source: io::Error) -> SpoolError {
+        SpoolError::Io {
+            action: "write the progress log",
+            path: self.log.path().to_owned(),
+            source,
+        }
     }
 
     /// [`ClaimedFile::record_part`] without waiting for the disk: durable
-    /// once the journal is synced ([`ClaimedFile::sync_handle`], or a
-    /// finish).
+    /// once [`Spool::sync_progress`] returns (or a finish).
     pub(crate) fn record_part_unsynced(
         &mut self,
         index: usize,
         message_id: &str,
     ) -> Result<(), SpoolError> {
-        self.journal
-            .record_part_unsynced(index, message_id)
-            .map_err(|source| SpoolError::Io {
-                action: "write the progress journal",
-                path: self.journal.path().to_owned(),
-                source,
-            })
-    }
-
-    /// The journal's file, to sync its records (`sync_data`).
-    pub(crate) fn sync_handle(&self) -> Arc<File> {
-        self.journal.sync_handle()
-    }
-
-    /// Everything the journal holds.
-    pub fn progress(&self) -> &Progress {
-        self.journal.progress()
+        self.log
+            .parts(&[(&self.key, index, message_id)])
+            .map_err(|e| self.log_error(e))?;
+        self.progress.parts.insert(index, message_id.to_owned());
+        Ok(())
     }
 
     /// Records, durably, that part `index` (from 0) was accepted as
     /// `message_id`. Call it as each `submit_sm_resp` arrives.
     pub fn record_part(&mut self, index: usize, message_id: &str) -> Result<(), SpoolError> {
-        self.journal
-            .record_part(index, message_id)
-            .map_err(|source| SpoolError::Io {
-                action: "write the progress journal",
-                path: self.journal.path().to_owned(),
-                source,
-            })
+        self.record_part_unsynced(index, message_id)?;
+        self.log.sync().map_err(|e| self.log_error(e))
     }
+}
+
+/// Where one file of [`Spool::finish_many`] is on its way.
+enum Step {
+    /// To be written over `checked/KEY` (logged already or not),
+    /// then renamed.
+    InPlace {
+        data: Arc<Vec<u8>>,
+        file: Arc<File>,
+        logged: bool,
+        grown: bool,
+    },
+    /// Written to a hidden file in the result directory, its name
+    /// recorded (not synced yet).
+    Copy {
+        temp: PathBuf,
+        file: Arc<File>,
+        target: String,
+    },
+    /// The result file is in place: `checked/KEY` is left to remove.
+    Placed(String),
+    /// Done.
+    Moved(String),
+    Failed(SpoolError),
 }
 
 /// A spool directory; see the [module docs](super).
@@ -227,6 +271,16 @@ pub struct Spool {
     root: PathBuf,
     owner: String,
     seq: AtomicU64,
+    sync: SyncMode,
+    /// The root directory, for `syncfs`.
+    root_dir: File,
+    /// This owner's progress log, opened (and locked) on first use.
+    log: Mutex<Option<Arc<ProgressLog>>>,
+    /// Whether `renameat2(RENAME_NOREPLACE)` works here.
+    noreplace: AtomicBool,
+    /// Whether [`Spool::recover_checked`] has run: until then a claim
+    /// checks that its name in `checked/` is free.
+    recovered: AtomicBool,
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
@@ -318,19 +372,30 @@ fn truncated(name: &str, max: usize) -> &str {
     &name[..end]
 }
 
-/// The journal's name for `checked/NAME`: `.NAME.progress`, or for a name
-/// too long for that, `.PREFIX~CRC.progress` (CRC-32 of the whole name).
-fn journal_name(name: &str) -> String {
-    let plain = format!(".{name}.progress");
+/// The separator between a file's name and its owner in `checked/`.
+const OWNER_SEP: &str = "@@";
+
+/// The name under which `owner` holds `name` in `checked/`: `NAME@@OWNER`,
+/// or for a name too long for that, `PREFIX~CRC@@OWNER` (CRC-32 of the
+/// whole name; the progress log keeps the whole name).
+fn claim_key(name: &str, owner: &str) -> String {
+    let plain = format!("{name}{OWNER_SEP}{owner}");
     if plain.len() <= MAX_NAME_LEN {
-        plain
-    } else {
-        format!(
-            ".{}~{:08x}.progress",
-            truncated(name, 200),
-            crc32(name.as_bytes())
-        )
+        return plain;
     }
+    let room = MAX_NAME_LEN - OWNER_SEP.len() - owner.len() - 9;
+    format!(
+        "{}~{:08x}{OWNER_SEP}{owner}",
+        truncated(name, room),
+        crc32(name.as_bytes())
+    )
+}
+
+/// The name and owner of a key in `checked/`; `None` for a name without an
+/// owner (put there by hand).
+fn split_key(key: &str) -> Option<(&str, &str)> {
+    let (name, owner) = key.rsplit_once(OWNER_SEP)?;
+    (!name.is_empty() && valid_owner(owner)).then_some((name, owner))
 }
 
 /// The `n`th name for a result file: `NAME`, `NAME.1`, ...; the name is
@@ -341,6 +406,10 @@ fn result_name(name: &str, n: u32) -> String {
     }
     let suffix = format!(".{n}");
     format!("{}{suffix}", truncated(name, MAX_NAME_LEN - suffix.len()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn not_found(e: &io::Error) -> bool {
@@ -362,10 +431,16 @@ impl Spool {
     pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(io_error("create", &root))?;
+        let root_dir = File::open(&root).map_err(io_error("open", &root))?;
         let spool = Spool {
             root,
             owner: default_owner(),
             seq: AtomicU64::new(0),
+            sync: SyncMode::default(),
+            root_dir,
+            log: Mutex::new(None),
+            noreplace: AtomicBool::new(true),
+            recovered: AtomicBool::new(false),
         };
         for d in SpoolDir::ALL {
             let path = spool.dir(d);
@@ -395,10 +470,11 @@ impl Spool {
         remove_if_exists(&temp).map_err(unusable)
     }
 
-    /// Sets the id this daemon instance writes into the journals of the
-    /// files it claims. Recovery takes back only files with this id, so
-    /// daemons that share a spool must each have their own, and a restarted
-    /// daemon must keep its id. Errors unless [`valid_owner`].
+    /// Sets the id of this daemon instance: it holds files as
+    /// `checked/NAME@@OWNER` and keeps its progress log in
+    /// `.smppd/progress/OWNER.log`. Recovery takes back only files with
+    /// this id, so daemons that share a spool must each have their own, and
+    /// a restarted daemon must keep its id. Errors unless [`valid_owner`].
     pub fn with_owner(mut self, owner: &str) -> Result<Spool, SpoolError> {
         if !valid_owner(owner) {
             return Err(SpoolError::BadOwner {
@@ -406,7 +482,51 @@ impl Spool {
             });
         }
         owner.clone_into(&mut self.owner);
+        *lock(&self.log) = None;
         Ok(self)
+    }
+
+    /// Sets how files are made durable (default [`SyncMode::Filesystem`]).
+    pub fn with_sync(mut self, sync: SyncMode) -> Spool {
+        self.sync = sync;
+        self
+    }
+
+    /// The progress log, opened and locked on first use: of two processes
+    /// with one owner id on a spool, the second gets an error here.
+    fn log(&self) -> Result<Arc<ProgressLog>, SpoolError> {
+        let mut slot = lock(&self.log);
+        if let Some(log) = &*slot {
+            return Ok(log.clone());
+        }
+        let path = self.root.join(ProgressLog::DIR);
+        let log = Arc::new(
+            ProgressLog::open(&self.root, &self.owner).map_err(|source| SpoolError::Io {
+                action: "open the progress log in",
+                path,
+                source,
+            })?,
+        );
+        *slot = Some(log.clone());
+        Ok(log)
+    }
+
+    /// Opens and locks this owner's progress log now (it is otherwise
+    /// opened on first use), so that a second process with the same owner
+    /// id on this spool fails here rather than later.
+    pub fn open_progress_log(&self) -> Result<(), SpoolError> {
+        self.log().map(drop)
+    }
+
+    /// Makes the parts recorded so far durable (one `fdatasync` of the
+    /// progress log, shared by callers that sync at the same time).
+    pub fn sync_progress(&self) -> Result<(), SpoolError> {
+        let log = self.log()?;
+        log.sync().map_err(|source| SpoolError::Io {
+            action: "sync",
+            path: log.path().to_owned(),
+            source,
+        })
     }
 
     /// The spool root.
@@ -422,10 +542,6 @@ impl Spool {
     /// The path of one of the six directories.
     pub fn dir(&self, d: SpoolDir) -> PathBuf {
         self.root.join(d.name())
-    }
-
-    fn journal_path(&self, name: &str) -> PathBuf {
-        self.dir(SpoolDir::Checked).join(journal_name(name))
     }
 
     /// The files in `outgoing/` that may be claimed, `Priority: High` first,
@@ -482,76 +598,125 @@ impl Spool {
         Ok(out)
     }
 
-    /// Claims `outgoing/NAME` by moving it to `checked/NAME`.
+    /// Claims `outgoing/NAME` by moving it to `checked/NAME@@OWNER`.
     ///
-    /// `Ok(None)` when someone else got there first: the file is gone from
-    /// `outgoing/`, or another claim of the same name is in progress or in
-    /// flight (the new file then waits in `outgoing/` until that one is
-    /// finished). Of several daemons claiming one file, exactly one gets
-    /// `Some`.
+    /// `Ok(None)` when someone else got there first (the file is gone from
+    /// `outgoing/`), or this daemon holds a file of that name already (the
+    /// new one then waits in `outgoing/` until that one is finished). Of
+    /// several daemons claiming one file, exactly one gets `Some`: the
+    /// rename moves it away from under the others.
     ///
-    /// If `checked/NAME` exists without a journal (put there by hand), that
-    /// file is returned instead, marked [`ClaimedFile::recovered`], and
-    /// `outgoing/NAME` waits for the next claim.
-    ///
-    /// How: the journal `checked/.NAME.progress` is created exclusively
-    /// (the lock on the name, holding this daemon's owner id) and fsynced,
-    /// the file is renamed into `checked/`, and `checked/` is fsynced.
+    /// How: a `claim` record in the progress log, the rename, and an fsync
+    /// of `checked/`.
     pub fn claim(&self, name: &str) -> Result<Option<ClaimedFile>, SpoolError> {
-        let Some((name, journal, adopt)) = self.lock_name(name)? else {
-            return Ok(None);
-        };
-        if let Err(e) = journal.sync() {
-            let jpath = journal.path().to_owned();
-            drop(journal);
-            let _ = remove_if_exists(&jpath);
-            return Err(io_error("sync", &jpath)(e));
+        let (mut claimed, mut errors) = self.claim_many([name]);
+        if let Some(e) = errors.pop() {
+            return Err(e);
         }
-        let Some(claimed) = self.move_in(name, journal, adopt)? else {
-            return Ok(None);
-        };
-        let checked = self.dir(SpoolDir::Checked);
-        fsync_dir(&checked).map_err(io_error("sync", &checked))?;
-        Ok(Some(claimed))
+        Ok(claimed.pop())
     }
 
-    /// Claims several files as [`Spool::claim`] claims one, paying the
-    /// fsyncs once for the batch: every journal is written, then all are
-    /// synced together, then the files are renamed and `checked/` is synced
-    /// once. Returns the files claimed (those another daemon got first are
-    /// left out) and an error for each that could not be.
+    /// Claims several files as [`Spool::claim`] claims one, paying for the
+    /// batch one write to the progress log and one fsync of `checked/`.
+    /// Returns the files claimed (those another daemon got first, or whose
+    /// name this daemon holds already, are left out) and an error for each
+    /// that could not be.
     pub fn claim_many<'a>(
         &self,
         names: impl IntoIterator<Item = &'a str>,
     ) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
         let mut errors = Vec::new();
-        let mut held = Vec::new();
+        let log = match self.log() {
+            Ok(l) => l,
+            Err(e) => return (Vec::new(), vec![e]),
+        };
+        let outgoing = self.dir(SpoolDir::Outgoing);
+        let checked = self.dir(SpoolDir::Checked);
+        let careful = !self.recovered.load(Ordering::Acquire);
+        let mut todo: Vec<(&str, String, u64)> = Vec::new();
         for name in names {
-            match self.lock_name(name) {
-                Ok(Some(h)) => held.push(h),
-                Ok(None) => {}
-                Err(e) => errors.push(e),
-            }
-        }
-        let files: Vec<Arc<File>> = held.iter().map(|(_, j, _)| j.sync_handle()).collect();
-        let synced = sync_files(&files);
-        let mut out = Vec::new();
-        for ((name, journal, adopt), r) in held.into_iter().zip(synced) {
-            let jpath = journal.path().to_owned();
-            if let Err(e) = r {
-                drop(journal);
-                let _ = remove_if_exists(&jpath);
-                errors.push(io_error("sync", &jpath)(e));
+            if !valid_name(name) {
+                errors.push(SpoolError::BadName {
+                    name: name.to_owned(),
+                });
                 continue;
             }
-            match self.move_in(name, journal, adopt) {
-                Ok(Some(c)) => out.push(c),
-                Ok(None) => {}
-                Err(e) => errors.push(e),
+            let key = claim_key(name, &self.owner);
+            if log.holds(&key) || todo.iter().any(|(_, k, _)| *k == key) {
+                continue;
+            }
+            let src = outgoing.join(name);
+            let ino = match fs::symlink_metadata(&src) {
+                Ok(m) if m.is_file() => m.ino(),
+                Ok(_) => continue,
+                Err(e) if not_found(&e) => continue,
+                Err(e) => {
+                    errors.push(io_error("open", &src)(e));
+                    continue;
+                }
+            };
+            if careful && fs::symlink_metadata(checked.join(&key)).is_ok() {
+                log::warn!("{name}: checked/{key} is left from before; recovery takes it first");
+                continue;
+            }
+            todo.push((name, key, ino));
+        }
+        if todo.is_empty() {
+            return (Vec::new(), errors);
+        }
+        let records: Vec<(&str, u64, &str)> = todo
+            .iter()
+            .map(|(name, key, ino)| (key.as_str(), *ino, *name))
+            .collect();
+        let fresh = match log.claim(&records) {
+            Ok(f) => f,
+            Err(source) => {
+                errors.push(SpoolError::Io {
+                    action: "write the progress log",
+                    path: log.path().to_owned(),
+                    source,
+                });
+                return (Vec::new(), errors);
+            }
+        };
+        drop(records);
+        // Held meanwhile by another thread's claim: that one goes on.
+        let todo = todo
+            .into_iter()
+            .zip(fresh)
+            .filter_map(|(t, f)| f.then_some(t));
+        let mut out = Vec::new();
+        for (name, key, _) in todo {
+            let src = outgoing.join(name);
+            let dst = checked.join(&key);
+            match rename_noreplace(&src, &dst, false, &self.noreplace) {
+                Ok(Moved::Done) => {
+                    log::debug!("claimed {name}");
+                    out.push(ClaimedFile {
+                        name: name.to_owned(),
+                        key,
+                        path: dst,
+                        progress: Progress::default(),
+                        recovered: false,
+                        data: OnceLock::new(),
+                        pending: None,
+                        placed: None,
+                        log: log.clone(),
+                    });
+                }
+                Ok(Moved::Exists) => {
+                    log::warn!("{name}: checked/{key} exists already; it waits");
+                    log.forget([key.as_str()]);
+                }
+                Err(e) => {
+                    log.forget([key.as_str()]);
+                    if !not_found(&e) {
+                        errors.push(io_error("move", &src)(e));
+                    }
+                }
             }
         }
         if !out.is_empty() {
-            let checked = self.dir(SpoolDir::Checked);
             if let Err(e) = fsync_dir(&checked) {
                 // The claims stand: until checked/ is synced they may be
                 // undone by a power loss, and the files sent again.
@@ -561,87 +726,46 @@ impl Spool {
         (out, errors)
     }
 
-    /// The first step of a claim: the name's journal, created exclusively
-    /// (not synced). `Ok(None)` if the file is gone or the name is held. The flag says that `checked/NAME` exists already (put there by
-    /// hand) and is to be adopted instead of `outgoing/NAME`.
-    #[allow(clippy::type_complexity)]
-    fn lock_name<'a>(&self, name: &'a str) -> Result<Option<(&'a str, Journal, bool)>, SpoolError> {
-        if !valid_name(name) {
-            return Err(SpoolError::BadName {
+    /// A held file as the log knows it, or fresh if the log knows nothing
+    /// of this life of `key` (the inode differs, or no record survived).
+    fn held(&self, log: &Arc<ProgressLog>, key: &str, name: &str, ino: u64) -> ClaimedFile {
+        let entry = log
+            .entry(key)
+            .filter(|e| e.ino == ino || e.ino == 0)
+            .unwrap_or_else(|| Entry {
+                ino,
                 name: name.to_owned(),
+                ..Entry::default()
             });
-        }
-        let src = self.dir(SpoolDir::Outgoing).join(name);
-        match fs::symlink_metadata(&src) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return Ok(None),
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(io_error("open", &src)(e)),
-        }
-        let jpath = self.journal_path(name);
-        let Some(journal) = Journal::create_new_unsynced(&jpath, &self.owner)
-            .map_err(io_error("create", &jpath))?
-        else {
-            return Ok(None);
-        };
-        let dst = self.dir(SpoolDir::Checked).join(name);
-        let adopt = fs::symlink_metadata(&dst).is_ok();
-        Ok(Some((name, journal, adopt)))
-    }
-
-    /// The second step of a claim: renames `outgoing/NAME` into `checked/`
-    /// under the journal taken by [`Spool::lock_name`] (which must be
-    /// synced by now), or adopts the file already there.
-    fn move_in(
-        &self,
-        name: &str,
-        journal: Journal,
-        adopt: bool,
-    ) -> Result<Option<ClaimedFile>, SpoolError> {
-        let src = self.dir(SpoolDir::Outgoing).join(name);
-        let dst = self.dir(SpoolDir::Checked).join(name);
-        let jpath = journal.path().to_owned();
-        if adopt {
-            // A file put in checked/ by hand, without a journal. Holding the
-            // name's journal now, take that one; outgoing/NAME waits.
-            log::warn!("{name}: adopted the file of that name in checked/ (it had no journal)");
-            return Ok(Some(ClaimedFile {
-                name: name.to_owned(),
-                path: dst,
-                journal,
-                recovered: true,
-                data: OnceLock::new(),
-            }));
-        }
-        if let Err(e) = fs::rename(&src, &dst) {
-            drop(journal);
-            remove_if_exists(&jpath).map_err(io_error("remove", &jpath))?;
-            return if not_found(&e) {
-                Ok(None)
-            } else {
-                Err(io_error("move", &src)(e))
-            };
-        }
-        log::debug!("claimed {name}");
-        Ok(Some(ClaimedFile {
-            name: name.to_owned(),
-            path: dst,
-            journal,
-            recovered: false,
+        log.hold(key, entry.clone());
+        ClaimedFile {
+            name: entry.name.clone(),
+            key: key.to_owned(),
+            path: self.dir(SpoolDir::Checked).join(key),
+            progress: entry.progress(),
+            recovered: true,
             data: OnceLock::new(),
-        }))
+            pending: entry.done.clone(),
+            placed: entry.result.clone(),
+            log: log.clone(),
+        }
     }
 
     /// The files this daemon (by owner id) held in `checked/` when it
     /// stopped, to be resumed: [`ClaimedFile::parts_done`] says which parts
     /// not to send again. Call it once at startup, before claiming.
     ///
-    /// Also adopts files in `checked/` that have no journal (put there by
-    /// hand), removes this owner's journals whose file is gone (a crash
-    /// between steps of a claim or a finish) and this owner's leftover
-    /// temporary files. Files held by other owners are left alone.
+    /// Files whose result was decided before the crash are finished here
+    /// (their result is in the progress log) and not returned. Also adopts
+    /// files in `checked/` without an owner (put there by hand; renamed to
+    /// `NAME@@OWNER`), removes a name left in `outgoing/` for a file it holds
+    /// (a power loss can leave both), removes this owner's leftover
+    /// temporary files, and compacts the progress log. Files held by other
+    /// owners are left alone.
     pub fn recover_checked(&self) -> Result<Vec<ClaimedFile>, SpoolError> {
+        let log = self.log()?;
         let checked = self.dir(SpoolDir::Checked);
+        let outgoing = self.dir(SpoolDir::Outgoing);
         let temp_prefix = temp_prefix(&self.owner);
         for d in SpoolDir::ALL {
             let dir = self.dir(d);
@@ -654,116 +778,123 @@ impl Spool {
                 }
             }
         }
-        let mut files = Vec::new();
-        let mut journals = Vec::new();
+        let mut mine = Vec::new();
+        let mut by_hand = Vec::new();
         for entry in fs::read_dir(&checked).map_err(io_error("list", &checked))? {
             let entry = entry.map_err(io_error("list", &checked))?;
-            let Ok(name) = entry.file_name().into_string() else {
+            let Ok(key) = entry.file_name().into_string() else {
                 continue;
             };
-            if name.starts_with('.') && name.ends_with(".progress") {
-                journals.push(name);
-            } else if !name.starts_with('.')
-                && entry.file_type().map(|t| t.is_file()).unwrap_or(false)
-            {
-                files.push(name);
+            if key.starts_with('.') || !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                continue;
+            }
+            match split_key(&key) {
+                Some((_, owner)) if owner == self.owner => mine.push((key, entry.ino())),
+                Some((_, owner)) => log::debug!("{key}: held by {owner}, left alone"),
+                None => by_hand.push((key, entry.ino())),
             }
         }
-        files.sort();
+        mine.sort();
+        by_hand.sort();
         let mut out = Vec::new();
-        for name in &files {
-            let jpath = self.journal_path(name);
-            let journal = match Journal::open(&jpath) {
-                Ok(j) => {
-                    match j.progress().owner.as_deref() {
-                        Some(o) if o == self.owner => {}
-                        Some(o) => {
-                            log::debug!("{name}: held by {o}, left alone");
-                            continue;
-                        }
-                        None => {
-                            let mut j = j;
-                            j.record_owner(&self.owner)
-                                .map_err(io_error("write", &jpath))?;
-                            log::warn!("{name}: adopted (its journal named no owner)");
-                            out.push(self.recovered(name, j));
-                            continue;
-                        }
-                    }
-                    j
+        let mut finish = Vec::new();
+        for (key, ino) in mine {
+            let name = split_key(&key).map_or(key.as_str(), |(n, _)| n);
+            let claimed = self.held(&log, &key, name, ino);
+            // A power loss after the rename of a claim may bring the old
+            // name back too: the same file, twice.
+            let twin = outgoing.join(claimed.name());
+            if fs::symlink_metadata(&twin).is_ok_and(|m| m.ino() == ino) {
+                log::warn!(
+                    "{}: also found in outgoing/; that name removed",
+                    claimed.name()
+                );
+                remove_if_exists(&twin).map_err(io_error("remove", &twin))?;
+            }
+            match &claimed.pending {
+                Some((outcome, _)) => {
+                    // The result was decided: finish it as it was decided.
+                    let how = match outcome {
+                        Outcome::Sent => Finish::Sent {
+                            at: DateTime::from_system_time(SystemTime::now()),
+                            message_ids: Vec::new(),
+                        },
+                        Outcome::Failed => Finish::Failed {
+                            at: DateTime::from_system_time(SystemTime::now()),
+                            reason: String::new(),
+                        },
+                    };
+                    finish.push((claimed, how));
                 }
-                Err(e) if not_found(&e) => {
-                    match Journal::create_new(&jpath, &self.owner)
-                        .map_err(io_error("create", &jpath))?
-                    {
-                        Some(j) => {
-                            log::warn!("{name}: adopted (it had no journal)");
-                            j
-                        }
-                        None => continue,
-                    }
-                }
-                Err(e) => return Err(io_error("open", &jpath)(e)),
-            };
-            out.push(self.recovered(name, journal));
+                None => out.push(claimed),
+            }
         }
-        let present: HashSet<String> = files.iter().map(|f| journal_name(f)).collect();
-        for j in journals {
-            if present.contains(&j) {
+        for (name, ino) in by_hand {
+            let key = claim_key(&name, &self.owner);
+            if log.holds(&key) || fs::symlink_metadata(checked.join(&key)).is_ok() {
+                log::warn!("{name}: put in checked/ by hand, but {key} is held; left alone");
                 continue;
             }
-            let jpath = checked.join(&j);
-            let ours = Journal::load(&jpath)
-                .map(|p| p.owner.as_deref() == Some(self.owner.as_str()))
-                .unwrap_or(false);
-            if ours {
-                remove_if_exists(&jpath).map_err(io_error("remove", &jpath))?;
+            let fresh = log
+                .claim(&[(&key, ino, &name)])
+                .map_err(io_error("write", log.path()))?;
+            if fresh != [true] {
+                continue;
+            }
+            let src = checked.join(&name);
+            match rename_noreplace(&src, &checked.join(&key), false, &self.noreplace) {
+                Ok(Moved::Done) => {
+                    log::warn!("{name}: adopted (put in checked/ by hand)");
+                    out.push(self.held(&log, &key, &name, ino));
+                }
+                Ok(Moved::Exists) => log.forget([key.as_str()]),
+                Err(e) if not_found(&e) => log.forget([key.as_str()]),
+                Err(e) => return Err(io_error("move", &src)(e)),
             }
         }
+        log.compact().map_err(io_error("compact", log.path()))?;
         fsync_dir(&checked).map_err(io_error("sync", &checked))?;
+        self.recovered.store(true, Ordering::Release);
+        for (name, result) in self.finish_many(finish) {
+            match result {
+                Ok(target) => {
+                    log::info!("{name}: finished as decided before the restart ({target})")
+                }
+                Err(e) => log::error!("{name}: cannot finish: {e} (it stays in checked/)"),
+            }
+        }
         Ok(out)
     }
 
-    fn recovered(&self, name: &str, journal: Journal) -> ClaimedFile {
-        ClaimedFile {
-            name: name.to_owned(),
-            path: self.dir(SpoolDir::Checked).join(name),
-            journal,
-            recovered: true,
-            data: OnceLock::new(),
-        }
-    }
-
-    /// Takes back `checked/NAME` if this owner holds it: after a finish
-    /// that failed part-way (the file stays in `checked/`), or to pick up one
-    /// file that [`Spool::recover_checked`] would return. `Ok(None)` if the
-    /// file is not there or another owner holds it.
+    /// Takes back `checked/NAME@@OWNER`, held by this owner: after a finish
+    /// that failed part-way (the file stays in `checked/`), or to pick up
+    /// one file that [`Spool::recover_checked`] would return. `Ok(None)` if
+    /// this owner holds no file of that name.
     pub fn resume(&self, name: &str) -> Result<Option<ClaimedFile>, SpoolError> {
         if !valid_name(name) {
             return Err(SpoolError::BadName {
                 name: name.to_owned(),
             });
         }
-        let path = self.dir(SpoolDir::Checked).join(name);
-        if fs::symlink_metadata(&path).is_err() {
-            return Ok(None);
-        }
-        let jpath = self.journal_path(name);
-        let journal = match Journal::open(&jpath) {
-            Ok(j) => j,
+        let log = self.log()?;
+        let key = claim_key(name, &self.owner);
+        let path = self.dir(SpoolDir::Checked).join(&key);
+        let ino = match fs::symlink_metadata(&path) {
+            Ok(m) => m.ino(),
             Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(io_error("open", &jpath)(e)),
+            Err(e) => return Err(io_error("open", &path)(e)),
         };
-        if journal.progress().owner.as_deref() != Some(self.owner.as_str()) {
-            return Ok(None);
-        }
-        Ok(Some(self.recovered(name, journal)))
+        Ok(Some(self.held(&log, &key, name, ino)))
     }
 
-    /// The progress journal of `checked/NAME`, read without taking it.
+    /// What the progress log holds of the file `NAME` this owner holds,
+    /// read without taking it (empty if nothing).
     pub fn progress(&self, name: &str) -> Result<Progress, SpoolError> {
-        let jpath = self.journal_path(name);
-        Journal::load(&jpath).map_err(io_error("read", &jpath))
+        let log = self.log()?;
+        Ok(log
+            .entry(&claim_key(name, &self.owner))
+            .map(|e| e.progress())
+            .unwrap_or_default())
     }
 
     /// Moves a claimed file to `sent/` with `Sent:` and one `Message_id:`
@@ -771,14 +902,17 @@ impl Spool {
     /// `sent/`: `NAME`, or `NAME.1`, `NAME.2`, ... when a file of that name
     /// is already there (the same name sent twice); nothing is overwritten.
     ///
-    /// Durable in this order: the result is written to a hidden file in
-    /// `sent/`, fsynced, linked into place, `sent/` fsynced; then
-    /// `checked/NAME` is removed and `checked/` fsynced; then the journal is
-    /// removed. Calling it again after a crash part-way does not write a
-    /// second result file.
+    /// Durable in this order: the result is recorded in the progress log,
+    /// which is synced; it is written over the file in `checked/`, which is
+    /// synced; the file is renamed into `sent/`, and that synced. A crash
+    /// at any point is finished by [`Spool::recover_checked`] with the
+    /// recorded result. A file too large to keep in the log, or that this
+    /// process may not write, gets its result as a new file instead:
+    /// written hidden in `sent/`, synced, linked into place (its name
+    /// recorded first), synced; then the file in `checked/` is removed.
     ///
-    /// On an error the file stays in `checked/` with its journal; take it
-    /// back with [`Spool::resume`] to try again.
+    /// On an error the file stays in `checked/`; take it back with
+    /// [`Spool::resume`] to try again.
     pub fn finish_sent(
         &self,
         claimed: ClaimedFile,
@@ -819,61 +953,67 @@ impl Spool {
         }
     }
 
+    /// Makes the files written and renamed so far durable: one `syncfs`, or
+    /// an `fdatasync` of each of `files` and an `fsync` of each of `dirs`.
+    fn sync_batch(&self, files: &[Arc<File>], dirs: &[PathBuf]) -> Result<(), SpoolError> {
+        match self.sync {
+            SyncMode::Filesystem => {
+                sync_filesystem(&self.root_dir).map_err(io_error("sync", &self.root))
+            }
+            SyncMode::Files => {
+                for r in sync_files(files) {
+                    r.map_err(io_error("sync", &self.root))?;
+                }
+                for d in dirs {
+                    fsync_dir(d).map_err(io_error("sync", d))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Finishes several claimed files as [`Spool::finish_sent`] and
     /// [`Spool::finish_failed`] finish one, in the same order of durable
-    /// steps, paying each kind of fsync once for the batch: every result
-    /// file is written and its name recorded in its journal, then all of
-    /// them and their journals are synced together, linked into place, and
-    /// `sent/` and `failed/` synced once each; then the files leave
-    /// `checked/`, which is synced once; then the journals are removed.
+    /// steps, paying each kind of sync once for the batch: the results are
+    /// recorded with one write to the progress log and one `fdatasync`;
+    /// written over their files; synced together; renamed into `sent/` or
+    /// `failed/`; synced together.
     ///
-    /// Returns, for each file in order, its name in `checked/` and its name
-    /// in `sent/` or `failed/`, or the error that left it in `checked/`.
+    /// Returns, for each file in order, its name and its name in `sent/` or
+    /// `failed/`, or the error that left it in `checked/`.
     pub fn finish_many(
         &self,
         files: Vec<(ClaimedFile, Finish)>,
     ) -> Vec<(String, Result<String, SpoolError>)> {
-        enum Step {
-            /// The result file is in place (now or before a crash).
-            Placed(String),
-            /// Written and its name recorded, neither synced yet.
-            Written {
-                temp: PathBuf,
-                file: Arc<File>,
-                target: String,
-            },
-            Failed(SpoolError),
-        }
         struct Item {
             claimed: ClaimedFile,
             outcome: Outcome,
             dir: PathBuf,
             step: Step,
         }
+        if files.is_empty() {
+            return Vec::new();
+        }
+        let log = files[0].0.log.clone();
         let mut items: Vec<Item> = files
             .into_iter()
-            .map(|(mut claimed, finish)| {
-                let (outcome, headers) = match &finish {
-                    Finish::Sent { at, message_ids } => {
+            .map(|(claimed, finish)| {
+                let (outcome, headers) = match (&claimed.pending, &finish) {
+                    (Some((o, _)), _) => (*o, Vec::new()),
+                    (None, Finish::Sent { at, message_ids }) => {
                         (Outcome::Sent, sent_headers(*at, message_ids))
                     }
-                    Finish::Failed { at, reason } => (Outcome::Failed, failed_headers(*at, reason)),
+                    (None, Finish::Failed { at, reason }) => {
+                        (Outcome::Failed, failed_headers(*at, reason))
+                    }
                 };
                 let dir = self.dir(match outcome {
                     Outcome::Sent => SpoolDir::Sent,
                     Outcome::Failed => SpoolDir::Failed,
                 });
-                let step = match self.write_result(&mut claimed, outcome, &dir, &headers) {
-                    Ok(step) => match step {
-                        Ok(target) => Step::Placed(target),
-                        Err((temp, file, target)) => Step::Written {
-                            temp,
-                            file: Arc::new(file),
-                            target,
-                        },
-                    },
-                    Err(e) => Step::Failed(e),
-                };
+                let step = self
+                    .prepare_result(&claimed, outcome, &dir, &headers)
+                    .unwrap_or_else(Step::Failed);
                 Item {
                     claimed,
                     outcome,
@@ -883,41 +1023,95 @@ impl Spool {
             })
             .collect();
 
-        // The result files and the journals that name them, synced at once.
-        let mut to_sync: Vec<Arc<File>> = Vec::new();
-        for item in &items {
-            if let Step::Written { file, .. } = &item.step {
-                to_sync.push(file.clone());
-                to_sync.push(item.claimed.journal.sync_handle());
+        // 1. The results to write in place, recorded with one write; and
+        // the log (with the names chosen for copies) synced.
+        let to_log: Vec<(&str, Outcome, Arc<Vec<u8>>)> = items
+            .iter()
+            .filter_map(|i| match &i.step {
+                Step::InPlace {
+                    data,
+                    logged: false,
+                    ..
+                } => Some((i.claimed.key.as_str(), i.outcome, data.clone())),
+                _ => None,
+            })
+            .collect();
+        let logged = log
+            .done(&to_log)
+            .and_then(|()| log.sync())
+            .map_err(|e| (e.kind(), e.to_string()));
+        drop(to_log);
+        if let Err((kind, msg)) = logged {
+            for item in &mut items {
+                if matches!(item.step, Step::InPlace { .. } | Step::Copy { .. }) {
+                    if let Step::Copy { temp, .. } = &item.step {
+                        let _ = fs::remove_file(temp);
+                    }
+                    let e = io::Error::new(kind, msg.clone());
+                    item.step = Step::Failed(io_error("write", log.path())(e));
+                }
             }
         }
-        let mut synced = sync_files(&to_sync).into_iter();
-        drop(to_sync);
+
+        // 2. Written over the files in checked/, then everything synced.
+        let mut handles = Vec::new();
         for item in &mut items {
-            let step = std::mem::replace(&mut item.step, Step::Placed(String::new()));
+            if let Step::InPlace {
+                data, file, grown, ..
+            } = &item.step
+            {
+                let written = file.write_all_at(data, 0).and_then(|()| {
+                    if *grown {
+                        Ok(())
+                    } else {
+                        file.set_len(data.len() as u64)
+                    }
+                });
+                match written {
+                    Ok(()) => handles.push(file.clone()),
+                    Err(e) => item.step = Step::Failed(io_error("write", &item.claimed.path)(e)),
+                }
+            } else if let Step::Copy { file, .. } = &item.step {
+                handles.push(file.clone());
+            }
+        }
+        if !handles.is_empty() {
+            if let Err(e) = self.sync_batch(&handles, &[]) {
+                let msg = e.to_string();
+                for item in &mut items {
+                    if let Step::Copy { temp, .. } = &item.step {
+                        let _ = fs::remove_file(temp);
+                    }
+                    if matches!(item.step, Step::InPlace { .. } | Step::Copy { .. }) {
+                        item.step = Step::Failed(io_error("sync", &self.root)(io::Error::other(
+                            msg.clone(),
+                        )));
+                    }
+                }
+            }
+        }
+        drop(handles);
+
+        // 3. Into place.
+        let checked = self.dir(SpoolDir::Checked);
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for item in &mut items {
+            let step = std::mem::replace(&mut item.step, Step::Moved(String::new()));
             item.step = match step {
-                Step::Written { temp, file, target } => {
-                    let file_ok = synced.next().unwrap_or(Ok(()));
-                    let journal_ok = synced.next().unwrap_or(Ok(()));
-                    drop(file);
-                    let placed = match (file_ok, journal_ok) {
-                        (Err(e), _) => Err(io_error("sync", &temp)(e)),
-                        (_, Err(e)) => Err(io_error("sync", item.claimed.journal.path())(e)),
-                        (Ok(()), Ok(())) => {
-                            let path = item.dir.join(&target);
-                            match publish(&temp, &path) {
-                                Ok(true) => Ok(target),
-                                // Taken since it was chosen: the next free
-                                // name, each choice recorded first.
-                                Ok(false) => self.place_result(
-                                    &mut item.claimed,
-                                    &item.dir,
-                                    item.outcome,
-                                    &temp,
-                                ),
-                                Err(e) => Err(io_error("write", &path)(e)),
-                            }
+                Step::InPlace { .. } => match self.move_result(&item.claimed, &item.dir) {
+                    Ok(target) => Step::Moved(target),
+                    Err(e) => Step::Failed(e),
+                },
+                Step::Copy { temp, target, .. } => {
+                    let path = item.dir.join(&target);
+                    let placed = match publish(&temp, &path) {
+                        Ok(true) => Ok(target),
+                        // Taken since it was chosen: the next free name,
+                        // each choice recorded first.
+                        Ok(false) => {
+                            self.place_result(&log, &item.claimed, &item.dir, item.outcome, &temp)
                         }
+                        Err(e) => Err(io_error("write", &path)(e)),
                     };
                     match placed {
                         Ok(t) => Step::Placed(t),
@@ -929,101 +1123,109 @@ impl Spool {
                 }
                 other => other,
             };
-        }
-
-        // The result directories, then checked/.
-        let mut dirs: Vec<&Path> = Vec::new();
-        for item in &items {
-            if matches!(item.step, Step::Placed(_)) && !dirs.contains(&item.dir.as_path()) {
-                dirs.push(&item.dir);
+            if let Step::Placed(_) = &item.step {
+                item.step = match remove_if_exists(&item.claimed.path) {
+                    Ok(()) => match std::mem::replace(&mut item.step, Step::Moved(String::new())) {
+                        Step::Placed(t) => Step::Moved(t),
+                        other => other,
+                    },
+                    Err(e) => Step::Failed(io_error("remove", &item.claimed.path)(e)),
+                };
+            }
+            if matches!(item.step, Step::Moved(_)) && !dirs.contains(&item.dir) {
+                dirs.push(item.dir.clone());
             }
         }
-        let dir_errors: Vec<(PathBuf, io::Error)> = dirs
-            .into_iter()
-            .filter_map(|d| fsync_dir(d).err().map(|e| (d.to_owned(), e)))
-            .collect();
-        let checked = self.dir(SpoolDir::Checked);
-        let mut removed = false;
-        for item in &mut items {
-            if !matches!(item.step, Step::Placed(_)) {
-                continue;
-            }
-            if let Some((d, e)) = dir_errors.iter().find(|(d, _)| *d == item.dir) {
-                let e = io::Error::new(e.kind(), e.to_string());
-                item.step = Step::Failed(io_error("sync", d)(e));
-                continue;
-            }
-            match remove_if_exists(&item.claimed.path) {
-                Ok(()) => removed = true,
-                Err(e) => item.step = Step::Failed(io_error("remove", &item.claimed.path)(e)),
-            }
-        }
-        let checked_error = if removed {
-            fsync_dir(&checked).err()
+        let moved = !dirs.is_empty();
+        dirs.push(checked);
+        let dir_error = if moved {
+            self.sync_batch(&[], &dirs).err()
         } else {
             None
         };
+        if let Some(e) = &dir_error {
+            // Out of checked/ but maybe not durably: the log keeps them, so
+            // that a restart after a power loss finishes them again.
+            log::warn!("{e}");
+        }
+        let done: Vec<&str> = if dir_error.is_none() {
+            items
+                .iter()
+                .filter(|i| matches!(i.step, Step::Moved(_)))
+                .map(|i| i.claimed.key.as_str())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        log.forget(done);
 
         items
             .into_iter()
             .map(|item| {
-                let name = item.claimed.name.clone();
                 let result = match item.step {
-                    Step::Placed(target) => match &checked_error {
-                        // Out of checked/ but maybe not durably: keep the
-                        // journal, so that a finish after a crash finds the
-                        // result in place (recovery removes it otherwise).
-                        Some(e) => {
-                            log::warn!("cannot sync {}: {e}", checked.display());
-                            Ok(target)
-                        }
-                        None => {
-                            let jpath = item.claimed.journal.path().to_owned();
-                            drop(item.claimed);
-                            match remove_if_exists(&jpath) {
-                                Ok(()) => {
-                                    log::debug!("finished {target} in {}", item.outcome.as_str());
-                                    Ok(target)
-                                }
-                                Err(e) => Err(io_error("remove", &jpath)(e)),
-                            }
-                        }
-                    },
+                    Step::Moved(target) => {
+                        log::debug!("finished {target} in {}", item.outcome.as_str());
+                        Ok(target)
+                    }
                     Step::Failed(e) => Err(e),
-                    Step::Written { .. } => unreachable!("every written file was placed or failed"),
+                    _ => unreachable!("every file was moved or failed"),
                 };
-                (name, result)
+                (item.claimed.name, result)
             })
             .collect()
     }
 
-    /// Writes the result file for `claimed` to a hidden file in `dir`
-    /// (unsynced) and records, unsynced, the name it is to get: `Err` holds
-    /// (temporary path, its file, name). `Ok(name)` if a crash came after
-    /// the result was placed, so there is nothing to write.
-    #[allow(clippy::type_complexity)]
-    fn write_result(
+    /// The first step of finishing one file: its result computed and the
+    /// file opened to be written over; or (too large to keep in the log,
+    /// not writable by this process) the result written to a hidden file in
+    /// `dir`, its name recorded in the log (not synced yet).
+    fn prepare_result(
         &self,
-        claimed: &mut ClaimedFile,
+        claimed: &ClaimedFile,
         outcome: Outcome,
         dir: &Path,
         headers: &[(&'static str, String)],
-    ) -> Result<Result<String, (PathBuf, File, String)>, SpoolError> {
-        if let Some((o, target)) = &claimed.journal.progress().result {
-            // Only the holder of the name's journal creates sent/NAME.N, so
+    ) -> Result<Step, SpoolError> {
+        let open_rw = || OpenOptions::new().write(true).open(&claimed.path);
+        if let Some((_, data)) = &claimed.pending {
+            let file = open_rw().map_err(io_error("open", &claimed.path))?;
+            return Ok(Step::InPlace {
+                data: data.clone(),
+                file: Arc::new(file),
+                logged: true,
+                grown: false,
+            });
+        }
+        if let Some((o, target)) = &claimed.placed {
+            // Only this owner links a result under a name it recorded, so
             // an existing target is this file's, from before a crash.
             if *o == outcome && fs::symlink_metadata(dir.join(target)).is_ok() {
-                return Ok(Ok(target.clone()));
+                return Ok(Step::Placed(target.clone()));
             }
         }
         let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        match claimed.contents() {
+            Ok(original) => match open_rw() {
+                Ok(file) => {
+                    return Ok(Step::InPlace {
+                        data: Arc::new(insert_headers(original, &headers)),
+                        file: Arc::new(file),
+                        logged: false,
+                        grown: true,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                Err(e) => return Err(io_error("open", &claimed.path)(e)),
+            },
+            // Too large to keep: copied below.
+            Err(SpoolError::BadFile(_)) => {}
+            Err(e) => return Err(e),
+        }
         let copy = |mut src: &mut dyn Read, f: &mut File| {
             let mut w = io::BufWriter::new(f);
             copy_inserting(&mut src, &mut w, &headers)?;
             w.flush()
         };
-        // The contents as read for sending, or (a file too large to send,
-        // say) straight from checked/.
         let (temp, file) = match claimed.data.get() {
             Some(data) => write_temp_unsynced(dir, &self.owner, |f| copy(&mut &data[..], f)),
             None => {
@@ -1042,18 +1244,41 @@ impl Spool {
                 name: claimed.name.clone(),
             });
         };
-        if let Err(e) = claimed.journal.record_result_unsynced(outcome, &target) {
+        if let Err(e) = claimed.log.result(&claimed.key, outcome, &target) {
             let _ = fs::remove_file(&temp);
-            return Err(io_error("write", claimed.journal.path())(e));
+            return Err(claimed.log_error(e));
         }
-        Ok(Err((temp, file, target)))
+        Ok(Step::Copy {
+            temp,
+            file: Arc::new(file),
+            target,
+        })
+    }
+
+    /// Renames a file whose result was written over it into `dir`, under
+    /// the first free name of `NAME`, `NAME.1`, ...
+    fn move_result(&self, claimed: &ClaimedFile, dir: &Path) -> Result<String, SpoolError> {
+        for n in 0..MAX_NAME_TRIES {
+            let target = result_name(&claimed.name, n);
+            let path = dir.join(&target);
+            match rename_noreplace(&claimed.path, &path, true, &self.noreplace) {
+                Ok(Moved::Done) => return Ok(target),
+                Ok(Moved::Exists) => continue,
+                Err(e) => return Err(io_error("move", &claimed.path)(e)),
+            }
+        }
+        Err(SpoolError::NoFreeName {
+            dir: dir.to_owned(),
+            name: claimed.name.clone(),
+        })
     }
 
     /// Links `temp` into `dir` under the first free name of `NAME`,
-    /// `NAME.1`, ..., recording each choice in the journal first.
+    /// `NAME.1`, ..., recording each choice in the log first.
     fn place_result(
         &self,
-        claimed: &mut ClaimedFile,
+        log: &ProgressLog,
+        claimed: &ClaimedFile,
         dir: &Path,
         outcome: Outcome,
         temp: &Path,
@@ -1064,10 +1289,9 @@ impl Spool {
             if fs::symlink_metadata(&path).is_ok() {
                 continue;
             }
-            claimed
-                .journal
-                .record_result(outcome, &target)
-                .map_err(io_error("write", claimed.journal.path()))?;
+            log.result(&claimed.key, outcome, &target)
+                .and_then(|()| log.sync())
+                .map_err(|e| claimed.log_error(e))?;
             if publish(temp, &path).map_err(io_error("write", &path))? {
                 return Ok(target);
             }
@@ -1145,11 +1369,16 @@ mod tests {
 
     #[test]
     fn long_names() {
-        assert_eq!(journal_name("abc"), ".abc.progress");
+        assert_eq!(claim_key("abc", "host"), "abc@@host");
+        assert_eq!(split_key("abc@@host"), Some(("abc", "host")));
+        assert_eq!(split_key("a@@b@@host"), Some(("a@@b", "host")));
+        assert_eq!(split_key("abc"), None);
+        assert_eq!(split_key("@@host"), None);
         let long = "\u{E9}".repeat(120); // 240 bytes
-        let j = journal_name(&long);
-        assert!(j.len() <= MAX_NAME_LEN && j.ends_with(".progress"));
-        assert_ne!(j, journal_name(&"\u{E9}".repeat(121)));
+        let k = claim_key(&long, "host");
+        assert!(k.len() <= MAX_NAME_LEN && k.ends_with("@@host"));
+        assert_eq!(split_key(&k).map(|(_, o)| o), Some("host"));
+        assert_ne!(k, claim_key(&"\u{E9}".repeat(121), "host"));
         assert_eq!(result_name("abc", 0), "abc");
         assert_eq!(result_name("abc", 12), "abc.12");
         let r = result_name(&long, 3);

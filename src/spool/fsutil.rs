@@ -6,7 +6,7 @@ use crossbeam_channel::Sender;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A process-wide counter that keeps temporary names unique.
@@ -134,6 +134,65 @@ pub(crate) fn sync_files(files: &[Arc<File>]) -> Vec<io::Result<()>> {
         .collect()
 }
 
+/// Makes everything written to the filesystem that holds `fd` durable
+/// (`syncfs(2)`): data and metadata of every file, with one flush of the
+/// device's cache however many files were written.
+pub(crate) fn sync_filesystem(fd: &File) -> io::Result<()> {
+    rustix::fs::syncfs(fd).map_err(io::Error::from)
+}
+
+/// What [`rename_noreplace`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Moved {
+    /// `src` now has the name `dst`.
+    Done,
+    /// `dst` exists; nothing was done.
+    Exists,
+}
+
+/// Renames `src` to `dst` unless `dst` exists, atomically where the
+/// filesystem can (`renameat2` with `RENAME_NOREPLACE`). Elsewhere (NFS,
+/// some FUSE filesystems; `noreplace` is then cleared so later calls skip
+/// the attempt), `shared_target` says whether another process may create
+/// `dst`: if so, `link(2)` (which fails on an existing target) then
+/// `unlink` of `src`; if not, a check for `dst` then `rename`.
+pub(crate) fn rename_noreplace(
+    src: &Path,
+    dst: &Path,
+    shared_target: bool,
+    noreplace: &AtomicBool,
+) -> io::Result<Moved> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    if noreplace.load(Ordering::Relaxed) {
+        match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(Moved::Done),
+            Err(Errno::EXIST) => return Ok(Moved::Exists),
+            Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
+                log::debug!("renameat2(RENAME_NOREPLACE) unsupported here; using link and rename");
+                noreplace.store(false, Ordering::Relaxed);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if shared_target {
+        match fs::hard_link(src, dst) {
+            Ok(()) => {
+                fs::remove_file(src)?;
+                return Ok(Moved::Done);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Moved::Exists),
+            Err(e) if links_unsupported(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if fs::symlink_metadata(dst).is_ok() {
+        return Ok(Moved::Exists);
+    }
+    fs::rename(src, dst)?;
+    Ok(Moved::Done)
+}
+
 /// Whether a `link(2)` error means the filesystem has no hard links (some
 /// FUSE and FAT-like filesystems), rather than a real failure.
 pub(crate) fn links_unsupported(e: &io::Error) -> bool {
@@ -194,15 +253,32 @@ pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {
     fsync_dir(dir)
 }
 
+/// The CRC-32 lookup table (reflected polynomial 0xEDB88320).
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
 /// CRC-32 (IEEE 802.3, the zlib one) of `data`.
 pub(crate) fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
+        crc = CRC_TABLE[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
     }
     !crc
 }

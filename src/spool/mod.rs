@@ -3,12 +3,12 @@
 //! ```text
 //! SPOOL/
 //!   outgoing/   writers drop files here (write elsewhere or as a dot-file, then rename in)
-//!   checked/    files a daemon has claimed, each with its journal .NAME.progress
+//!   checked/    files a daemon has claimed, as NAME@@OWNER
 //!   sent/       accepted: the file plus Sent: and Message_id: headers
 //!   failed/     rejected for good: the file plus Failed: and Fail_reason:
 //!   incoming/   mobile-originated messages
 //!   report/     delivery receipts
-//!   .smppd/     daemon state (the message id index)
+//!   .smppd/     daemon state: progress/OWNER.log, msgids/ (the message id index)
 //! ```
 //!
 //! - [`message`]: the file formats: [`OutgoingMessage`] read from
@@ -17,8 +17,9 @@
 //!   [`Spool::claim`], [`Spool::finish_sent`] / [`Spool::finish_failed`],
 //!   [`Spool::write_incoming`] / [`Spool::write_report`], and
 //!   [`Spool::recover_checked`].
-//! - [`progress`]: the per-file journal of accepted parts, and the
-//!   [`MessageIdIndex`] that ties receipts to files.
+//! - [`progress`]: the progress log of the files a daemon holds: claims,
+//!   accepted parts and decided results.
+//! - [`msgid_index`]: the [`MessageIdIndex`] that ties receipts to files.
 //!
 //! # How a file travels
 //!
@@ -59,37 +60,49 @@
 //!
 //! # Guarantees
 //!
-//! - Every file the daemon writes is written as a hidden file in the target
-//!   directory, fsynced, given its name, and the directory fsynced. No file
-//!   is ever replaced: result names get a `.1`, `.2`, ... suffix when taken.
-//! - A claim is atomic: the journal `checked/.NAME.progress` is created
-//!   first, exclusively (linked into place from a temporary file that
-//!   already holds the owner line, which fails if the name exists, as
-//!   `O_EXCL` would), so of several daemons exactly one holds a name, and
-//!   only then is the file renamed into `checked/`.
-//! - A file leaves `checked/` only after its result file is durable. After a
-//!   crash at any instant, [`Spool::recover_checked`] gives back every file
-//!   this instance held, with the parts whose `submit_sm_resp` was
-//!   recorded.
+//! - Nothing is written where a reader looks before it is durable, and no
+//!   file is ever replaced: result names get a `.1`, `.2`, ... suffix when
+//!   taken. Files written from nothing (`incoming/`, `report/`) are written
+//!   as hidden files in their directory, synced, given their name, and the
+//!   directory synced.
+//! - A claim is atomic: the file is renamed from `outgoing/NAME` to
+//!   `checked/NAME@@OWNER`, so of several daemons exactly one gets it. The
+//!   owner in the name says whose it is after a crash; the progress log
+//!   (`.smppd/progress/OWNER.log`) says what was done with it.
+//! - A result is decided once: it is recorded, whole, in the progress log
+//!   and the log synced before the file in `checked/` is overwritten with
+//!   it; then the file is synced and renamed into `sent/` or `failed/`, and
+//!   that synced. The inode travels from `outgoing/` to `sent/`: nothing is
+//!   created or deleted per file. A file too large to keep in the log (over
+//!   [`MAX_FILE_LEN`]), or that the daemon may not write, gets its result
+//!   as a new hidden file in the result directory instead (synced, linked
+//!   into place under a name recorded first).
+//! - After a crash at any instant, [`Spool::recover_checked`] finishes the
+//!   files whose result was decided, and gives back every other file this
+//!   instance held, with the parts whose `submit_sm_resp` was recorded.
 //! - [`Spool::claim_many`] and [`Spool::finish_many`] do for a batch what
 //!   [`Spool::claim`] and [`Spool::finish_sent`] do for one file, in the
-//!   same order of durable steps, but each step's fsyncs for the whole batch
-//!   run together (concurrent fsyncs share the filesystem's journal commits
-//!   and the disk's cache flushes) and each directory is synced once per
-//!   batch. A relay recording many parts a second uses these.
+//!   same order of durable steps, paying each sync once for the batch: one
+//!   write and one `fdatasync` of the progress log, and (by default,
+//!   [`SyncMode::Filesystem`]) one `syncfs` for the files and one for the
+//!   renames.
 //!
 //! # Several daemons on one spool
 //!
 //! Each instance needs its own owner id ([`Spool::with_owner`]), kept across
-//! restarts: recovery takes back only the files journaled under that id.
-//! Files held by an instance that never comes back stay in `checked/` (and
-//! their journals keep new files of the same names waiting in `outgoing/`);
-//! start any daemon once with that owner id to finish them.
+//! restarts: recovery takes back only the files held under that id. The
+//! progress log is locked (`flock`), so a second process with the same id
+//! fails to start. Files held by an instance that never comes back stay in
+//! `checked/` as `NAME@@OWNER`; start any daemon once with that owner id to
+//! finish them. A file put into `checked/` by hand is adopted by the next
+//! daemon to start (unless its name holds `@@` followed by an owner id).
 //!
-//! Over NFS (v3 or later), the `O_EXCL` create and `link(2)` used here are
-//! atomic; a rename retried by the client after a lost reply can still
-//! report an error for a rename that happened, which shows up as a claim
-//! that fails with an I/O error and a file found by recovery.
+//! Over NFS (v3 or later), renames are atomic and `link(2)` fails on an
+//! existing name, which is what claims and results rely on (`renameat2`
+//! with `RENAME_NOREPLACE` is used where the filesystem has it); a rename
+//! retried by the client after a lost reply can still report an error for
+//! a rename that happened, which shows up as a claim that fails with an
+//! I/O error and a file found by recovery.
 
 use std::fmt;
 use std::io;
@@ -98,15 +111,19 @@ use std::path::PathBuf;
 mod dir;
 mod fsutil;
 pub mod message;
+pub mod msgid_index;
 pub mod progress;
 
-pub use dir::{default_owner, valid_owner, Candidate, ClaimedFile, Finish, Spool, SpoolDir};
+pub use dir::{
+    default_owner, valid_owner, Candidate, ClaimedFile, Finish, Spool, SpoolDir, SyncMode,
+};
 pub use message::{
     Alphabet, BadFile, Content, IncomingMessage, OutgoingMessage, ReportMessage, MAX_FILE_LEN,
 };
-pub use progress::{Journal, MessageIdIndex, Outcome, Progress};
+pub use msgid_index::MessageIdIndex;
+pub use progress::{Outcome, Progress};
 
-pub(crate) use fsutil::{replace_file, sync_files};
+pub(crate) use fsutil::replace_file;
 
 /// Why a spool operation failed.
 #[derive(Debug)]

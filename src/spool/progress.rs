@@ -1,64 +1,52 @@
-//! What survives a crash: the progress journal of each claimed file, and the
-//! index that ties message ids to the files they were sent from.
+//! What survives a crash: the progress log of the files a daemon holds.
 //!
-//! # The progress journal
-//!
-//! Beside each claimed file `checked/NAME` lies `checked/.NAME.progress`, an
-//! append-only list of records, one a line, each ending in a CRC-32 of the
-//! line so that a torn or garbled line is recognised and skipped:
+//! Each daemon instance keeps one append-only log under the spool root,
+//! `.smppd/progress/OWNER.log`. Records are lines ending in a CRC-32 of the
+//! line, so that a torn or garbled tail is recognised and cut off; a `done`
+//! record is followed by a payload:
 //!
 //! ```text
-//! owner host1-smppd 1c291ca3
-//! part 0 7b2a3f9c 3e1b0a52
-//! part 1 7b2a3fa0 b1c0f4d9
-//! result sent NAME 5d8a21c0
+//! claim KEY INO NAME 5d8a21c0
+//! part KEY 0 7b2a3f9c 3e1b0a52
+//! done KEY sent 187 0c7d11fe 1c291ca3
+//! <187 bytes: the result file>
+//! result KEY failed NAME.1 b1c0f4d9
 //! ```
 //!
-//! - `owner ID`: the daemon instance that holds the file; the last one
-//!   counts. The journal is created exclusively before the file is moved
-//!   into `checked/`, so it is also the lock on the name: of several daemons
-//!   only one can hold `NAME` at a time. It appears with this line already
-//!   in it (written to a temporary file, then linked to its name), so a
-//!   crash never leaves a journal without an owner that nobody would free.
-//! - `part N ID`: part `N` (from 0) was accepted with message id `ID`. The
-//!   line is fsynced before [`Journal::record_part`] returns (the relay
-//!   writes a batch of records, then syncs their journals together), so a
-//!   restart never sends an acknowledged part again. A later record for the same
-//!   part replaces the earlier one.
-//! - `result sent|failed NAME`: the name chosen in `sent/` or `failed/`,
-//!   written before the result file so that finishing twice (after a crash
-//!   in between) writes one result file, not two.
+//! - `claim KEY INO NAME`: the file `NAME` is held as `checked/KEY`, inode
+//!   `INO`. It starts a new life of `KEY`: earlier records of `KEY` no
+//!   longer count. Written before the file is moved into `checked/`.
+//! - `part KEY N ID`: part `N` (from 0) was accepted with message id `ID`.
+//!   A later record for the same part replaces the earlier one.
+//! - `done KEY sent|failed LEN CRC` + `LEN` bytes: the file's result, to be
+//!   written over `checked/KEY` and moved to `sent/` or `failed/`. Durable
+//!   before the file is overwritten, so a crash in the middle is finished
+//!   from here.
+//! - `result KEY sent|failed TARGET`: for a result written as a new file
+//!   instead (too large to keep here, or not writable in place), the name
+//!   chosen for it, recorded before it is placed so that finishing twice
+//!   writes one result file.
 //!
 //! Fields are escaped (`%XX` for spaces, `%` and anything but printable
-//! ASCII). Lines after a torn last line are impossible: opening a journal
-//! cuts a torn tail off before anything is appended.
+//! ASCII). Reading stops at the first record that does not check out; what
+//! follows is cut off before anything is appended.
 //!
-//! # The message id index
+//! The log only grows while files are held: once it passes a size that
+//! depends on what it still has to remember, it is rewritten with the
+//! records of the files still held ([`ProgressLog::compact`]), to a
+//! temporary file that is synced and renamed over it.
 //!
-//! [`MessageIdIndex`] remembers which file each message id came from, so a
-//! delivery receipt can name its `Original_file:`. It lives under the spool
-//! root in `.smppd/msgids/`, one append-only file per UTC day and daemon
-//! instance (`YYYYMMDD.OWNER`), lines `ID NAME CRC` with the id in
-//! [`normalize_id`] form. Every instance reads the others' files, so a
-//! receipt that arrives on another instance's bind still finds its file.
-//!
-//! The bound: files older than `keep_days` days are deleted by
-//! [`MessageIdIndex::prune`], and only those days are held in memory, about
-//! 100 bytes per message id. With the default of 3 days and 10 messages a
-//! second that is some 2.6 million ids, about 260 MB; lower `keep_days` for
-//! more traffic. Entries are written without fsync (they survive a killed
-//! process, and [`MessageIdIndex::sync`] makes them durable); a lost entry
-//! only costs a report its `Original_file:` line.
+//! Appending costs a `write`; [`ProgressLog::sync`] makes everything
+//! appended so far durable, and callers that sync at the same time share one
+//! `fdatasync` (group commit).
 
-use super::fsutil::{checked_line, escape, links_unsupported, records, temp_path, unescape};
-use crate::datetime::DateTime;
-use crate::receipt::normalize_id;
+use super::fsutil::{crc32, escape, fsync_dir, unescape, verify_line};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How a file ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,525 +58,547 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `sent` or `failed`, as in the journal.
+    /// `sent` or `failed`, as in the log.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Sent => "sent",
             Outcome::Failed => "failed",
         }
     }
+
+    fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "sent" => Some(Outcome::Sent),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
 }
 
-/// What a progress journal records.
+/// What the progress log knows of one held file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// The instance that holds the file; `None` if the owner line was lost.
-    pub owner: Option<String>,
     /// Part index (from 0) to message id, for every accepted part.
     pub parts: BTreeMap<usize, String>,
-    /// The result file's name, once one was chosen.
-    pub result: Option<(Outcome, String)>,
+    /// How it ends, once that was decided.
+    pub result: Option<Outcome>,
 }
 
-impl Progress {
-    /// Reads journal data: every complete line with a valid checksum counts,
-    /// anything else is skipped. Also returns the length of the data up to
-    /// its last line break.
-    pub fn from_bytes(data: &[u8]) -> (Progress, usize) {
-        let (lines, complete) = records(data);
-        let mut p = Progress::default();
-        for line in lines {
-            let mut f = line.split(' ');
-            match (f.next(), f.next(), f.next(), f.next()) {
-                (Some("owner"), Some(o), None, None) => {
-                    if let Some(o) = unescape(o) {
-                        p.owner = Some(o);
-                    }
+/// One life of a key in `checked/`, as the log records it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Entry {
+    /// The inode the claim was made for (0: unknown).
+    pub(crate) ino: u64,
+    /// The file's name outside `checked/`.
+    pub(crate) name: String,
+    /// Accepted parts.
+    pub(crate) parts: BTreeMap<usize, String>,
+    /// The result to write in place, once decided.
+    pub(crate) done: Option<(Outcome, Arc<Vec<u8>>)>,
+    /// The name chosen for a result written as a new file.
+    pub(crate) result: Option<(Outcome, String)>,
+}
+
+impl Entry {
+    pub(crate) fn progress(&self) -> Progress {
+        Progress {
+            parts: self.parts.clone(),
+            result: self
+                .done
+                .as_ref()
+                .map(|(o, _)| *o)
+                .or(self.result.as_ref().map(|(o, _)| *o)),
+        }
+    }
+}
+
+/// Appends `text CRC\n` to `buf`.
+fn push_line(buf: &mut Vec<u8>, text: &str) {
+    buf.extend_from_slice(text.as_bytes());
+    buf.extend_from_slice(format!(" {:08x}\n", crc32(text.as_bytes())).as_bytes());
+}
+
+fn push_claim(buf: &mut Vec<u8>, key: &str, ino: u64, name: &str) {
+    push_line(
+        buf,
+        &format!("claim {} {ino} {}", escape(key), escape(name)),
+    );
+}
+
+fn push_part(buf: &mut Vec<u8>, key: &str, index: usize, id: &str) {
+    push_line(buf, &format!("part {} {index} {}", escape(key), escape(id)));
+}
+
+fn push_done(buf: &mut Vec<u8>, key: &str, outcome: Outcome, data: &[u8]) {
+    push_line(
+        buf,
+        &format!(
+            "done {} {} {} {:08x}",
+            escape(key),
+            outcome.as_str(),
+            data.len(),
+            crc32(data)
+        ),
+    );
+    buf.extend_from_slice(data);
+}
+
+fn push_result(buf: &mut Vec<u8>, key: &str, outcome: Outcome, target: &str) {
+    push_line(
+        buf,
+        &format!(
+            "result {} {} {}",
+            escape(key),
+            outcome.as_str(),
+            escape(target)
+        ),
+    );
+}
+
+fn push_entry(buf: &mut Vec<u8>, key: &str, e: &Entry) {
+    push_claim(buf, key, e.ino, &e.name);
+    for (i, id) in &e.parts {
+        push_part(buf, key, *i, id);
+    }
+    if let Some((o, data)) = &e.done {
+        push_done(buf, key, *o, data);
+    }
+    if let Some((o, target)) = &e.result {
+        push_result(buf, key, *o, target);
+    }
+}
+
+/// Reads log data: the state of every key, and the length of the prefix
+/// made of whole, valid records (what follows is torn or garbled).
+pub(crate) fn parse(data: &[u8]) -> (HashMap<String, Entry>, usize) {
+    let mut map: HashMap<String, Entry> = HashMap::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let Some(nl) = data[pos..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let Some(text) = verify_line(&data[pos..pos + nl]) else {
+            break;
+        };
+        let mut next = pos + nl + 1;
+        let f: Vec<&str> = text.split(' ').collect();
+        let applied = match f[..] {
+            ["claim", key, ino, name] => (|| {
+                let entry = Entry {
+                    ino: ino.parse().ok()?,
+                    name: unescape(name)?,
+                    ..Entry::default()
+                };
+                map.insert(unescape(key)?, entry);
+                Some(())
+            })(),
+            ["part", key, n, id] => (|| {
+                let e = map.get_mut(&unescape(key)?)?;
+                e.parts.insert(n.parse().ok()?, unescape(id)?);
+                Some(())
+            })(),
+            ["done", key, outcome, len, crc] => {
+                let (Ok(len), Ok(crc)) = (len.parse::<usize>(), u32::from_str_radix(crc, 16))
+                else {
+                    break;
+                };
+                let Some(payload) = data.get(next..next.saturating_add(len)) else {
+                    break; // torn payload
+                };
+                if crc32(payload) != crc {
+                    break;
                 }
-                (Some("part"), Some(n), Some(id), None) => {
-                    if let (Ok(n), Some(id)) = (n.parse(), unescape(id)) {
-                        p.parts.insert(n, id);
-                    }
-                }
-                (Some("result"), Some(o), Some(name), None) => {
-                    let outcome = match o {
-                        "sent" => Outcome::Sent,
-                        "failed" => Outcome::Failed,
-                        _ => continue,
-                    };
-                    if let Some(name) = unescape(name) {
-                        p.result = Some((outcome, name));
-                    }
-                }
-                _ => {}
+                next += len;
+                (|| {
+                    let e = map.get_mut(&unescape(key)?)?;
+                    e.done = Some((Outcome::parse(outcome)?, Arc::new(payload.to_vec())));
+                    Some(())
+                })()
             }
+            ["result", key, outcome, target] => (|| {
+                let e = map.get_mut(&unescape(key)?)?;
+                e.result = Some((Outcome::parse(outcome)?, unescape(target)?));
+                Some(())
+            })(),
+            _ => None,
+        };
+        if applied.is_none() {
+            log::debug!("progress log: record at offset {pos} ignored: {text}");
         }
-        (p, complete)
+        pos = next;
     }
+    (map, pos)
 }
 
-/// An open progress journal; see the [module docs](self).
+/// The smallest size at which the log is compacted.
+const MIN_COMPACT_LEN: u64 = 4 << 20;
+
 #[derive(Debug)]
-pub struct Journal {
-    /// Shared so that a batch of journals can be synced outside the lock
-    /// that guards their records ([`Journal::sync_handle`]).
+struct LogState {
     file: Arc<File>,
-    path: PathBuf,
     len: u64,
-    progress: Progress,
+    /// Appends so far; [`ProgressLog::synced`] trails it.
+    written: u64,
+    /// The files held now, by key.
+    live: HashMap<String, Entry>,
+    /// What the log held when it was opened, for recovery.
+    loaded: HashMap<String, Entry>,
+    compact_at: u64,
 }
 
-impl Journal {
-    /// Creates a journal that must not exist yet (exclusively, as `O_EXCL`
-    /// would), owned by `owner`, and fsyncs it. `Ok(None)` if the file exists. The caller
-    /// fsyncs the directory.
-    pub fn create_new(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
-        let Some(j) = Self::create_new_unsynced(path, owner)? else {
-            return Ok(None);
-        };
-        if let Err(e) = j.sync() {
-            drop(j);
-            let _ = fs::remove_file(path);
-            return Err(e);
-        }
-        Ok(Some(j))
-    }
+/// One daemon instance's progress log; see the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct ProgressLog {
+    dir: PathBuf,
+    path: PathBuf,
+    state: Mutex<LogState>,
+    /// Serialises syncs, so that callers arriving during one share the next.
+    sync_gate: Mutex<()>,
+    /// The count of appends known durable.
+    synced: AtomicU64,
+}
 
-    /// [`Journal::create_new`] without the fsync: the owner line is durable
-    /// once [`Journal::sync`] returns.
-    ///
-    /// The journal appears with its owner line already in it: the line is
-    /// written to a temporary file (named for `owner`, so that recovery
-    /// removes a leftover) which is then linked to `path`, and linking fails
-    /// if `path` exists, as `O_EXCL` would. A journal created empty by a
-    /// process killed before its first write would hold the name with no
-    /// owner, and nothing would free it.
-    pub(crate) fn create_new_unsynced(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let tag: String = owner
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-            .take(64)
-            .collect();
-        let line = checked_line(&format!("owner {}", escape(owner)));
-        let temp = temp_path(dir, &tag);
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ProgressLog {
+    /// The directory under the spool root that holds the logs.
+    pub(crate) const DIR: &'static str = ".smppd/progress";
+
+    /// Opens (creating it if needed) the log of `owner` under `spool_root`,
+    /// reads it, and cuts off a torn tail.
+    pub(crate) fn open(spool_root: &Path, owner: &str) -> io::Result<ProgressLog> {
+        let dir = spool_root.join(Self::DIR);
+        fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{owner}.log"));
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
-            .create_new(true)
-            .open(&temp)?;
-        if let Err(e) = file.write_all(line.as_bytes()) {
-            let _ = fs::remove_file(&temp);
-            return Err(e);
-        }
-        let linked = fs::hard_link(&temp, path);
-        let _ = fs::remove_file(&temp);
-        match linked {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
-            Err(e) if links_unsupported(&e) => return Self::create_in_place(path, owner),
-            Err(e) => return Err(e),
-        }
-        Ok(Some(Journal {
-            file: Arc::new(file),
-            path: path.to_owned(),
-            len: line.len() as u64,
-            progress: Progress {
-                owner: Some(owner.to_owned()),
-                ..Progress::default()
+            .create(true)
+            .open(&path)?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+            |e| {
+                if e == rustix::io::Errno::WOULDBLOCK {
+                    io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        format!("another process holds it: is a second daemon running with the instance id {owner}?"),
+                    )
+                } else {
+                    e.into()
+                }
             },
-        }))
-    }
-
-    /// Where hard links are unsupported: `O_EXCL`, then the owner line.
-    fn create_in_place(path: &Path, owner: &str) -> io::Result<Option<Journal>> {
-        let file = match OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut j = Journal {
-            file: Arc::new(file),
-            path: path.to_owned(),
-            len: 0,
-            progress: Progress::default(),
-        };
-        if let Err(e) = j.append_unsynced(&format!("owner {}", escape(owner))) {
-            let _ = fs::remove_file(path);
-            return Err(e);
-        }
-        j.progress.owner = Some(owner.to_owned());
-        Ok(Some(j))
-    }
-
-    /// Opens an existing journal for appending, cutting off a torn last
-    /// line.
-    pub fn open(path: &Path) -> io::Result<Journal> {
-        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+        )?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)?;
-        let (progress, complete) = Progress::from_bytes(&data);
-        if complete < data.len() {
-            file.set_len(complete as u64)?;
+        let (loaded, valid) = parse(&data);
+        if valid < data.len() {
+            log::warn!(
+                "progress log {}: {} bytes after offset {valid} are torn or garbled; cut off",
+                path.display(),
+                data.len() - valid
+            );
+            file.set_len(valid as u64)?;
             file.sync_all()?;
         }
-        Ok(Journal {
-            file: Arc::new(file),
-            path: path.to_owned(),
-            len: complete as u64,
-            progress,
+        Ok(ProgressLog {
+            dir,
+            path,
+            state: Mutex::new(LogState {
+                file: Arc::new(file),
+                len: valid as u64,
+                written: 0,
+                live: HashMap::new(),
+                loaded,
+                compact_at: MIN_COMPACT_LEN.max(4 * valid as u64),
+            }),
+            sync_gate: Mutex::new(()),
+            synced: AtomicU64::new(0),
         })
     }
 
-    /// Reads a journal without opening it for writing.
-    pub fn load(path: &Path) -> io::Result<Progress> {
-        Ok(Progress::from_bytes(&fs::read(path)?).0)
-    }
-
-    /// What the journal holds.
-    pub fn progress(&self) -> &Progress {
-        &self.progress
-    }
-
-    /// The journal's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Records, durably, that part `index` (from 0) was accepted as
-    /// `message_id`.
-    pub fn record_part(&mut self, index: usize, message_id: &str) -> io::Result<()> {
-        self.append(&format!("part {index} {}", escape(message_id)))?;
-        self.progress.parts.insert(index, message_id.to_owned());
-        Ok(())
-    }
-
-    /// [`Journal::record_part`] without the fsync: durable once
-    /// [`Journal::sync`] (or a sync of [`Journal::sync_handle`]) returns.
-    pub(crate) fn record_part_unsynced(
-        &mut self,
-        index: usize,
-        message_id: &str,
-    ) -> io::Result<()> {
-        self.append_unsynced(&format!("part {index} {}", escape(message_id)))?;
-        self.progress.parts.insert(index, message_id.to_owned());
-        Ok(())
-    }
-
-    /// Records, durably, the name chosen for the result file.
-    pub fn record_result(&mut self, outcome: Outcome, name: &str) -> io::Result<()> {
-        self.append(&format!("result {} {}", outcome.as_str(), escape(name)))?;
-        self.progress.result = Some((outcome, name.to_owned()));
-        Ok(())
-    }
-
-    /// [`Journal::record_result`] without the fsync.
-    pub(crate) fn record_result_unsynced(
-        &mut self,
-        outcome: Outcome,
-        name: &str,
-    ) -> io::Result<()> {
-        self.append_unsynced(&format!("result {} {}", outcome.as_str(), escape(name)))?;
-        self.progress.result = Some((outcome, name.to_owned()));
-        Ok(())
-    }
-
-    /// Makes every record written so far durable.
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
-    }
-
-    /// The journal's file, to sync it (`sync_data`) where the journal
-    /// itself is out of reach.
-    pub(crate) fn sync_handle(&self) -> Arc<File> {
-        self.file.clone()
-    }
-
-    /// Records, durably, that `owner` now holds the file.
-    pub fn record_owner(&mut self, owner: &str) -> io::Result<()> {
-        self.append(&format!("owner {}", escape(owner)))?;
-        self.progress.owner = Some(owner.to_owned());
-        Ok(())
-    }
-
-    fn append(&mut self, text: &str) -> io::Result<()> {
-        let line = checked_line(text);
-        let r = (&*self.file)
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data());
-        match r {
-            Ok(()) => {
-                self.len += line.len() as u64;
-                Ok(())
+    /// Appends records built by `build` (which sees the files held), then
+    /// lets `apply` update the files held; compacts when the log has grown
+    /// enough.
+    fn append<T>(
+        &self,
+        build: impl FnOnce(&mut Vec<u8>, &HashMap<String, Entry>) -> T,
+        apply: impl FnOnce(&mut HashMap<String, Entry>, &T),
+    ) -> io::Result<T> {
+        let mut buf = Vec::with_capacity(256);
+        let mut st = lock(&self.state);
+        let built = build(&mut buf, &st.live);
+        if !buf.is_empty() {
+            if let Err(e) = (&*st.file).write_all(&buf) {
+                // Cut a partial record off, so the next one starts cleanly.
+                let _ = st.file.set_len(st.len);
+                return Err(e);
             }
-            Err(e) => {
-                // Cut a partial line off, so the next record starts cleanly.
-                let _ = self.file.set_len(self.len);
-                Err(e)
+            st.len += buf.len() as u64;
+            st.written += 1;
+        }
+        apply(&mut st.live, &built);
+        if st.len >= st.compact_at {
+            if let Err(e) = self.compact_locked(&mut st) {
+                log::warn!("cannot compact {}: {e}", self.path.display());
             }
         }
+        Ok(built)
     }
 
-    fn append_unsynced(&mut self, text: &str) -> io::Result<()> {
-        let line = checked_line(text);
-        match (&*self.file).write_all(line.as_bytes()) {
-            Ok(()) => {
-                self.len += line.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self.file.set_len(self.len);
-                Err(e)
-            }
-        }
-    }
-}
-
-/// The UTC day number (days since 1970-01-01) of a time.
-fn day_of(t: SystemTime) -> i64 {
-    DateTime::from_system_time(t).to_unix().div_euclid(86_400)
-}
-
-/// The day number of an index file name `YYYYMMDD.OWNER`.
-fn day_of_name(name: &str) -> Option<i64> {
-    let (date, _) = name.split_once('.')?;
-    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let dt = DateTime::new(
-        date[..4].parse().ok()?,
-        date[4..6].parse().ok()?,
-        date[6..].parse().ok()?,
-        0,
-        0,
-        0,
-    )?;
-    Some(dt.to_unix().div_euclid(86_400))
-}
-
-fn day_name(day: i64, owner: &str) -> String {
-    let d = DateTime::from_unix(day * 86_400);
-    format!("{:04}{:02}{:02}.{owner}", d.year, d.month, d.day)
-}
-
-/// Message id to spool file name, kept across restarts; see the
-/// [module docs](self).
-#[derive(Debug)]
-pub struct MessageIdIndex {
-    dir: PathBuf,
-    owner: String,
-    keep_days: u32,
-    map: HashMap<String, (i64, String)>,
-    /// How far each index file has been read, by file name.
-    offsets: HashMap<String, u64>,
-    current: Option<(i64, File)>,
-}
-
-impl MessageIdIndex {
-    /// The directory under the spool root that holds the index.
-    pub const DIR: &'static str = ".smppd/msgids";
-
-    /// Opens (creating it if needed) the index under `spool_root`, for the
-    /// instance `owner`, keeping `keep_days` days (at least 1), and loads
-    /// every file of those days.
-    pub fn open(
-        spool_root: &Path,
-        owner: &str,
-        keep_days: u32,
-        now: SystemTime,
-    ) -> io::Result<MessageIdIndex> {
-        let dir = spool_root.join(Self::DIR);
-        fs::create_dir_all(&dir)?;
-        let mut index = MessageIdIndex {
-            dir,
-            owner: owner.to_owned(),
-            keep_days: keep_days.max(1),
-            map: HashMap::new(),
-            offsets: HashMap::new(),
-            current: None,
-        };
-        index.prune(now)?;
-        index.refresh()?;
-        Ok(index)
-    }
-
-    fn cutoff(&self, today: i64) -> i64 {
-        today - i64::from(self.keep_days) + 1
-    }
-
-    /// Remembers that `message_id` was sent from `file_name`.
-    pub fn insert(&mut self, message_id: &str, file_name: &str, now: SystemTime) -> io::Result<()> {
-        let id = normalize_id(message_id);
-        if id.is_empty() {
-            return Ok(());
-        }
-        let today = day_of(now);
-        if self.current.as_ref().map(|(d, _)| *d) != Some(today) {
-            self.prune(now)?;
-            let name = day_name(today, &self.owner);
-            let path = self.dir.join(&name);
-            let mut file = OpenOptions::new()
-                .read(true)
-                .append(true)
-                .create(true)
-                .open(&path)?;
-            // A torn line left by a crash must not swallow the next one.
-            let len = file.metadata()?.len();
-            if len > 0 {
-                let mut last = [0u8; 1];
-                file.seek(SeekFrom::Start(len - 1))?;
-                file.read_exact(&mut last)?;
-                if last[0] != b'\n' {
-                    file.write_all(b"\n")?;
+    /// Records claims, `(key, inode, name)`, of keys not held already;
+    /// says which were recorded (one flag per item, in order).
+    pub(crate) fn claim(&self, items: &[(&str, u64, &str)]) -> io::Result<Vec<bool>> {
+        self.append(
+            |buf, live| {
+                let mut fresh = Vec::with_capacity(items.len());
+                for (i, (key, ino, name)) in items.iter().enumerate() {
+                    let new =
+                        !live.contains_key(*key) && !items[..i].iter().any(|(k, _, _)| k == key);
+                    if new {
+                        push_claim(buf, key, *ino, name);
+                    }
+                    fresh.push(new);
                 }
-            }
-            self.current = Some((today, file));
-        }
-        let line = checked_line(&format!("{} {}", escape(&id), escape(file_name)));
-        if let Some((_, file)) = &mut self.current {
-            file.write_all(line.as_bytes())?;
-        }
-        self.map.insert(id, (today, file_name.to_owned()));
-        Ok(())
-    }
-
-    /// The file `message_id` was sent from, from memory only.
-    pub fn get(&self, message_id: &str) -> Option<&str> {
-        self.map
-            .get(&normalize_id(message_id))
-            .map(|(_, n)| n.as_str())
-    }
-
-    /// The file `message_id` was sent from; on a miss, first reads what
-    /// other instances have appended since the last look.
-    pub fn lookup(&mut self, message_id: &str) -> io::Result<Option<String>> {
-        if let Some(n) = self.get(message_id) {
-            return Ok(Some(n.to_owned()));
-        }
-        self.refresh()?;
-        Ok(self.get(message_id).map(str::to_owned))
-    }
-
-    /// Reads every index file's new complete lines.
-    pub fn refresh(&mut self) -> io::Result<()> {
-        let mut files: Vec<(i64, String)> = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if let Some(day) = day_of_name(&name) {
-                files.push((day, name));
-            }
-        }
-        files.sort();
-        for (day, name) in files {
-            let offset = self.offsets.get(&name).copied().unwrap_or(0);
-            let mut file = match File::open(self.dir.join(&name)) {
-                Ok(f) => f,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            if file.metadata()?.len() <= offset {
-                continue;
-            }
-            file.seek(SeekFrom::Start(offset))?;
-            let mut data = Vec::new();
-            file.read_to_end(&mut data)?;
-            let (lines, complete) = records(&data);
-            for line in lines {
-                if let Some((id, file_name)) = line.split_once(' ') {
-                    if let (Some(id), Some(file_name)) = (unescape(id), unescape(file_name)) {
-                        self.map.insert(id, (day, file_name));
+                fresh
+            },
+            |live, fresh: &Vec<bool>| {
+                for ((key, ino, name), new) in items.iter().zip(fresh) {
+                    if *new {
+                        let entry = Entry {
+                            ino: *ino,
+                            name: (*name).to_owned(),
+                            ..Entry::default()
+                        };
+                        live.insert((*key).to_owned(), entry);
                     }
                 }
-            }
-            self.offsets.insert(name, offset + complete as u64);
-        }
-        Ok(())
+            },
+        )
     }
 
-    /// Forgets ids older than `keep_days` and deletes their files (every
-    /// instance's).
-    pub fn prune(&mut self, now: SystemTime) -> io::Result<()> {
-        let cutoff = self.cutoff(day_of(now));
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if day_of_name(&name).is_some_and(|d| d < cutoff) {
-                match fs::remove_file(entry.path()) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
+    /// Records accepted parts: `(key, index, message id)`.
+    pub(crate) fn parts(&self, items: &[(&str, usize, &str)]) -> io::Result<()> {
+        self.append(
+            |buf, _| {
+                for (key, i, id) in items {
+                    push_part(buf, key, *i, id);
                 }
-                self.offsets.remove(&name);
-            }
+            },
+            |live, ()| {
+                for (key, i, id) in items {
+                    if let Some(e) = live.get_mut(*key) {
+                        e.parts.insert(*i, (*id).to_owned());
+                    }
+                }
+            },
+        )
+    }
+
+    /// Records results to be written in place: `(key, outcome, contents)`.
+    pub(crate) fn done(&self, items: &[(&str, Outcome, Arc<Vec<u8>>)]) -> io::Result<()> {
+        self.append(
+            |buf, _| {
+                for (key, outcome, data) in items {
+                    push_done(buf, key, *outcome, data);
+                }
+            },
+            |live, ()| {
+                for (key, outcome, data) in items {
+                    if let Some(e) = live.get_mut(*key) {
+                        e.done = Some((*outcome, data.clone()));
+                    }
+                }
+            },
+        )
+    }
+
+    /// Records the name chosen for a result written as a new file.
+    pub(crate) fn result(&self, key: &str, outcome: Outcome, target: &str) -> io::Result<()> {
+        self.append(
+            |buf, _| push_result(buf, key, outcome, target),
+            |live, ()| {
+                if let Some(e) = live.get_mut(key) {
+                    e.result = Some((outcome, target.to_owned()));
+                }
+            },
+        )
+    }
+
+    /// Holds `key` again with what recovery found, without writing (the
+    /// next [`ProgressLog::compact`] writes it).
+    pub(crate) fn hold(&self, key: &str, entry: Entry) {
+        lock(&self.state).live.insert(key.to_owned(), entry);
+    }
+
+    /// Forgets files that have left `checked/` (nothing is written: the next
+    /// compaction leaves them out).
+    pub(crate) fn forget<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
+        let mut st = lock(&self.state);
+        for k in keys {
+            st.live.remove(k);
         }
-        self.map.retain(|_, (d, _)| *d >= cutoff);
-        if self.current.as_ref().is_some_and(|(d, _)| *d < cutoff) {
-            self.current = None;
+    }
+
+    /// What is known of `key`: the file held now, else what the log held
+    /// when opened.
+    pub(crate) fn entry(&self, key: &str) -> Option<Entry> {
+        let st = lock(&self.state);
+        st.live.get(key).or_else(|| st.loaded.get(key)).cloned()
+    }
+
+    /// Whether `key` is held now.
+    pub(crate) fn holds(&self, key: &str) -> bool {
+        lock(&self.state).live.contains_key(key)
+    }
+
+    /// Makes every record appended so far durable. Concurrent callers share
+    /// one `fdatasync`.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        let target = lock(&self.state).written;
+        if self.synced.load(Ordering::Acquire) >= target {
+            return Ok(());
         }
+        let _gate = lock(&self.sync_gate);
+        if self.synced.load(Ordering::Acquire) >= target {
+            return Ok(());
+        }
+        let (file, upto) = {
+            let st = lock(&self.state);
+            (st.file.clone(), st.written)
+        };
+        file.sync_data()?;
+        self.synced.fetch_max(upto, Ordering::AcqRel);
         Ok(())
     }
 
-    /// Makes the entries written so far durable.
-    pub fn sync(&mut self) -> io::Result<()> {
-        match &self.current {
-            Some((_, f)) => f.sync_data(),
-            None => Ok(()),
+    /// Rewrites the log with the records of the files held now, durably.
+    pub(crate) fn compact(&self) -> io::Result<()> {
+        let mut st = lock(&self.state);
+        self.compact_locked(&mut st)
+    }
+
+    fn compact_locked(&self, st: &mut LogState) -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut keys: Vec<&String> = st.live.keys().collect();
+        keys.sort();
+        for key in keys {
+            push_entry(&mut buf, key, &st.live[key]);
         }
+        let temp = self.dir.join(format!(
+            ".{}.tmp",
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .truncate(false)
+            .open(&temp)?;
+        file.set_len(0)?;
+        file.write_all(&buf)?;
+        file.sync_all()?;
+        fs::rename(&temp, &self.path)?;
+        fsync_dir(&self.dir)?;
+        st.file = Arc::new(file);
+        st.len = buf.len() as u64;
+        st.compact_at = MIN_COMPACT_LEN.max(4 * st.len);
+        st.loaded = HashMap::new();
+        self.synced.fetch_max(st.written, Ordering::AcqRel);
+        log::debug!(
+            "progress log compacted: {} files held, {} bytes",
+            st.live.len(),
+            st.len
+        );
+        Ok(())
     }
 
-    /// How many ids are held in memory.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// Whether no id is held.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+    /// The log's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spool::fsutil::checked_line;
 
     #[test]
-    fn progress_lines() {
-        let mut data = checked_line("owner a").into_bytes();
-        data.extend(checked_line("part 0 x%20y").bytes());
-        data.extend(checked_line("part 2 z").bytes());
-        data.extend(checked_line("part 0 w").bytes());
-        data.extend(checked_line("bogus record").bytes());
-        data.extend(checked_line("result failed f.1").bytes());
-        data.extend(b"part 3 torn");
-        let (p, complete) = Progress::from_bytes(&data);
-        assert_eq!(p.owner.as_deref(), Some("a"));
-        assert_eq!(p.parts.len(), 2);
-        assert_eq!(p.parts[&0], "w");
-        assert_eq!(p.parts[&2], "z");
-        assert_eq!(p.result, Some((Outcome::Failed, "f.1".to_owned())));
-        assert_eq!(complete, data.len() - b"part 3 torn".len());
+    fn records_round_trip_and_a_torn_tail_is_cut() {
+        let mut data = Vec::new();
+        push_claim(&mut data, "a@@x", 7, "a");
+        push_part(&mut data, "a@@x", 0, "id 0");
+        push_part(&mut data, "a@@x", 2, "z");
+        push_part(&mut data, "a@@x", 0, "w");
+        push_line(&mut data, "bogus record");
+        push_claim(&mut data, "b@@x", 8, "b");
+        push_done(&mut data, "b@@x", Outcome::Failed, b"To: 1\n\nx\n");
+        push_claim(&mut data, "c@@x", 9, "c");
+        push_result(&mut data, "c@@x", Outcome::Sent, "c.1");
+        let whole = data.len();
+        push_done(&mut data, "c@@x", Outcome::Sent, b"0123456789");
+        data.truncate(data.len() - 3); // the payload is torn
+        let (map, valid) = parse(&data);
+        assert_eq!(valid, whole);
+        let a = &map["a@@x"];
+        assert_eq!((a.ino, a.name.as_str()), (7, "a"));
+        assert_eq!(a.parts.len(), 2);
+        assert_eq!(a.parts[&0], "w");
+        let b = &map["b@@x"];
+        let (o, d) = b.done.as_ref().unwrap();
+        assert_eq!((*o, d.as_slice()), (Outcome::Failed, &b"To: 1\n\nx\n"[..]));
+        assert_eq!(b.progress().result, Some(Outcome::Failed));
+        assert_eq!(map["c@@x"].result, Some((Outcome::Sent, "c.1".to_owned())));
+        assert!(map["c@@x"].done.is_none());
     }
 
     #[test]
-    fn day_names() {
-        let day = day_of_name("20240301.host").unwrap();
-        assert_eq!(day_name(day, "host"), "20240301.host");
-        assert_eq!(day_of_name("20240230.host"), None);
-        assert_eq!(day_of_name("2024030.host"), None);
-        assert_eq!(day_of_name("20240301"), None);
+    fn a_new_claim_forgets_the_old_life() {
+        let mut data = Vec::new();
+        push_claim(&mut data, "k", 1, "k");
+        push_part(&mut data, "k", 0, "old");
+        push_done(&mut data, "k", Outcome::Sent, b"old");
+        push_claim(&mut data, "k", 2, "k");
+        let (map, _) = parse(&data);
+        assert_eq!(map["k"].ino, 2);
+        assert!(map["k"].parts.is_empty() && map["k"].done.is_none());
+    }
+
+    #[test]
+    fn a_garbled_record_ends_the_log() {
+        let mut data = Vec::new();
+        push_claim(&mut data, "k", 1, "k");
+        let keep = data.len();
+        push_part(&mut data, "k", 0, "x");
+        data[keep + 2] ^= 1;
+        push_part(&mut data, "k", 1, "y");
+        let (map, valid) = parse(&data);
+        assert_eq!(valid, keep);
+        assert!(map["k"].parts.is_empty());
+    }
+
+    #[test]
+    fn compaction_keeps_only_held_files() {
+        let dir = std::env::temp_dir().join(format!("smpp-progress-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let log = ProgressLog::open(&dir, "me").unwrap();
+        log.claim(&[("a", 1, "a"), ("b", 2, "b")]).unwrap();
+        log.parts(&[("a", 0, "id-a"), ("b", 0, "id-b")]).unwrap();
+        log.done(&[("b", Outcome::Sent, Arc::new(b"result".to_vec()))])
+            .unwrap();
+        log.sync().unwrap();
+        log.forget(["a"]);
+        log.compact().unwrap();
+        log.parts(&[("b", 1, "id-b1")]).unwrap();
+        drop(log);
+        let again = ProgressLog::open(&dir, "me").unwrap();
+        assert!(again.entry("a").is_none());
+        let b = again.entry("b").unwrap();
+        assert_eq!(b.parts.len(), 2);
+        assert_eq!(b.done.unwrap().1.as_slice(), b"result");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
