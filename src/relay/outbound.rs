@@ -364,15 +364,17 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
             }
         }
     }
-    // The parts recorded, durable with one sync of the progress log
-    // (shared with other completers syncing at the same time).
+    // The files done are finished (which syncs the progress log, and with
+    // it the records of this batch); the parts of files still waiting are
+    // made durable by that sync too, or by this one (shared with other
+    // completers syncing at the same time; free if already done).
+    finish(shared, finishing);
     if recorded {
         if let Err(e) = shared.spool.sync_progress() {
             // Not durable: after a crash these parts are sent again.
             log::error!("{e}");
         }
     }
-    finish(shared, finishing);
     shared.credits.release(credits);
 }
 
