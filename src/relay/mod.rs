@@ -15,7 +15,9 @@
 //!   files from `outgoing/` (high priority first, then oldest) a batch at a
 //!   time, composes their parts and submits them. Each part takes one of
 //!   window x sessions credits, given back once its outcome is recorded:
-//!   running out blocks the submitter, and that is the backpressure.
+//!   running out blocks the submitter, and that is the backpressure. Files
+//!   claimed and not yet finished are bounded too (4 per credit, at least
+//!   1024), so that a disk slower than the SMSC holds the submitter back.
 //! - The **completers** (several, so that one batch is written while the
 //!   previous one waits for the disk) take every outcome that has arrived,
 //!   record the accepted parts in the progress log, sync it once, and
@@ -145,6 +147,67 @@ pub(crate) struct Shared {
     pub(crate) outbound: Mutex<Outbound>,
     /// Parts submitted and not yet recorded: at most window x sessions.
     pub(crate) credits: Credits,
+    /// Files claimed and not yet finished: the submitter claims no more
+    /// than [`OPEN_FILES_PER_CREDIT`] per credit (at least
+    /// [`MIN_OPEN_FILES`]), so that files waiting for their finish do not
+    /// pile up when the disk is slower than the SMSC.
+    pub(crate) open_files: OpenFiles,
+}
+
+/// Files that may be open (claimed, not finished) per credit.
+pub(crate) const OPEN_FILES_PER_CREDIT: usize = 4;
+/// The least number of files that may be open.
+pub(crate) const MIN_OPEN_FILES: usize = 1024;
+
+/// How many files are claimed and not yet finished, with a limit to wait
+/// on.
+pub(crate) struct OpenFiles {
+    open: Mutex<usize>,
+    changed: Condvar,
+    limit: usize,
+}
+
+impl OpenFiles {
+    pub(crate) fn new(limit: usize) -> OpenFiles {
+        OpenFiles {
+            open: Mutex::new(0),
+            changed: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// How many more files may be claimed now, at most `want`: waits while
+    /// none may. 0 once `give_up` says so.
+    pub(crate) fn room(&self, want: usize, give_up: impl Fn() -> bool) -> usize {
+        let mut open = lock(&self.open);
+        loop {
+            if *open < self.limit {
+                return want.min(self.limit - *open);
+            }
+            if give_up() {
+                return 0;
+            }
+            open = self
+                .changed
+                .wait_timeout(open, Duration::from_millis(50))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// `n` files claimed (or resumed).
+    pub(crate) fn opened(&self, n: usize) {
+        *lock(&self.open) += n;
+    }
+
+    /// `n` files finished (or given up on).
+    pub(crate) fn closed(&self, n: usize) {
+        if n > 0 {
+            let mut open = lock(&self.open);
+            *open = open.saturating_sub(n);
+            self.changed.notify_all();
+        }
+    }
 }
 
 /// A counting semaphore: the parts that may be between their submit and
@@ -301,8 +364,10 @@ impl Relay {
         let runtime = Runtime::new().map_err(RelayError::Io)?;
         let esme = Self::connect(&runtime, &config, stop)?;
         let (wake, woken) = bounded(1);
-        let credits =
-            Credits::new(config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize);
+        let credit_count =
+            config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize;
+        let credits = Credits::new(credit_count);
+        let open_files = OpenFiles::new((credit_count * OPEN_FILES_PER_CREDIT).max(MIN_OPEN_FILES));
         let shared = Arc::new(Shared {
             config,
             spool,
@@ -314,6 +379,7 @@ impl Relay {
             events,
             outbound: Mutex::new(Outbound::default()),
             credits,
+            open_files,
         });
         shared.metrics.inc(Counter::Binds);
         let mut threads = Vec::new();

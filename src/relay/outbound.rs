@@ -82,6 +82,7 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
             for claimed in &files {
                 log::info!("resuming {}", claimed.name());
             }
+            shared.open_files.opened(files.len());
             start_files(shared, files);
         }
         Err(e) => log::error!("cannot recover checked/: {e}"),
@@ -118,10 +119,19 @@ fn scan(shared: &Shared) {
             return;
         }
     };
-    for batch in candidates.chunks(CLAIM_BATCH) {
+    let mut rest = &candidates[..];
+    while !rest.is_empty() {
         if shared.stopping() {
             return;
         }
+        let room = shared
+            .open_files
+            .room(CLAIM_BATCH.min(rest.len()), || shared.stopping());
+        if room == 0 {
+            return;
+        }
+        let (batch, later) = rest.split_at(room);
+        rest = later;
         // Another daemon taking some of them, or the files going away,
         // leaves them out.
         let (claimed, errors) = shared
@@ -130,6 +140,7 @@ fn scan(shared: &Shared) {
         for e in errors {
             log::warn!("cannot claim: {e}");
         }
+        shared.open_files.opened(claimed.len());
         start_files(shared, claimed);
         run_due_retries(shared);
     }
@@ -335,9 +346,8 @@ pub(crate) fn completer(shared: &Shared) {
 }
 
 /// Records a batch of outcomes: accepted parts in the progress log (synced
-/// once), retries scheduled, finished files moved with one
-/// [`Spool::finish_many`](crate::spool::Spool::finish_many); then frees
-/// their credits.
+/// once, then their credits freed), retries scheduled, finished files
+/// moved with one [`Spool::finish_many`](crate::spool::Spool::finish_many).
 fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
     let mut finishing = Vec::new();
     let mut credits = 0;
@@ -364,11 +374,9 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
             }
         }
     }
-    // The files done are finished (which syncs the progress log, and with
-    // it the records of this batch); the parts of files still waiting are
-    // made durable by that sync too, or by this one (shared with other
-    // completers syncing at the same time; free if already done).
-    finish(shared, finishing);
+    // The parts recorded, durable with one sync of the progress log
+    // (shared with other completers syncing at the same time). That is all
+    // a credit waits for: the files done are finished after.
     if recorded {
         if let Err(e) = shared.spool.sync_progress() {
             // Not durable: after a crash these parts are sent again.
@@ -376,6 +384,7 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
         }
     }
     shared.credits.release(credits);
+    finish(shared, finishing);
 }
 
 /// Part `i` was accepted: its record written (synced by the caller), its
@@ -479,6 +488,8 @@ fn finish(shared: &Shared, files: Vec<(ClaimedFile, Finish)>) {
     }
     let how: Vec<Finish> = files.iter().map(|(_, f)| f.clone()).collect();
     let results = shared.spool.finish_many(files);
+    // Finished, or left in checked/ for the next start: no longer open.
+    shared.open_files.closed(results.len());
     for ((name, result), how) in results.into_iter().zip(how) {
         match (result, how) {
             (Ok(file), Finish::Sent { message_ids, .. }) => {

@@ -281,6 +281,11 @@ pub struct Spool {
     /// Whether [`Spool::recover_checked`] has run: until then a claim
     /// checks that its name in `checked/` is free.
     recovered: AtomicBool,
+    /// Held around each batch of renames. A rename between directories
+    /// takes the filesystem's rename lock, and threads renaming at the same
+    /// time spin for it in the kernel, burning the CPU the other work
+    /// needs; waiting here sleeps instead.
+    renaming: Mutex<()>,
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
@@ -441,6 +446,7 @@ impl Spool {
             log: Mutex::new(None),
             noreplace: AtomicBool::new(true),
             recovered: AtomicBool::new(false),
+            renaming: Mutex::new(()),
         };
         for d in SpoolDir::ALL {
             let path = spool.dir(d);
@@ -686,6 +692,7 @@ impl Spool {
             .zip(fresh)
             .filter_map(|(t, f)| f.then_some(t));
         let mut out = Vec::new();
+        let renaming = lock(&self.renaming);
         for (name, key, _) in todo {
             let src = outgoing.join(name);
             let dst = checked.join(&key);
@@ -716,6 +723,7 @@ impl Spool {
                 }
             }
         }
+        drop(renaming);
         if !out.is_empty() {
             if let Err(e) = fsync_dir(&checked) {
                 // The claims stand: until checked/ is synced they may be
@@ -1095,6 +1103,7 @@ impl Spool {
         // 3. Into place.
         let checked = self.dir(SpoolDir::Checked);
         let mut dirs: Vec<PathBuf> = Vec::new();
+        let renaming = lock(&self.renaming);
         for item in &mut items {
             let step = std::mem::replace(&mut item.step, Step::Moved(String::new()));
             item.step = match step {
@@ -1136,6 +1145,7 @@ impl Spool {
                 dirs.push(item.dir.clone());
             }
         }
+        drop(renaming);
         let moved = !dirs.is_empty();
         dirs.push(checked);
         let dir_error = if moved {
