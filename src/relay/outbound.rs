@@ -134,9 +134,7 @@ fn scan(shared: &Shared) {
         rest = later;
         // Another daemon taking some of them, or the files going away,
         // leaves them out.
-        let (claimed, errors) = shared
-            .spool
-            .claim_many(batch.iter().map(|c| c.name.as_str()));
+        let (claimed, errors) = shared.spool.claim_found(batch);
         for e in errors {
             log::warn!("cannot claim: {e}");
         }

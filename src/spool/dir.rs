@@ -13,9 +13,10 @@ use super::progress::{Entry, Outcome, Progress, ProgressLog};
 use super::SpoolError;
 use crate::datetime::DateTime;
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirEntryExt, FileExt, MetadataExt};
+use std::os::unix::fs::{DirEntryExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -23,6 +24,8 @@ use std::time::SystemTime;
 
 /// How much of a file the priority peek reads.
 const PEEK_LEN: u64 = 4096;
+/// How many bytes of whole small files one scan keeps for the claims.
+const SCAN_KEEP_LEN: usize = 32 << 20;
 /// How many `NAME.N` suffixes are tried for a result file, and how many
 /// names for an incoming or report file, before giving up.
 const MAX_NAME_TRIES: u32 = 1000;
@@ -71,7 +74,7 @@ impl SpoolDir {
 }
 
 /// A file in `outgoing/` that may be claimed, from [`Spool::scan_outgoing`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// The file name.
     pub name: String,
@@ -79,6 +82,25 @@ pub struct Candidate {
     pub priority_high: bool,
     /// Its modification time.
     pub modified: SystemTime,
+    /// Its inode number, for the claim record.
+    ino: u64,
+    /// The whole file, when the peek read all of it (small files, within
+    /// [`SCAN_KEEP_LEN`] for the whole scan): a claim takes it from here
+    /// instead of reading the file again.
+    contents: Option<Arc<Vec<u8>>>,
+}
+
+impl fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The contents hold phone numbers and text: their size only.
+        f.debug_struct("Candidate")
+            .field("name", &self.name)
+            .field("priority_high", &self.priority_high)
+            .field("modified", &self.modified)
+            .field("ino", &self.ino)
+            .field("contents_len", &self.contents.as_ref().map(|c| c.len()))
+            .finish()
+    }
 }
 
 /// How a claimed file ends, for [`Spool::finish_many`].
@@ -571,28 +593,43 @@ impl Spool {
             }
         }
         let mut out = Vec::new();
+        let mut kept = 0;
+        // Not following a symbolic link, not waiting on a FIFO.
+        let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits();
         for name in &names {
             if ignored(name, &names) {
                 continue;
             }
             let path = dir.join(name);
-            let Ok(meta) = fs::symlink_metadata(&path) else {
-                continue; // gone since the listing
+            let Ok(file) = OpenOptions::new()
+                .read(true)
+                .custom_flags(flags as i32)
+                .open(&path)
+            else {
+                continue; // gone since the listing, a link, unreadable
+            };
+            let Ok(meta) = file.metadata() else {
+                continue;
             };
             if !meta.is_file() {
                 continue;
             }
-            let mut head = Vec::new();
-            let priority_high = match File::open(&path) {
-                Ok(f) => {
-                    f.take(PEEK_LEN).read_to_end(&mut head).is_ok() && peek_priority_high(&head)
-                }
-                Err(_) => false,
-            };
+            let mut head = Vec::with_capacity(meta.len().min(PEEK_LEN) as usize);
+            if file.take(PEEK_LEN).read_to_end(&mut head).is_err() {
+                continue;
+            }
+            let priority_high = peek_priority_high(&head);
+            let whole = (head.len() as u64) < PEEK_LEN && head.len() as u64 == meta.len();
+            let contents = (whole && kept + head.len() <= SCAN_KEEP_LEN).then(|| {
+                kept += head.len();
+                Arc::new(head)
+            });
             out.push(Candidate {
                 name: name.clone(),
                 priority_high,
                 modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                ino: meta.ino(),
+                contents,
             });
         }
         out.sort_by(|a, b| {
@@ -631,6 +668,27 @@ impl Spool {
         &self,
         names: impl IntoIterator<Item = &'a str>,
     ) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
+        self.claim_batch(names.into_iter().map(|n| (n, None)))
+    }
+
+    /// Claims files found by [`Spool::scan_outgoing`], as
+    /// [`Spool::claim_many`] claims names, without looking at each file
+    /// again: the scan's inode number goes into the claim record, and a
+    /// small file's contents, read whole by the scan, are not read again.
+    /// (Writers must not change a file once it is in `outgoing/`.)
+    pub fn claim_found(&self, found: &[Candidate]) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
+        self.claim_batch(
+            found
+                .iter()
+                .map(|c| (c.name.as_str(), Some((c.ino, c.contents.clone())))),
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn claim_batch<'a>(
+        &self,
+        files: impl IntoIterator<Item = (&'a str, Option<(u64, Option<Arc<Vec<u8>>>)>)>,
+    ) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
         let mut errors = Vec::new();
         let log = match self.log() {
             Ok(l) => l,
@@ -639,8 +697,8 @@ impl Spool {
         let outgoing = self.dir(SpoolDir::Outgoing);
         let checked = self.dir(SpoolDir::Checked);
         let careful = !self.recovered.load(Ordering::Acquire);
-        let mut todo: Vec<(&str, String, u64)> = Vec::new();
-        for name in names {
+        let mut todo: Vec<(&str, String, u64, Option<Arc<Vec<u8>>>)> = Vec::new();
+        for (name, known) in files {
             if !valid_name(name) {
                 errors.push(SpoolError::BadName {
                     name: name.to_owned(),
@@ -648,31 +706,36 @@ impl Spool {
                 continue;
             }
             let key = claim_key(name, &self.owner);
-            if log.holds(&key) || todo.iter().any(|(_, k, _)| *k == key) {
+            if log.holds(&key) || todo.iter().any(|(_, k, _, _)| *k == key) {
                 continue;
             }
-            let src = outgoing.join(name);
-            let ino = match fs::symlink_metadata(&src) {
-                Ok(m) if m.is_file() => m.ino(),
-                Ok(_) => continue,
-                Err(e) if not_found(&e) => continue,
-                Err(e) => {
-                    errors.push(io_error("open", &src)(e));
-                    continue;
+            let (ino, contents) = match known {
+                Some(k) => k,
+                None => {
+                    let src = outgoing.join(name);
+                    match fs::symlink_metadata(&src) {
+                        Ok(m) if m.is_file() => (m.ino(), None),
+                        Ok(_) => continue,
+                        Err(e) if not_found(&e) => continue,
+                        Err(e) => {
+                            errors.push(io_error("open", &src)(e));
+                            continue;
+                        }
+                    }
                 }
             };
             if careful && fs::symlink_metadata(checked.join(&key)).is_ok() {
                 log::warn!("{name}: checked/{key} is left from before; recovery takes it first");
                 continue;
             }
-            todo.push((name, key, ino));
+            todo.push((name, key, ino, contents));
         }
         if todo.is_empty() {
             return (Vec::new(), errors);
         }
         let records: Vec<(&str, u64, &str)> = todo
             .iter()
-            .map(|(name, key, ino)| (key.as_str(), *ino, *name))
+            .map(|(name, key, ino, _)| (key.as_str(), *ino, *name))
             .collect();
         let fresh = match log.claim(&records) {
             Ok(f) => f,
@@ -693,19 +756,23 @@ impl Spool {
             .filter_map(|(t, f)| f.then_some(t));
         let mut out = Vec::new();
         let renaming = lock(&self.renaming);
-        for (name, key, _) in todo {
+        for (name, key, _, contents) in todo {
             let src = outgoing.join(name);
             let dst = checked.join(&key);
             match rename_noreplace(&src, &dst, false, &self.noreplace) {
                 Ok(Moved::Done) => {
                     log::debug!("claimed {name}");
+                    let data = OnceLock::new();
+                    if let Some(c) = contents {
+                        let _ = data.set(Arc::unwrap_or_clone(c));
+                    }
                     out.push(ClaimedFile {
                         name: name.to_owned(),
                         key,
                         path: dst,
                         progress: Progress::default(),
                         recovered: false,
-                        data: OnceLock::new(),
+                        data,
                         pending: None,
                         placed: None,
                         log: log.clone(),

@@ -239,6 +239,8 @@ struct LogState {
     len: u64,
     /// Appends so far; [`ProgressLog::synced`] trails it.
     written: u64,
+    /// Records held back, to be written with the next append or sync.
+    pending: Vec<u8>,
     /// The files held now, by key.
     live: HashMap<String, Entry>,
     /// What the log held when it was opened, for recovery.
@@ -308,6 +310,7 @@ impl ProgressLog {
                 file: Arc::new(file),
                 len: valid as u64,
                 written: 0,
+                pending: Vec::new(),
                 live: HashMap::new(),
                 loaded,
                 compact_at: MIN_COMPACT_LEN.max(4 * valid as u64),
@@ -317,39 +320,61 @@ impl ProgressLog {
         })
     }
 
-    /// Appends records built by `build` (which sees the files held), then
-    /// lets `apply` update the files held; compacts when the log has grown
-    /// enough.
+    /// Appends records built by `build` (which sees the files held), after
+    /// any records held back by [`ProgressLog::parts`], with one `write`;
+    /// then lets `apply` update the files held. With `hold_back`, the
+    /// records wait in memory for the next append or sync instead.
+    /// Compacts when the log has grown enough.
     fn append<T>(
         &self,
+        hold_back: bool,
         build: impl FnOnce(&mut Vec<u8>, &HashMap<String, Entry>) -> T,
         apply: impl FnOnce(&mut HashMap<String, Entry>, &T),
     ) -> io::Result<T> {
-        let mut buf = Vec::with_capacity(256);
         let mut st = lock(&self.state);
-        let built = build(&mut buf, &st.live);
-        if !buf.is_empty() {
-            if let Err(e) = (&*st.file).write_all(&buf) {
-                // Cut a partial record off, so the next one starts cleanly.
-                let _ = st.file.set_len(st.len);
+        let st = &mut *st;
+        let before = st.pending.len();
+        let built = build(&mut st.pending, &st.live);
+        if st.pending.len() > before {
+            st.written += 1;
+        }
+        if !hold_back {
+            if let Err(e) = Self::write_pending(st) {
+                // This append did not happen; older held-back records wait.
+                st.pending.truncate(before);
                 return Err(e);
             }
-            st.len += buf.len() as u64;
-            st.written += 1;
         }
         apply(&mut st.live, &built);
         if st.len >= st.compact_at {
-            if let Err(e) = self.compact_locked(&mut st) {
+            if let Err(e) = self.compact_locked(st) {
                 log::warn!("cannot compact {}: {e}", self.path.display());
             }
         }
         Ok(built)
     }
 
+    /// Writes the records held back, with one `write`.
+    fn write_pending(st: &mut LogState) -> io::Result<()> {
+        if st.pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = (&*st.file).write_all(&st.pending) {
+            // Cut a partial record off, so the next one starts cleanly; the
+            // records stay held back for the next try.
+            let _ = st.file.set_len(st.len);
+            return Err(e);
+        }
+        st.len += st.pending.len() as u64;
+        st.pending.clear();
+        Ok(())
+    }
+
     /// Records claims, `(key, inode, name)`, of keys not held already;
     /// says which were recorded (one flag per item, in order).
     pub(crate) fn claim(&self, items: &[(&str, u64, &str)]) -> io::Result<Vec<bool>> {
         self.append(
+            false,
             |buf, live| {
                 let mut fresh = Vec::with_capacity(items.len());
                 for (i, (key, ino, name)) in items.iter().enumerate() {
@@ -377,9 +402,12 @@ impl ProgressLog {
         )
     }
 
-    /// Records accepted parts: `(key, index, message id)`.
+    /// Records accepted parts: `(key, index, message id)`. The records are
+    /// held back in memory until the next [`ProgressLog::sync`] (or another
+    /// append), so that a batch of parts costs one `write`.
     pub(crate) fn parts(&self, items: &[(&str, usize, &str)]) -> io::Result<()> {
         self.append(
+            true,
             |buf, _| {
                 for (key, i, id) in items {
                     push_part(buf, key, *i, id);
@@ -398,6 +426,7 @@ impl ProgressLog {
     /// Records results to be written in place: `(key, outcome, contents)`.
     pub(crate) fn done(&self, items: &[(&str, Outcome, Arc<Vec<u8>>)]) -> io::Result<()> {
         self.append(
+            false,
             |buf, _| {
                 for (key, outcome, data) in items {
                     push_done(buf, key, *outcome, data);
@@ -416,6 +445,7 @@ impl ProgressLog {
     /// Records the name chosen for a result written as a new file.
     pub(crate) fn result(&self, key: &str, outcome: Outcome, target: &str) -> io::Result<()> {
         self.append(
+            false,
             |buf, _| push_result(buf, key, outcome, target),
             |live, ()| {
                 if let Some(e) = live.get_mut(key) {
@@ -464,7 +494,8 @@ impl ProgressLog {
             return Ok(());
         }
         let (file, upto) = {
-            let st = lock(&self.state);
+            let mut st = lock(&self.state);
+            Self::write_pending(&mut st)?;
             (st.file.clone(), st.written)
         };
         file.sync_data()?;
@@ -505,6 +536,8 @@ impl ProgressLog {
         fsync_dir(&self.dir)?;
         st.file = Arc::new(file);
         st.len = buf.len() as u64;
+        // What was held back is in the files held, written above.
+        st.pending.clear();
         st.compact_at = MIN_COMPACT_LEN.max(4 * st.len);
         st.loaded = HashMap::new();
         self.synced.fetch_max(st.written, Ordering::AcqRel);
@@ -519,6 +552,17 @@ impl ProgressLog {
     /// The log's path.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for ProgressLog {
+    fn drop(&mut self) {
+        // Records held back are written, not synced: as durable as any
+        // unsynced record.
+        let mut st = lock(&self.state);
+        if let Err(e) = Self::write_pending(&mut st) {
+            log::warn!("cannot write {}: {e}", self.path.display());
+        }
     }
 }
 
