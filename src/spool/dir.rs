@@ -697,6 +697,7 @@ impl Spool {
         let outgoing = self.dir(SpoolDir::Outgoing);
         let checked = self.dir(SpoolDir::Checked);
         let careful = !self.recovered.load(Ordering::Acquire);
+        let mut keys = HashSet::new();
         let mut todo: Vec<(&str, String, u64, Option<Arc<Vec<u8>>>)> = Vec::new();
         for (name, known) in files {
             if !valid_name(name) {
@@ -706,7 +707,7 @@ impl Spool {
                 continue;
             }
             let key = claim_key(name, &self.owner);
-            if log.holds(&key) || todo.iter().any(|(_, k, _, _)| *k == key) {
+            if log.holds(&key) || !keys.insert(key.clone()) {
                 continue;
             }
             let (ino, contents) = match known {
