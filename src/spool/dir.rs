@@ -2,8 +2,8 @@
 //! and writing every file the daemon produces durably.
 
 use super::fsutil::{
-    crc32, fsync_dir, publish, rename_noreplace, sync_files, sync_filesystem, temp_prefix,
-    write_temp, write_temp_unsynced, Moved,
+    crc32, fsync_dir, move_by_link, publish, rename_noreplace, sync_files, sync_filesystem,
+    temp_prefix, write_temp, write_temp_unsynced, Moved,
 };
 use super::message::{
     copy_inserting, failed_headers, insert_headers, peek_priority_high, sent_headers,
@@ -303,11 +303,6 @@ pub struct Spool {
     /// Whether [`Spool::recover_checked`] has run: until then a claim
     /// checks that its name in `checked/` is free.
     recovered: AtomicBool,
-    /// Held around each batch of renames. A rename between directories
-    /// takes the filesystem's rename lock, and threads renaming at the same
-    /// time spin for it in the kernel, burning the CPU the other work
-    /// needs; waiting here sleeps instead.
-    renaming: Mutex<()>,
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
@@ -468,7 +463,6 @@ impl Spool {
             log: Mutex::new(None),
             noreplace: AtomicBool::new(true),
             recovered: AtomicBool::new(false),
-            renaming: Mutex::new(()),
         };
         for d in SpoolDir::ALL {
             let path = spool.dir(d);
@@ -756,11 +750,10 @@ impl Spool {
             .zip(fresh)
             .filter_map(|(t, f)| f.then_some(t));
         let mut out = Vec::new();
-        let renaming = lock(&self.renaming);
         for (name, key, _, contents) in todo {
             let src = outgoing.join(name);
             let dst = checked.join(&key);
-            match rename_noreplace(&src, &dst, false, &self.noreplace) {
+            match rename_noreplace(&src, &dst, &self.noreplace) {
                 Ok(Moved::Done) => {
                     log::debug!("claimed {name}");
                     let data = OnceLock::new();
@@ -791,7 +784,6 @@ impl Spool {
                 }
             }
         }
-        drop(renaming);
         if !out.is_empty() {
             if let Err(e) = fsync_dir(&checked) {
                 // The claims stand: until checked/ is synced they may be
@@ -918,7 +910,7 @@ impl Spool {
                 continue;
             }
             let src = checked.join(&name);
-            match rename_noreplace(&src, &checked.join(&key), false, &self.noreplace) {
+            match rename_noreplace(&src, &checked.join(&key), &self.noreplace) {
                 Ok(Moved::Done) => {
                     log::warn!("{name}: adopted (put in checked/ by hand)");
                     out.push(self.held(&log, &key, &name, ino));
@@ -1171,7 +1163,6 @@ impl Spool {
         // 3. Into place.
         let checked = self.dir(SpoolDir::Checked);
         let mut dirs: Vec<PathBuf> = Vec::new();
-        let renaming = lock(&self.renaming);
         for item in &mut items {
             let step = std::mem::replace(&mut item.step, Step::Moved(String::new()));
             item.step = match step {
@@ -1213,7 +1204,6 @@ impl Spool {
                 dirs.push(item.dir.clone());
             }
         }
-        drop(renaming);
         let moved = !dirs.is_empty();
         dirs.push(checked);
         let dir_error = if moved {
@@ -1339,7 +1329,7 @@ impl Spool {
         for n in 0..MAX_NAME_TRIES {
             let target = result_name(&claimed.name, n);
             let path = dir.join(&target);
-            match rename_noreplace(&claimed.path, &path, true, &self.noreplace) {
+            match move_by_link(&claimed.path, &path, &self.noreplace) {
                 Ok(Moved::Done) => return Ok(target),
                 Ok(Moved::Exists) => continue,
                 Err(e) => return Err(io_error("move", &claimed.path)(e)),

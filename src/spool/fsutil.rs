@@ -153,13 +153,12 @@ pub(crate) enum Moved {
 /// Renames `src` to `dst` unless `dst` exists, atomically where the
 /// filesystem can (`renameat2` with `RENAME_NOREPLACE`). Elsewhere (NFS,
 /// some FUSE filesystems; `noreplace` is then cleared so later calls skip
-/// the attempt), `shared_target` says whether another process may create
-/// `dst`: if so, `link(2)` (which fails on an existing target) then
-/// `unlink` of `src`; if not, a check for `dst` then `rename`.
+/// the attempt) it checks for `dst` and renames, which is only exclusive
+/// if no other process creates `dst`: use it for names of this process's
+/// own, and [`move_by_link`] for names others may take too.
 pub(crate) fn rename_noreplace(
     src: &Path,
     dst: &Path,
-    shared_target: bool,
     noreplace: &AtomicBool,
 ) -> io::Result<Moved> {
     use rustix::fs::{renameat_with, RenameFlags, CWD};
@@ -169,27 +168,46 @@ pub(crate) fn rename_noreplace(
             Ok(()) => return Ok(Moved::Done),
             Err(Errno::EXIST) => return Ok(Moved::Exists),
             Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
-                log::debug!("renameat2(RENAME_NOREPLACE) unsupported here; using link and rename");
+                log::debug!(
+                    "renameat2(RENAME_NOREPLACE) unsupported here; checking, then renaming"
+                );
                 noreplace.store(false, Ordering::Relaxed);
             }
             Err(e) => return Err(e.into()),
-        }
-    }
-    if shared_target {
-        match fs::hard_link(src, dst) {
-            Ok(()) => {
-                fs::remove_file(src)?;
-                return Ok(Moved::Done);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Moved::Exists),
-            Err(e) if links_unsupported(&e) => {}
-            Err(e) => return Err(e),
         }
     }
     if fs::symlink_metadata(dst).is_ok() {
         return Ok(Moved::Exists);
     }
     fs::rename(src, dst)?;
+    Ok(Moved::Done)
+}
+
+/// Gives the file `src` (a name of this process's own) the name `dst`,
+/// which others may take too, and removes `src`: `link(2)`, which fails on
+/// an existing `dst` (also on NFS), then `unlink` of `src`.
+///
+/// A `dst` that is `src` already (linked before a crash, `src` not yet
+/// removed) counts as done. Unlike a rename between directories, neither
+/// call takes the filesystem-wide rename lock, so this runs beside the
+/// claims' renames. Where hard links are unsupported: [`rename_noreplace`].
+pub(crate) fn move_by_link(src: &Path, dst: &Path, noreplace: &AtomicBool) -> io::Result<Moved> {
+    use std::os::unix::fs::MetadataExt;
+    match fs::hard_link(src, dst) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let same = match (fs::symlink_metadata(src), fs::symlink_metadata(dst)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            };
+            if !same {
+                return Ok(Moved::Exists);
+            }
+        }
+        Err(e) if links_unsupported(&e) => return rename_noreplace(src, dst, noreplace),
+        Err(e) => return Err(e),
+    }
+    fs::remove_file(src)?;
     Ok(Moved::Done)
 }
 
