@@ -686,6 +686,9 @@ fn message_id_index() {
     let mut b = MessageIdIndex::open(&root, "b", 3, now).unwrap();
     assert_eq!(b.lookup("123").unwrap().as_deref(), Some("file-one"));
     b.insert("999", "from-b", now).unwrap();
+    // Held back until the batch is flushed.
+    assert_eq!(a.lookup("999").unwrap(), None);
+    b.flush().unwrap();
     assert_eq!(a.get("999"), None);
     assert_eq!(a.lookup("999").unwrap().as_deref(), Some("from-b"));
     assert_eq!(a.lookup("nope").unwrap(), None);
@@ -708,6 +711,7 @@ fn message_id_index() {
     assert_eq!(a.get("555"), None);
     assert_eq!(a.get("123"), Some("file-one"));
     a.insert("556", "after-torn", now).unwrap();
+    a.flush().unwrap();
     let mut again = MessageIdIndex::open(&root, "c", 3, now).unwrap();
     assert_eq!(again.lookup("556").unwrap().as_deref(), Some("after-torn"));
 

@@ -371,6 +371,11 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
                 Err(e) => retry(shared, &mut out, key, i, &e, &mut finishing),
             }
         }
+        drop(out);
+        // The batch's message ids, with one write.
+        if let Err(e) = index.flush() {
+            log::warn!("message id index: {e}");
+        }
     }
     // The parts recorded, durable with one sync of the progress log
     // (shared with other completers syncing at the same time). That is all

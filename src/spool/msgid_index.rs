@@ -62,7 +62,12 @@ pub struct MessageIdIndex {
     /// How far each index file has been read, by file name.
     offsets: HashMap<String, u64>,
     current: Option<(i64, File)>,
+    /// Lines for `current`, written by [`MessageIdIndex::flush`].
+    pending: Vec<u8>,
 }
+
+/// Held-back lines are written once they reach this size.
+const FLUSH_LEN: usize = 64 << 10;
 
 impl MessageIdIndex {
     /// The directory under the spool root that holds the index.
@@ -86,6 +91,7 @@ impl MessageIdIndex {
             map: HashMap::new(),
             offsets: HashMap::new(),
             current: None,
+            pending: Vec::new(),
         };
         index.prune(now)?;
         index.refresh()?;
@@ -96,7 +102,9 @@ impl MessageIdIndex {
         today - i64::from(self.keep_days) + 1
     }
 
-    /// Remembers that `message_id` was sent from `file_name`.
+    /// Remembers that `message_id` was sent from `file_name`. The line for
+    /// the index file is held back until [`MessageIdIndex::flush`] (or
+    /// 64 KiB of them): call it after a batch.
     pub fn insert(&mut self, message_id: &str, file_name: &str, now: SystemTime) -> io::Result<()> {
         let id = normalize_id(message_id);
         if id.is_empty() {
@@ -104,6 +112,7 @@ impl MessageIdIndex {
         }
         let today = day_of(now);
         if self.current.as_ref().map(|(d, _)| *d) != Some(today) {
+            self.flush()?;
             self.prune(now)?;
             let name = day_name(today, &self.owner);
             let path = self.dir.join(&name);
@@ -125,10 +134,25 @@ impl MessageIdIndex {
             self.current = Some((today, file));
         }
         let line = checked_line(&format!("{} {}", escape(&id), escape(file_name)));
-        if let Some((_, file)) = &mut self.current {
-            file.write_all(line.as_bytes())?;
-        }
+        self.pending.extend_from_slice(line.as_bytes());
         self.map.insert(id, (today, file_name.to_owned()));
+        if self.pending.len() >= FLUSH_LEN {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the lines held back by [`MessageIdIndex::insert`], with one
+    /// `write` (not synced: they survive a killed process; see
+    /// [`MessageIdIndex::sync`]).
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Some((_, file)) = &mut self.current {
+            file.write_all(&self.pending)?;
+        }
+        self.pending.clear();
         Ok(())
     }
 
@@ -215,6 +239,7 @@ impl MessageIdIndex {
 
     /// Makes the entries written so far durable.
     pub fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
         match &self.current {
             Some((_, f)) => f.sync_data(),
             None => Ok(()),
@@ -229,6 +254,14 @@ impl MessageIdIndex {
     /// Whether no id is held.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+}
+
+impl Drop for MessageIdIndex {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            log::warn!("message id index: {e}");
+        }
     }
 }
 
