@@ -301,6 +301,7 @@ fn scan_order_and_ignored_files() {
         .map(|c| c.name)
         .collect();
     assert_eq!(names, ["urgent", "old", "same-a", "same-b", "new"]);
+    assert_eq!(spool.count_outgoing().unwrap(), 5);
 }
 
 #[test]

@@ -475,12 +475,7 @@ impl Relay {
 
     /// Writes the metrics file, if one is configured.
     pub fn write_metrics(&self) {
-        let backlog = self
-            .shared
-            .spool
-            .scan_outgoing()
-            .map(|c| c.len())
-            .unwrap_or(0);
+        let backlog = self.shared.spool.count_outgoing().unwrap_or(0);
         self.shared.metrics.set(Gauge::SpoolBacklog, backlog as u64);
         self.shared
             .metrics

@@ -566,6 +566,24 @@ impl Spool {
         self.root.join(d.name())
     }
 
+    /// How many files in `outgoing/` wait to be claimed, by the rules of
+    /// [`Spool::scan_outgoing`], from the directory listing alone (no file
+    /// is opened): the spool backlog, cheap enough to ask every few seconds.
+    pub fn count_outgoing(&self) -> Result<usize, SpoolError> {
+        let dir = self.dir(SpoolDir::Outgoing);
+        let mut names = HashSet::new();
+        for entry in fs::read_dir(&dir).map_err(io_error("list", &dir))? {
+            let entry = entry.map_err(io_error("list", &dir))?;
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            if let Ok(n) = entry.file_name().into_string() {
+                names.insert(n);
+            }
+        }
+        Ok(names.iter().filter(|n| !ignored(n, &names)).count())
+    }
+
     /// The files in `outgoing/` that may be claimed, `Priority: High` first,
     /// then oldest first (modification time, then name).
     ///
