@@ -843,3 +843,28 @@ fn kill_9_at_any_instant() {
         assert_eq!(text, want);
     }
 }
+
+#[test]
+fn a_result_written_in_place_is_exactly_the_result() {
+    let tmp = TempDir::new("exact");
+    let spool = open(&tmp, "a");
+    drop_file(&spool, "m", b"To: 1\n\nhello");
+    let found = spool.scan_outgoing().unwrap();
+    let (mut claimed, errors) = spool.claim_found(&found);
+    assert!(errors.is_empty());
+    let c = claimed.pop().unwrap();
+    // The writer appends after the scan read the file (it must not): what
+    // was sent is what the result holds, and nothing after it.
+    fs::OpenOptions::new()
+        .append(true)
+        .open(c.path())
+        .unwrap()
+        .write_all(&[b'x'; 500])
+        .unwrap();
+    assert_eq!(c.message().unwrap().to, "1");
+    spool.finish_sent(c, at(0, 0, 0), &["i".into()]).unwrap();
+    assert_eq!(
+        fs::read_to_string(spool.dir(SpoolDir::Sent).join("m")).unwrap(),
+        "To: 1\nSent: 2024-05-01 00:00:00\nMessage_id: i\n\nhello"
+    );
+}

@@ -269,7 +269,6 @@ enum Step {
         data: Arc<Vec<u8>>,
         file: Arc<File>,
         logged: bool,
-        grown: bool,
     },
     /// Written to a hidden file in the result directory, its name
     /// recorded (not synced yet).
@@ -626,12 +625,22 @@ impl Spool {
             if !meta.is_file() {
                 continue;
             }
-            let mut head = Vec::with_capacity(meta.len().min(PEEK_LEN) as usize);
-            if file.take(PEEK_LEN).read_to_end(&mut head).is_err() {
-                continue;
+            // As much as the size says (one read for a small file), up to
+            // the peek length.
+            let want = meta.len().min(PEEK_LEN) as usize;
+            let mut head = vec![0; want];
+            let mut got = 0;
+            while got < want {
+                match (&file).read(&mut head[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
             }
+            head.truncate(got);
             let priority_high = peek_priority_high(&head);
-            let whole = (head.len() as u64) < PEEK_LEN && head.len() as u64 == meta.len();
+            let whole = (got as u64) < PEEK_LEN && got as u64 == meta.len();
             let contents = (whole && kept + head.len() <= SCAN_KEEP_LEN).then(|| {
                 kept += head.len();
                 Arc::new(head)
@@ -1142,16 +1151,18 @@ impl Spool {
         // 2. Written over the files in checked/, then everything synced.
         let mut handles = Vec::new();
         for item in &mut items {
-            if let Step::InPlace {
-                data, file, grown, ..
-            } = &item.step
-            {
+            if let Step::InPlace { data, file, .. } = &item.step {
+                // The file must end up exactly its result, also if it was
+                // longer (written over before a crash, or changed by its
+                // writer after the scan, which writers must not do). Only
+                // then is it cut: a truncate makes ext4 start writing the
+                // file back at close, which costs more than the check.
+                let len = data.len() as u64;
                 let written = file.write_all_at(data, 0).and_then(|()| {
-                    if *grown {
-                        Ok(())
-                    } else {
-                        file.set_len(data.len() as u64)
+                    if file.metadata()?.len() != len {
+                        file.set_len(len)?;
                     }
+                    Ok(())
                 });
                 match written {
                     Ok(()) => handles.push(file.clone()),
@@ -1279,7 +1290,6 @@ impl Spool {
                 data: data.clone(),
                 file: Arc::new(file),
                 logged: true,
-                grown: false,
             });
         }
         if let Some((o, target)) = &claimed.placed {
@@ -1297,7 +1307,6 @@ impl Spool {
                         data: Arc::new(insert_headers(original, &headers)),
                         file: Arc::new(file),
                         logged: false,
-                        grown: true,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
