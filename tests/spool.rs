@@ -868,3 +868,35 @@ fn a_result_written_in_place_is_exactly_the_result() {
         "To: 1\nSent: 2024-05-01 00:00:00\nMessage_id: i\n\nhello"
     );
 }
+
+#[test]
+fn a_large_backlog_is_scanned_whole_and_in_order() {
+    let tmp = TempDir::new("backlog");
+    let spool = open(&tmp, "a");
+    let out = spool.dir(SpoolDir::Outgoing);
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    const FILES: u64 = 2500;
+    for i in 0..FILES {
+        let name = format!("m{i:05}");
+        let data = if i % 1000 == 999 {
+            "To: 1\nPriority: High\n\nx"
+        } else {
+            "To: 1\n\nx"
+        };
+        fs::write(out.join(&name), data).unwrap();
+        // Newest first by name, so that the order is by time, not name.
+        fs::File::options()
+            .write(true)
+            .open(out.join(&name))
+            .unwrap()
+            .set_modified(t0 + Duration::from_secs(FILES - i))
+            .unwrap();
+    }
+    let found = spool.scan_outgoing().unwrap();
+    assert_eq!(found.len() as u64, FILES);
+    let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names[..3], ["m01999", "m00999", "m02499"]);
+    assert_eq!(names[3], "m02498");
+    assert_eq!(*names.last().unwrap(), "m00000");
+    assert_eq!(spool.count_outgoing().unwrap() as u64, FILES);
+}

@@ -444,6 +444,60 @@ fn remove_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Opens and peeks at each of `names` in `dir` for [`Spool::scan_outgoing`]:
+/// regular files only, the first [`PEEK_LEN`] bytes for the priority, and
+/// whole small files kept while within `keep` bytes in all.
+fn peek_files(dir: &Path, names: &[&String], keep: usize) -> Vec<Candidate> {
+    let mut out = Vec::with_capacity(names.len());
+    let mut kept = 0;
+    // Not following a symbolic link, not waiting on a FIFO.
+    let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits();
+    for name in names {
+        let path = dir.join(name);
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags(flags as i32)
+            .open(&path)
+        else {
+            continue; // gone since the listing, a link, unreadable
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        // As much as the size says (one read for a small file), up to the
+        // peek length.
+        let want = meta.len().min(PEEK_LEN) as usize;
+        let mut head = vec![0; want];
+        let mut got = 0;
+        while got < want {
+            match (&file).read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        head.truncate(got);
+        let priority_high = peek_priority_high(&head);
+        let whole = (got as u64) < PEEK_LEN && got as u64 == meta.len();
+        let contents = (whole && kept + head.len() <= keep).then(|| {
+            kept += head.len();
+            Arc::new(head)
+        });
+        out.push(Candidate {
+            name: (*name).clone(),
+            priority_high,
+            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            ino: meta.ino(),
+            contents,
+        });
+    }
+    out
+}
+
 impl Spool {
     /// Opens the spool at `root`: creates the root and the six directories
     /// if missing, and checks that each one is a directory this process can
@@ -603,56 +657,8 @@ impl Spool {
                 Err(n) => log::debug!("skipping outgoing file with a non-UTF-8 name {n:?}"),
             }
         }
-        let mut out = Vec::new();
-        let mut kept = 0;
-        // Not following a symbolic link, not waiting on a FIFO.
-        let flags = (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits();
-        for name in &names {
-            if ignored(name, &names) {
-                continue;
-            }
-            let path = dir.join(name);
-            let Ok(file) = OpenOptions::new()
-                .read(true)
-                .custom_flags(flags as i32)
-                .open(&path)
-            else {
-                continue; // gone since the listing, a link, unreadable
-            };
-            let Ok(meta) = file.metadata() else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            // As much as the size says (one read for a small file), up to
-            // the peek length.
-            let want = meta.len().min(PEEK_LEN) as usize;
-            let mut head = vec![0; want];
-            let mut got = 0;
-            while got < want {
-                match (&file).read(&mut head[got..]) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
-            head.truncate(got);
-            let priority_high = peek_priority_high(&head);
-            let whole = (got as u64) < PEEK_LEN && got as u64 == meta.len();
-            let contents = (whole && kept + head.len() <= SCAN_KEEP_LEN).then(|| {
-                kept += head.len();
-                Arc::new(head)
-            });
-            out.push(Candidate {
-                name: name.clone(),
-                priority_high,
-                modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                ino: meta.ino(),
-                contents,
-            });
-        }
+        let waiting: Vec<&String> = names.iter().filter(|n| !ignored(n, &names)).collect();
+        let mut out = peek_files(&dir, &waiting, SCAN_KEEP_LEN);
         out.sort_by(|a, b| {
             b.priority_high
                 .cmp(&a.priority_high)
