@@ -94,7 +94,10 @@ fn sent_files_get_sent_and_one_message_id_per_part() {
             "{name}: ids not in part order: {ids:?}"
         );
     }
-    assert!(list(&spool, "checked").is_empty());
+    // A file shows in sent/ a moment before it leaves checked/.
+    wait_until(secs(5), "checked/ empty", || {
+        list(&spool, "checked").is_empty()
+    });
     assert!(list(&spool, "outgoing").is_empty());
     assert!(d.stop().success());
     let totals = sim.stop();

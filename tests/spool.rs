@@ -9,6 +9,7 @@ use smpp::text::{Encoding, SplitMethod};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -764,8 +765,9 @@ fn crash_worker() {
 
 /// Kills a worker process with SIGKILL at random moments; after each kill
 /// every file is in exactly one place (`outgoing/`, `checked/` as
-/// `NAME@@OWNER`, or `sent/`), and in the end each was sent once, with each
-/// part's id recorded once.
+/// `NAME@@OWNER`, or `sent/`; or, killed in the middle of moving it to
+/// `sent/`, the same file in both), and in the end each was sent once, with
+/// each part's id recorded once.
 #[test]
 fn kill_9_at_any_instant() {
     let tmp = TempDir::new("kill9");
@@ -810,6 +812,14 @@ fn kill_9_at_any_instant() {
         for n in &names {
             match place_of(n)[..] {
                 ["outgoing"] | ["checked"] | ["sent"] => {}
+                // Killed between the link into sent/ and the unlink from
+                // checked/: one file under two names, which recovery
+                // finishes.
+                ["checked", "sent"] => {
+                    let a = fs::metadata(root.join("checked").join(format!("{n}@@crash")));
+                    let b = fs::metadata(root.join("sent").join(n));
+                    assert_eq!(a.unwrap().ino(), b.unwrap().ino(), "{n}");
+                }
                 ref other => panic!("{n} is in {other:?}"),
             }
         }
