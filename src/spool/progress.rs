@@ -624,6 +624,45 @@ mod tests {
         assert!(map["k"].parts.is_empty());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever is on disk, reading it neither panics nor reads past
+        /// the data.
+        #[test]
+        fn any_bytes_parse(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let (_, valid) = parse(&data);
+            proptest::prop_assert!(valid <= data.len());
+        }
+
+        /// A log cut anywhere (a crash while appending) reads back as the
+        /// records that are whole before the cut, and as nothing after.
+        #[test]
+        fn a_log_cut_anywhere_reads_its_whole_records(
+            ops in proptest::collection::vec((0u8..4, 0u8..3, 0usize..3, "[a-z %]{0,8}"), 1..30),
+            cut in 0usize..5000,
+        ) {
+            let mut data = Vec::new();
+            let mut ends = Vec::new();
+            for (op, key, n, text) in &ops {
+                let key = format!("k{key}");
+                match op {
+                    0 => push_claim(&mut data, &key, *n as u64, text),
+                    1 => push_part(&mut data, &key, *n, text),
+                    2 => push_done(&mut data, &key, Outcome::Sent, text.as_bytes()),
+                    _ => push_result(&mut data, &key, Outcome::Failed, text),
+                }
+                ends.push(data.len());
+            }
+            let cut = cut.min(data.len());
+            let (map, valid) = parse(&data[..cut]);
+            let whole = ends.iter().copied().filter(|&e| e <= cut).max().unwrap_or(0);
+            proptest::prop_assert_eq!(valid, whole);
+            let (again, _) = parse(&data[..whole]);
+            proptest::prop_assert_eq!(map.len(), again.len());
+        }
+    }
+
     #[test]
     fn compaction_keeps_only_held_files() {
         let dir = std::env::temp_dir().join(format!("smpp-progress-{}", std::process::id()));
