@@ -910,3 +910,145 @@ fn a_large_backlog_is_scanned_whole_and_in_order() {
     assert_eq!(*names.last().unwrap(), "m00000");
     assert_eq!(spool.count_outgoing().unwrap() as u64, FILES);
 }
+
+/// Appends a record to a progress log as the daemon writes them (`TEXT
+/// CRC`), to make the state a crash at some step leaves.
+fn append_record(log: &Path, text: &str, payload: &[u8]) {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut f = fs::OpenOptions::new().append(true).open(log).unwrap();
+    writeln!(f, "{text} {:08x}", crc32(text.as_bytes())).unwrap();
+    f.write_all(payload).unwrap();
+}
+
+#[test]
+fn the_same_owner_stays_locked_after_compaction() {
+    let tmp = TempDir::new("lock-compact");
+    let a = open(&tmp, "x");
+    a.recover_checked().unwrap(); // compacts: the log file is replaced
+    assert!(open(&tmp, "x").open_progress_log().is_err());
+}
+
+#[test]
+fn a_name_reused_after_the_scan_is_claimed_as_the_new_file() {
+    let tmp = TempDir::new("stale");
+    let a = open(&tmp, "a");
+    let b = open(&tmp, "b");
+    drop_file(&a, "m", b"To: 1\n\nFIRST");
+    let found = a.scan_outgoing().unwrap();
+    // Another daemon claims and finishes it; the writer reuses the name.
+    let c = b.claim("m").unwrap().unwrap();
+    b.finish_sent(c, at(0, 0, 0), &["id-b".into()]).unwrap();
+    drop_file(&a, "m", b"To: 2\n\nSECOND");
+    let (mut got, errors) = a.claim_found(&found);
+    assert!(errors.is_empty());
+    let c = got.pop().unwrap();
+    assert_eq!(
+        c.message().unwrap().to,
+        "2",
+        "not the scan's stale contents"
+    );
+    a.finish_sent(c, at(0, 0, 0), &["id-a".into()]).unwrap();
+    let sent = a.dir(SpoolDir::Sent);
+    let all: Vec<String> = listing(&sent)
+        .iter()
+        .map(|n| fs::read_to_string(sent.join(n)).unwrap())
+        .collect();
+    assert!(
+        all[0].contains("FIRST") && all[1].contains("SECOND"),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn a_copied_result_is_trusted_only_with_its_inode() {
+    let tmp = TempDir::new("placed");
+    let root = tmp.0.join("spool");
+    let spool = open(&tmp, "a");
+    let mut big = b"To: 1\n\n".to_vec();
+    big.resize(2 << 20, b'Q'); // too large for the log: a new result file
+    drop_file(&spool, "m", &big);
+    drop_file(&spool, "n", &big);
+    drop(spool.claim("m").unwrap().unwrap());
+    drop(spool.claim("n").unwrap().unwrap());
+    drop(spool);
+    let log = root.join(".smppd/progress/a.log");
+    // m: killed after its name was recorded, before the link; meanwhile
+    // another daemon's file took the name.
+    fs::write(root.join("failed/m"), "To: 9\n\nsomeone else's").unwrap();
+    append_record(&log, "result m@@a failed m 1", b"");
+    // n: killed after the link, before checked/ was cleared.
+    fs::write(root.join("failed/n"), "the result").unwrap();
+    let ino = fs::metadata(root.join("failed/n")).unwrap().ino();
+    append_record(&log, &format!("result n@@a failed n {ino}"), b"");
+
+    let spool = open(&tmp, "a");
+    let mut back = spool.recover_checked().unwrap();
+    // n is finished as decided; m comes back to be finished again.
+    assert_eq!(back.len(), 1);
+    let m = back.pop().unwrap();
+    assert_eq!(m.name(), "m");
+    let name = spool.finish_failed(m, at(0, 0, 0), "too large").unwrap();
+    assert_eq!(name, "m.1");
+    assert_eq!(listing(&root.join("failed")), ["m", "m.1", "n"]);
+    assert_eq!(
+        fs::read_to_string(root.join("failed/m")).unwrap(),
+        "To: 9\n\nsomeone else's"
+    );
+    assert!(listing(&root.join("sent")).is_empty());
+    assert!(listing(&root.join("checked")).is_empty());
+}
+
+#[test]
+fn a_file_linked_before_a_crash_keeps_its_one_name() {
+    let tmp = TempDir::new("relink");
+    let root = tmp.0.join("spool");
+    let spool = open(&tmp, "a");
+    drop_file(&spool, "m", b"To: 1\n\nhello");
+    let c = spool.claim("m").unwrap().unwrap();
+    let path = c.path().to_owned();
+    drop(c);
+    drop(spool);
+    // Killed after the result was written in place and linked as sent/m.1
+    // (sent/m was taken then, and has gone since), before the unlink.
+    let result = b"To: 1\nSent: x\nMessage_id: i\n\nhello";
+    fs::write(&path, result).unwrap();
+    fs::hard_link(&path, root.join("sent/m.1")).unwrap();
+    let log = root.join(".smppd/progress/a.log");
+    let crc = {
+        // The payload's CRC-32, computed as the record's.
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in result.iter() {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    };
+    append_record(
+        &log,
+        &format!("done m@@a sent {} {crc:08x}", result.len()),
+        result,
+    );
+    let spool = open(&tmp, "a");
+    assert!(spool.recover_checked().unwrap().is_empty());
+    assert_eq!(listing(&root.join("sent")), ["m.1"]);
+    assert!(listing(&root.join("checked")).is_empty());
+}

@@ -176,23 +176,19 @@ impl OpenFiles {
         }
     }
 
-    /// How many more files may be claimed now, at most `want`: waits while
-    /// none may. 0 once `give_up` says so.
-    pub(crate) fn room(&self, want: usize, give_up: impl Fn() -> bool) -> usize {
+    /// How many more files may be claimed now, at most `want`. Waits a
+    /// little while none may, then says 0: the caller must go back to
+    /// work that closes files (retries are run by the same thread).
+    pub(crate) fn room(&self, want: usize) -> usize {
         let mut open = lock(&self.open);
-        loop {
-            if *open < self.limit {
-                return want.min(self.limit - *open);
-            }
-            if give_up() {
-                return 0;
-            }
+        if *open >= self.limit {
             open = self
                 .changed
                 .wait_timeout(open, Duration::from_millis(50))
                 .map(|(g, _)| g)
                 .unwrap_or_else(|e| e.into_inner().0);
         }
+        want.min(self.limit.saturating_sub(*open))
     }
 
     /// `n` files claimed (or resumed).

@@ -93,7 +93,11 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
             return;
         }
         run_due_retries(shared);
-        scan(shared);
+        if !scan(shared) {
+            // Files left unclaimed for want of room: again at once (the
+            // wait for room is in the scan).
+            continue;
+        }
         let next_retry = lock(&shared.outbound)
             .retries
             .peek()
@@ -110,25 +114,26 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
 }
 
 /// Claims and starts every claimable file, high priority first, then
-/// oldest, [`CLAIM_BATCH`] at a time.
-fn scan(shared: &Shared) {
+/// oldest, [`CLAIM_BATCH`] at a time. `false` if it stopped before the end
+/// because as many files are open as allowed.
+fn scan(shared: &Shared) -> bool {
     let candidates = match shared.spool.scan_outgoing() {
         Ok(c) => c,
         Err(e) => {
             log::error!("cannot scan outgoing/: {e}");
-            return;
+            return true;
         }
     };
     let mut rest = &candidates[..];
     while !rest.is_empty() {
         if shared.stopping() {
-            return;
+            return true;
         }
-        let room = shared
-            .open_files
-            .room(CLAIM_BATCH.min(rest.len()), || shared.stopping());
+        let room = shared.open_files.room(CLAIM_BATCH.min(rest.len()));
         if room == 0 {
-            return;
+            // As many files open as allowed: back to the loop, which runs
+            // the retries that may be what they wait for, and scans again.
+            return false;
         }
         let (batch, later) = rest.split_at(room);
         rest = later;
@@ -142,6 +147,7 @@ fn scan(shared: &Shared) {
         start_files(shared, claimed);
         run_due_retries(shared);
     }
+    true
 }
 
 /// Starts claimed files: composes each and submits its parts not yet
@@ -381,9 +387,16 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
     // (shared with other completers syncing at the same time). That is all
     // a credit waits for: the files done are finished after.
     if recorded {
-        if let Err(e) = shared.spool.sync_progress() {
-            // Not durable: after a crash these parts are sent again.
-            log::error!("{e}");
+        // Until the records are durable the credits stay taken, so that a
+        // disk that fails (full, broken) pauses sending instead of letting
+        // unrecorded parts pile up beyond the window.
+        while let Err(e) = shared.spool.sync_progress() {
+            log::error!("{e}: sending paused until it can be synced");
+            if shared.stopping() {
+                // Not durable: after the restart these parts are sent again.
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
         }
     }
     shared.credits.release(credits);

@@ -82,8 +82,8 @@ pub struct Candidate {
     pub priority_high: bool,
     /// Its modification time.
     pub modified: SystemTime,
-    /// Its inode number, for the claim record.
-    ino: u64,
+    /// What the file was when scanned, for the claim.
+    id: Identity,
     /// The whole file, when the peek read all of it (small files, within
     /// [`SCAN_KEEP_LEN`] for the whole scan): a claim takes it from here
     /// instead of reading the file again.
@@ -97,9 +97,28 @@ impl fmt::Debug for Candidate {
             .field("name", &self.name)
             .field("priority_high", &self.priority_high)
             .field("modified", &self.modified)
-            .field("ino", &self.ino)
+            .field("ino", &self.id.ino)
             .field("contents_len", &self.contents.as_ref().map(|c| c.len()))
             .finish()
+    }
+}
+
+/// Which file a name held when it was looked at: inode, length and
+/// modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+}
+
+impl Identity {
+    fn of(m: &fs::Metadata) -> Identity {
+        Identity {
+            ino: m.ino(),
+            len: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
     }
 }
 
@@ -156,7 +175,7 @@ pub struct ClaimedFile {
     /// A result decided before a crash, to be written in place again.
     pending: Option<(Outcome, Arc<Vec<u8>>)>,
     /// The name chosen before a crash for a result written as a new file.
-    placed: Option<(Outcome, String)>,
+    placed: Option<(Outcome, String, u64)>,
     log: Arc<ProgressLog>,
 }
 
@@ -269,6 +288,11 @@ enum Step {
         data: Arc<Vec<u8>>,
         file: Arc<File>,
         logged: bool,
+        /// The file's length before: longer than the result, it is cut.
+        old_len: u64,
+        /// It has another name already: linked into the result directory
+        /// before a crash.
+        linked: bool,
     },
     /// Written to a hidden file in the result directory, its name
     /// recorded (not synced yet).
@@ -276,6 +300,7 @@ enum Step {
         temp: PathBuf,
         file: Arc<File>,
         target: String,
+        ino: u64,
     },
     /// The result file is in place: `checked/KEY` is left to remove.
     Placed(String),
@@ -293,8 +318,9 @@ pub struct Spool {
     owner: String,
     seq: AtomicU64,
     sync: SyncMode,
-    /// The root directory, for `syncfs`.
-    root_dir: File,
+    /// One directory of the spool on each filesystem it spans (usually
+    /// one), for `syncfs`.
+    filesystems: Vec<File>,
     /// This owner's progress log, opened (and locked) on first use.
     log: Mutex<Option<Arc<ProgressLog>>>,
     /// Whether `renameat2(RENAME_NOREPLACE)` works here.
@@ -491,7 +517,7 @@ fn peek_files(dir: &Path, names: &[&String], keep: usize) -> Vec<Candidate> {
             name: (*name).clone(),
             priority_high,
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-            ino: meta.ino(),
+            id: Identity::of(&meta),
             contents,
         });
     }
@@ -507,12 +533,12 @@ impl Spool {
         let root = root.into();
         fs::create_dir_all(&root).map_err(io_error("create", &root))?;
         let root_dir = File::open(&root).map_err(io_error("open", &root))?;
-        let spool = Spool {
+        let mut spool = Spool {
             root,
             owner: default_owner(),
             seq: AtomicU64::new(0),
             sync: SyncMode::default(),
-            root_dir,
+            filesystems: vec![root_dir],
             log: Mutex::new(None),
             noreplace: AtomicBool::new(true),
             recovered: AtomicBool::new(false),
@@ -530,6 +556,15 @@ impl Spool {
                 Err(e) => return Err(io_error("open", &path)(e)),
             }
             spool.probe(&path)?;
+            let dir = File::open(&path).map_err(io_error("open", &path))?;
+            let dev = dir.metadata().map_err(io_error("open", &path))?.dev();
+            let known = spool
+                .filesystems
+                .iter()
+                .any(|f| f.metadata().is_ok_and(|m| m.dev() == dev));
+            if !known {
+                spool.filesystems.push(dir);
+            }
         }
         Ok(spool)
     }
@@ -707,14 +742,14 @@ impl Spool {
         self.claim_batch(
             found
                 .iter()
-                .map(|c| (c.name.as_str(), Some((c.ino, c.contents.clone())))),
+                .map(|c| (c.name.as_str(), Some((c.id, c.contents.clone())))),
         )
     }
 
     #[allow(clippy::type_complexity)]
     fn claim_batch<'a>(
         &self,
-        files: impl IntoIterator<Item = (&'a str, Option<(u64, Option<Arc<Vec<u8>>>)>)>,
+        files: impl IntoIterator<Item = (&'a str, Option<(Identity, Option<Arc<Vec<u8>>>)>)>,
     ) -> (Vec<ClaimedFile>, Vec<SpoolError>) {
         let mut errors = Vec::new();
         let log = match self.log() {
@@ -725,7 +760,7 @@ impl Spool {
         let checked = self.dir(SpoolDir::Checked);
         let careful = !self.recovered.load(Ordering::Acquire);
         let mut keys = HashSet::new();
-        let mut todo: Vec<(&str, String, u64, Option<Arc<Vec<u8>>>)> = Vec::new();
+        let mut todo: Vec<(&str, String, Identity, Option<Arc<Vec<u8>>>)> = Vec::new();
         for (name, known) in files {
             if !valid_name(name) {
                 errors.push(SpoolError::BadName {
@@ -737,12 +772,12 @@ impl Spool {
             if log.holds(&key) || !keys.insert(key.clone()) {
                 continue;
             }
-            let (ino, contents) = match known {
+            let (id, contents) = match known {
                 Some(k) => k,
                 None => {
                     let src = outgoing.join(name);
                     match fs::symlink_metadata(&src) {
-                        Ok(m) if m.is_file() => (m.ino(), None),
+                        Ok(m) if m.is_file() => (Identity::of(&m), None),
                         Ok(_) => continue,
                         Err(e) if not_found(&e) => continue,
                         Err(e) => {
@@ -756,16 +791,19 @@ impl Spool {
                 log::warn!("{name}: checked/{key} is left from before; recovery takes it first");
                 continue;
             }
-            todo.push((name, key, ino, contents));
+            todo.push((name, key, id, contents));
         }
         if todo.is_empty() {
             return (Vec::new(), errors);
         }
         let records: Vec<(&str, u64, &str)> = todo
             .iter()
-            .map(|(name, key, ino, _)| (key.as_str(), *ino, *name))
+            .map(|(name, key, id, _)| (key.as_str(), id.ino, *name))
             .collect();
-        let fresh = match log.claim(&records) {
+        // The claims durable before the renames: after a power loss, a file
+        // found in checked/ is never taken for an earlier life of its name
+        // (an inode number can be used again).
+        let fresh = match log.claim(&records).and_then(|f| log.sync().map(|()| f)) {
             Ok(f) => f,
             Err(source) => {
                 errors.push(SpoolError::Io {
@@ -773,6 +811,7 @@ impl Spool {
                     path: log.path().to_owned(),
                     source,
                 });
+                log.forget(records.iter().map(|(k, _, _)| *k));
                 return (Vec::new(), errors);
             }
         };
@@ -783,12 +822,24 @@ impl Spool {
             .zip(fresh)
             .filter_map(|(t, f)| f.then_some(t));
         let mut out = Vec::new();
-        for (name, key, _, contents) in todo {
+        for (name, key, id, mut contents) in todo {
             let src = outgoing.join(name);
             let dst = checked.join(&key);
             match rename_noreplace(&src, &dst, &self.noreplace) {
                 Ok(Moved::Done) => {
                     log::debug!("claimed {name}");
+                    // Another file may have taken the name since it was
+                    // looked at (a writer dropping the same name again):
+                    // then what was read of it and its claim record are
+                    // not this file's.
+                    let now = fs::symlink_metadata(&dst).map(|m| Identity::of(&m));
+                    if now.as_ref().ok() != Some(&id) {
+                        contents = None;
+                        let ino = now.map_or(0, |i| i.ino);
+                        if let Err(e) = log.restart(&key, ino, name) {
+                            errors.push(io_error("write", log.path())(e));
+                        }
+                    }
                     let data = OnceLock::new();
                     if let Some(c) = contents {
                         let _ = data.set(Arc::unwrap_or_clone(c));
@@ -832,7 +883,7 @@ impl Spool {
     fn held(&self, log: &Arc<ProgressLog>, key: &str, name: &str, ino: u64) -> ClaimedFile {
         let entry = log
             .entry(key)
-            .filter(|e| e.ino == ino || e.ino == 0)
+            .filter(|e| e.ino == ino)
             .unwrap_or_else(|| Entry {
                 ino,
                 name: name.to_owned(),
@@ -912,8 +963,23 @@ impl Spool {
                 );
                 remove_if_exists(&twin).map_err(io_error("remove", &twin))?;
             }
-            match &claimed.pending {
-                Some((outcome, _)) => {
+            // Decided before the crash: written in place, or written as a
+            // new file and linked into place (it has the inode recorded).
+            let decided = match (&claimed.pending, &claimed.placed) {
+                (Some((outcome, _)), _) => Some(*outcome),
+                (None, Some((outcome, target, ino))) => {
+                    let dir = self.dir(match outcome {
+                        Outcome::Sent => SpoolDir::Sent,
+                        Outcome::Failed => SpoolDir::Failed,
+                    });
+                    fs::symlink_metadata(dir.join(target))
+                        .is_ok_and(|m| m.ino() == *ino)
+                        .then_some(*outcome)
+                }
+                (None, None) => None,
+            };
+            match decided {
+                Some(outcome) => {
                     // The result was decided: finish it as it was decided.
                     let how = match outcome {
                         Outcome::Sent => Finish::Sent {
@@ -1059,7 +1125,10 @@ impl Spool {
     fn sync_batch(&self, files: &[Arc<File>], dirs: &[PathBuf]) -> Result<(), SpoolError> {
         match self.sync {
             SyncMode::Filesystem => {
-                sync_filesystem(&self.root_dir).map_err(io_error("sync", &self.root))
+                for fs in &self.filesystems {
+                    sync_filesystem(fs).map_err(io_error("sync", &self.root))?;
+                }
+                Ok(())
             }
             SyncMode::Files => {
                 for r in sync_files(files) {
@@ -1157,15 +1226,21 @@ impl Spool {
         // 2. Written over the files in checked/, then everything synced.
         let mut handles = Vec::new();
         for item in &mut items {
-            if let Step::InPlace { data, file, .. } = &item.step {
+            if let Step::InPlace {
+                data,
+                file,
+                old_len,
+                ..
+            } = &item.step
+            {
                 // The file must end up exactly its result, also if it was
                 // longer (written over before a crash, or changed by its
                 // writer after the scan, which writers must not do). Only
                 // then is it cut: a truncate makes ext4 start writing the
-                // file back at close, which costs more than the check.
+                // file back at close.
                 let len = data.len() as u64;
                 let written = file.write_all_at(data, 0).and_then(|()| {
-                    if file.metadata()?.len() != len {
+                    if *old_len > len {
                         file.set_len(len)?;
                     }
                     Ok(())
@@ -1201,19 +1276,28 @@ impl Spool {
         for item in &mut items {
             let step = std::mem::replace(&mut item.step, Step::Moved(String::new()));
             item.step = match step {
-                Step::InPlace { .. } => match self.move_result(&item.claimed, &item.dir) {
-                    Ok(target) => Step::Moved(target),
-                    Err(e) => Step::Failed(e),
-                },
-                Step::Copy { temp, target, .. } => {
+                Step::InPlace { linked, .. } => {
+                    match self.move_result(&item.claimed, &item.dir, linked) {
+                        Ok(target) => Step::Moved(target),
+                        Err(e) => Step::Failed(e),
+                    }
+                }
+                Step::Copy {
+                    temp, target, ino, ..
+                } => {
                     let path = item.dir.join(&target);
                     let placed = match publish(&temp, &path) {
                         Ok(true) => Ok(target),
                         // Taken since it was chosen: the next free name,
                         // each choice recorded first.
-                        Ok(false) => {
-                            self.place_result(&log, &item.claimed, &item.dir, item.outcome, &temp)
-                        }
+                        Ok(false) => self.place_result(
+                            &log,
+                            &item.claimed,
+                            &item.dir,
+                            item.outcome,
+                            &temp,
+                            ino,
+                        ),
                         Err(e) => Err(io_error("write", &path)(e)),
                     };
                     match placed {
@@ -1289,30 +1373,44 @@ impl Spool {
         dir: &Path,
         headers: &[(&'static str, String)],
     ) -> Result<Step, SpoolError> {
-        let open_rw = || OpenOptions::new().write(true).open(&claimed.path);
+        let open_rw = || -> io::Result<(File, u64, bool)> {
+            let file = OpenOptions::new().write(true).open(&claimed.path)?;
+            let meta = file.metadata()?;
+            Ok((file, meta.len(), meta.nlink() > 1))
+        };
         if let Some((_, data)) = &claimed.pending {
-            let file = open_rw().map_err(io_error("open", &claimed.path))?;
+            let (file, old_len, linked) = open_rw().map_err(io_error("open", &claimed.path))?;
             return Ok(Step::InPlace {
                 data: data.clone(),
                 file: Arc::new(file),
                 logged: true,
+                old_len,
+                linked,
             });
         }
-        if let Some((o, target)) = &claimed.placed {
-            // Only this owner links a result under a name it recorded, so
-            // an existing target is this file's, from before a crash.
-            if *o == outcome && fs::symlink_metadata(dir.join(target)).is_ok() {
+        if let Some((o, target, ino)) = &claimed.placed {
+            // Written as a new file and linked under this name before a
+            // crash: the file of that name is this result if it has the
+            // inode recorded.
+            if *o == outcome
+                && fs::symlink_metadata(dir.join(target)).is_ok_and(|m| m.ino() == *ino)
+            {
                 return Ok(Step::Placed(target.clone()));
             }
         }
         let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
         match claimed.contents() {
             Ok(original) => match open_rw() {
-                Ok(file) => {
+                // A file with other hard links keeps its contents: its
+                // result is a new file.
+                Ok((_, _, true)) => {}
+                Ok((file, old_len, false)) => {
                     return Ok(Step::InPlace {
                         data: Arc::new(insert_headers(original, &headers)),
                         file: Arc::new(file),
                         logged: false,
+                        old_len,
+                        linked: false,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
@@ -1335,6 +1433,13 @@ impl Spool {
             }
         }
         .map_err(io_error("write", dir))?;
+        let ino = match file.metadata() {
+            Ok(m) => m.ino(),
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(io_error("write", dir)(e));
+            }
+        };
         let Some(target) = (0..MAX_NAME_TRIES)
             .map(|n| result_name(&claimed.name, n))
             .find(|t| fs::symlink_metadata(dir.join(t)).is_err())
@@ -1345,7 +1450,7 @@ impl Spool {
                 name: claimed.name.clone(),
             });
         };
-        if let Err(e) = claimed.log.result(&claimed.key, outcome, &target) {
+        if let Err(e) = claimed.log.result(&claimed.key, outcome, &target, ino) {
             let _ = fs::remove_file(&temp);
             return Err(claimed.log_error(e));
         }
@@ -1353,12 +1458,38 @@ impl Spool {
             temp,
             file: Arc::new(file),
             target,
+            ino,
         })
     }
 
     /// Renames a file whose result was written over it into `dir`, under
     /// the first free name of `NAME`, `NAME.1`, ...
-    fn move_result(&self, claimed: &ClaimedFile, dir: &Path) -> Result<String, SpoolError> {
+    fn move_result(
+        &self,
+        claimed: &ClaimedFile,
+        dir: &Path,
+        linked: bool,
+    ) -> Result<String, SpoolError> {
+        if linked {
+            // Linked into place before a crash (the unlink from checked/
+            // did not happen): find that name, so as not to give the file
+            // a second one.
+            if let Ok(me) = fs::symlink_metadata(&claimed.path) {
+                for n in 0..MAX_NAME_TRIES {
+                    let target = result_name(&claimed.name, n);
+                    match fs::symlink_metadata(dir.join(&target)) {
+                        Ok(m) if m.ino() == me.ino() && m.dev() == me.dev() => {
+                            remove_if_exists(&claimed.path)
+                                .map_err(io_error("remove", &claimed.path))?;
+                            return Ok(target);
+                        }
+                        Ok(_) => continue,
+                        Err(_) if n > 0 => break,
+                        Err(_) => continue,
+                    }
+                }
+            }
+        }
         for n in 0..MAX_NAME_TRIES {
             let target = result_name(&claimed.name, n);
             let path = dir.join(&target);
@@ -1383,6 +1514,7 @@ impl Spool {
         dir: &Path,
         outcome: Outcome,
         temp: &Path,
+        ino: u64,
     ) -> Result<String, SpoolError> {
         for n in 0..MAX_NAME_TRIES {
             let target = result_name(&claimed.name, n);
@@ -1390,7 +1522,7 @@ impl Spool {
             if fs::symlink_metadata(&path).is_ok() {
                 continue;
             }
-            log.result(&claimed.key, outcome, &target)
+            log.result(&claimed.key, outcome, &target, ino)
                 .and_then(|()| log.sync())
                 .map_err(|e| claimed.log_error(e))?;
             if publish(temp, &path).map_err(io_error("write", &path))? {

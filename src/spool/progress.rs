@@ -10,7 +10,7 @@
 //! part KEY 0 7b2a3f9c 3e1b0a52
 //! done KEY sent 187 0c7d11fe 1c291ca3
 //! <187 bytes: the result file>
-//! result KEY failed NAME.1 b1c0f4d9
+//! result KEY failed NAME.1 4711 b1c0f4d9
 //! ```
 //!
 //! - `claim KEY INO NAME`: the file `NAME` is held as `checked/KEY`, inode
@@ -22,10 +22,11 @@
 //!   written over `checked/KEY` and moved to `sent/` or `failed/`. Durable
 //!   before the file is overwritten, so a crash in the middle is finished
 //!   from here.
-//! - `result KEY sent|failed TARGET`: for a result written as a new file
-//!   instead (too large to keep here, or not writable in place), the name
-//!   chosen for it, recorded before it is placed so that finishing twice
-//!   writes one result file.
+//! - `result KEY sent|failed TARGET INO`: for a result written as a new file
+//!   instead (too large to keep here, not writable in place, or with other
+//!   hard links), the name chosen for it and the new file's inode, recorded
+//!   before it is placed so that finishing twice writes one result file (a
+//!   file of that name is this result only if it has that inode).
 //!
 //! Fields are escaped (`%XX` for spaces, `%` and anything but printable
 //! ASCII). Reading stops at the first record that does not check out; what
@@ -95,8 +96,9 @@ pub(crate) struct Entry {
     pub(crate) parts: BTreeMap<usize, String>,
     /// The result to write in place, once decided.
     pub(crate) done: Option<(Outcome, Arc<Vec<u8>>)>,
-    /// The name chosen for a result written as a new file.
-    pub(crate) result: Option<(Outcome, String)>,
+    /// The name chosen for a result written as a new file, and that
+    /// file's inode (a file of that name is this result only if it has it).
+    pub(crate) result: Option<(Outcome, String, u64)>,
 }
 
 impl Entry {
@@ -107,7 +109,7 @@ impl Entry {
                 .done
                 .as_ref()
                 .map(|(o, _)| *o)
-                .or(self.result.as_ref().map(|(o, _)| *o)),
+                .or(self.result.as_ref().map(|(o, _, _)| *o)),
         }
     }
 }
@@ -143,11 +145,11 @@ fn push_done(buf: &mut Vec<u8>, key: &str, outcome: Outcome, data: &[u8]) {
     buf.extend_from_slice(data);
 }
 
-fn push_result(buf: &mut Vec<u8>, key: &str, outcome: Outcome, target: &str) {
+fn push_result(buf: &mut Vec<u8>, key: &str, outcome: Outcome, target: &str, ino: u64) {
     push_line(
         buf,
         &format!(
-            "result {} {} {}",
+            "result {} {} {} {ino}",
             escape(key),
             outcome.as_str(),
             escape(target)
@@ -163,8 +165,8 @@ fn push_entry(buf: &mut Vec<u8>, key: &str, e: &Entry) {
     if let Some((o, data)) = &e.done {
         push_done(buf, key, *o, data);
     }
-    if let Some((o, target)) = &e.result {
-        push_result(buf, key, *o, target);
+    if let Some((o, target, ino)) = &e.result {
+        push_result(buf, key, *o, target, *ino);
     }
 }
 
@@ -215,9 +217,13 @@ pub(crate) fn parse(data: &[u8]) -> (HashMap<String, Entry>, usize) {
                     Some(())
                 })()
             }
-            ["result", key, outcome, target] => (|| {
+            ["result", key, outcome, target, ino] => (|| {
                 let e = map.get_mut(&unescape(key)?)?;
-                e.result = Some((Outcome::parse(outcome)?, unescape(target)?));
+                e.result = Some((
+                    Outcome::parse(outcome)?,
+                    unescape(target)?,
+                    ino.parse().ok()?,
+                ));
                 Some(())
             })(),
             _ => None,
@@ -241,6 +247,9 @@ struct LogState {
     written: u64,
     /// Records held back, to be written with the next append or sync.
     pending: Vec<u8>,
+    /// A write failed part-way: the file may end in a partial record, so
+    /// the next append rewrites it whole first.
+    broken: bool,
     /// The files held now, by key.
     live: HashMap<String, Entry>,
     /// What the log held when it was opened, for recovery.
@@ -251,6 +260,8 @@ struct LogState {
 /// One daemon instance's progress log; see the [module docs](self).
 #[derive(Debug)]
 pub(crate) struct ProgressLog {
+    /// `OWNER.lock`, locked (`flock`) while this log is open.
+    _lock: File,
     dir: PathBuf,
     path: PathBuf,
     state: Mutex<LogState>,
@@ -274,12 +285,15 @@ impl ProgressLog {
         let dir = spool_root.join(Self::DIR);
         fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{owner}.log"));
-        let mut file = OpenOptions::new()
+        // The lock is on a file of its own: the log itself is replaced by
+        // each compaction.
+        let lock_file = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create(true)
-            .open(&path)?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+            .truncate(false)
+            .open(dir.join(format!("{owner}.lock")))?;
+        rustix::fs::flock(&lock_file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
             |e| {
                 if e == rustix::io::Errno::WOULDBLOCK {
                     io::Error::new(
@@ -291,6 +305,11 @@ impl ProgressLog {
                 }
             },
         )?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)?;
         let (loaded, valid) = parse(&data);
@@ -304,6 +323,7 @@ impl ProgressLog {
             file.sync_all()?;
         }
         Ok(ProgressLog {
+            _lock: lock_file,
             dir,
             path,
             state: Mutex::new(LogState {
@@ -311,6 +331,7 @@ impl ProgressLog {
                 len: valid as u64,
                 written: 0,
                 pending: Vec::new(),
+                broken: false,
                 live: HashMap::new(),
                 loaded,
                 compact_at: MIN_COMPACT_LEN.max(4 * valid as u64),
@@ -333,6 +354,9 @@ impl ProgressLog {
     ) -> io::Result<T> {
         let mut st = lock(&self.state);
         let st = &mut *st;
+        if st.broken {
+            self.compact_locked(st)?;
+        }
         let before = st.pending.len();
         let built = build(&mut st.pending, &st.live);
         if st.pending.len() > before {
@@ -361,8 +385,11 @@ impl ProgressLog {
         }
         if let Err(e) = (&*st.file).write_all(&st.pending) {
             // Cut a partial record off, so the next one starts cleanly; the
-            // records stay held back for the next try.
-            let _ = st.file.set_len(st.len);
+            // records stay held back for the next try. If the cut fails
+            // too, the next append rewrites the log.
+            if st.file.set_len(st.len).is_err() {
+                st.broken = true;
+            }
             return Err(e);
         }
         st.len += st.pending.len() as u64;
@@ -398,6 +425,24 @@ impl ProgressLog {
                         live.insert((*key).to_owned(), entry);
                     }
                 }
+            },
+        )
+    }
+
+    /// Records a new life of a held key with the inode found after its
+    /// rename (the scan saw another file under that name): what was
+    /// recorded of it before no longer counts.
+    pub(crate) fn restart(&self, key: &str, ino: u64, name: &str) -> io::Result<()> {
+        self.append(
+            false,
+            |buf, _| push_claim(buf, key, ino, name),
+            |live, ()| {
+                let entry = Entry {
+                    ino,
+                    name: name.to_owned(),
+                    ..Entry::default()
+                };
+                live.insert(key.to_owned(), entry);
             },
         )
     }
@@ -443,13 +488,19 @@ impl ProgressLog {
     }
 
     /// Records the name chosen for a result written as a new file.
-    pub(crate) fn result(&self, key: &str, outcome: Outcome, target: &str) -> io::Result<()> {
+    pub(crate) fn result(
+        &self,
+        key: &str,
+        outcome: Outcome,
+        target: &str,
+        ino: u64,
+    ) -> io::Result<()> {
         self.append(
             false,
-            |buf, _| push_result(buf, key, outcome, target),
+            |buf, _| push_result(buf, key, outcome, target, ino),
             |live, ()| {
                 if let Some(e) = live.get_mut(key) {
-                    e.result = Some((outcome, target.to_owned()));
+                    e.result = Some((outcome, target.to_owned(), ino));
                 }
             },
         )
@@ -495,10 +546,20 @@ impl ProgressLog {
         }
         let (file, upto) = {
             let mut st = lock(&self.state);
+            if st.broken {
+                self.compact_locked(&mut st)?;
+            }
             Self::write_pending(&mut st)?;
             (st.file.clone(), st.written)
         };
-        file.sync_data()?;
+        if let Err(e) = file.sync_data() {
+            // After a failed fdatasync the kernel may have dropped the
+            // pages it could not write, and a second fdatasync would say
+            // nothing of them: everything held is written again, to a new
+            // file, and synced; only that counts.
+            log::error!("cannot sync {}: {e}; rewriting it", self.path.display());
+            self.compact()?;
+        }
         self.synced.fetch_max(upto, Ordering::AcqRel);
         Ok(())
     }
@@ -538,6 +599,7 @@ impl ProgressLog {
         st.len = buf.len() as u64;
         // What was held back is in the files held, written above.
         st.pending.clear();
+        st.broken = false;
         st.compact_at = MIN_COMPACT_LEN.max(4 * st.len);
         st.loaded = HashMap::new();
         self.synced.fetch_max(st.written, Ordering::AcqRel);
@@ -581,7 +643,7 @@ mod tests {
         push_claim(&mut data, "b@@x", 8, "b");
         push_done(&mut data, "b@@x", Outcome::Failed, b"To: 1\n\nx\n");
         push_claim(&mut data, "c@@x", 9, "c");
-        push_result(&mut data, "c@@x", Outcome::Sent, "c.1");
+        push_result(&mut data, "c@@x", Outcome::Sent, "c.1", 77);
         let whole = data.len();
         push_done(&mut data, "c@@x", Outcome::Sent, b"0123456789");
         data.truncate(data.len() - 3); // the payload is torn
@@ -595,7 +657,10 @@ mod tests {
         let (o, d) = b.done.as_ref().unwrap();
         assert_eq!((*o, d.as_slice()), (Outcome::Failed, &b"To: 1\n\nx\n"[..]));
         assert_eq!(b.progress().result, Some(Outcome::Failed));
-        assert_eq!(map["c@@x"].result, Some((Outcome::Sent, "c.1".to_owned())));
+        assert_eq!(
+            map["c@@x"].result,
+            Some((Outcome::Sent, "c.1".to_owned(), 77))
+        );
         assert!(map["c@@x"].done.is_none());
     }
 
@@ -650,7 +715,7 @@ mod tests {
                     0 => push_claim(&mut data, &key, *n as u64, text),
                     1 => push_part(&mut data, &key, *n, text),
                     2 => push_done(&mut data, &key, Outcome::Sent, text.as_bytes()),
-                    _ => push_result(&mut data, &key, Outcome::Failed, text),
+                    _ => push_result(&mut data, &key, Outcome::Failed, text, *n as u64),
                 }
                 ends.push(data.len());
             }
