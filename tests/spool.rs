@@ -911,23 +911,25 @@ fn a_large_backlog_is_scanned_whole_and_in_order() {
     assert_eq!(spool.count_outgoing().unwrap() as u64, FILES);
 }
 
+/// CRC-32 (the zlib one), as the progress log's records carry it.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// Appends a record to a progress log as the daemon writes them (`TEXT
 /// CRC`), to make the state a crash at some step leaves.
 fn append_record(log: &Path, text: &str, payload: &[u8]) {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
     let mut f = fs::OpenOptions::new().append(true).open(log).unwrap();
     writeln!(f, "{text} {:08x}", crc32(text.as_bytes())).unwrap();
     f.write_all(payload).unwrap();
@@ -1027,17 +1029,7 @@ fn a_file_linked_before_a_crash_keeps_its_one_name() {
     fs::write(&path, result).unwrap();
     fs::hard_link(&path, root.join("sent/m.1")).unwrap();
     let log = root.join(".smppd/progress/a.log");
-    let crc = {
-        // The payload's CRC-32, computed as the record's.
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in result.iter() {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
+    let crc = crc32(result);
             }
         }
         !crc
