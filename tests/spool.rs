@@ -1030,10 +1030,6 @@ fn a_file_linked_before_a_crash_keeps_its_one_name() {
     fs::hard_link(&path, root.join("sent/m.1")).unwrap();
     let log = root.join(".smppd/progress/a.log");
     let crc = crc32(result);
-            }
-        }
-        !crc
-    };
     append_record(
         &log,
         &format!("done m@@a sent {} {crc:08x}", result.len()),
