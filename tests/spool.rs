@@ -1023,11 +1023,13 @@ fn a_file_linked_before_a_crash_keeps_its_one_name() {
     let path = c.path().to_owned();
     drop(c);
     drop(spool);
-    // Killed after the result was written in place and linked as sent/m.1
-    // (sent/m was taken then, and has gone since), before the unlink.
+    // Killed after the result was written in place and linked as sent/m.2
+    // (sent/m and sent/m.1 were taken then; m.1 has gone since), before
+    // the unlink.
     let result = b"To: 1\nSent: x\nMessage_id: i\n\nhello";
     fs::write(&path, result).unwrap();
-    fs::hard_link(&path, root.join("sent/m.1")).unwrap();
+    fs::write(root.join("sent/m"), "another file").unwrap();
+    fs::hard_link(&path, root.join("sent/m.2")).unwrap();
     let log = root.join(".smppd/progress/a.log");
     let crc = crc32(result);
     append_record(
@@ -1037,6 +1039,6 @@ fn a_file_linked_before_a_crash_keeps_its_one_name() {
     );
     let spool = open(&tmp, "a");
     assert!(spool.recover_checked().unwrap().is_empty());
-    assert_eq!(listing(&root.join("sent")), ["m.1"]);
+    assert_eq!(listing(&root.join("sent")), ["m", "m.2"]);
     assert!(listing(&root.join("checked")).is_empty());
 }

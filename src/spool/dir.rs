@@ -1483,9 +1483,9 @@ impl Spool {
                                 .map_err(io_error("remove", &claimed.path))?;
                             return Ok(target);
                         }
-                        Ok(_) => continue,
-                        Err(_) if n > 0 => break,
-                        Err(_) => continue,
+                        // Names before it may have been removed since:
+                        // all are looked at (this is rare: a crash).
+                        _ => continue,
                     }
                 }
             }
