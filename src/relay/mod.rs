@@ -533,6 +533,4 @@ pub(crate) enum Retry {
 }
 
 /// Locks, ignoring poisoning (a panicked thread leaves the maps usable).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub(crate) use crate::runtime::sync::lock;

@@ -128,7 +128,7 @@ mod esme;
 mod idmap;
 mod reactor;
 mod smsc;
-mod sync;
+pub(crate) mod sync;
 mod worker;
 
 pub use esme::{

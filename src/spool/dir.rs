@@ -2,8 +2,8 @@
 //! and writing every file the daemon produces durably.
 
 use super::fsutil::{
-    crc32, fsync_dir, move_by_link, publish, rename_noreplace, sync_files, sync_filesystem,
-    temp_prefix, write_temp, write_temp_unsynced, Moved,
+    crc32, fsync_dir, move_by_link, rename_noreplace, sync_files, sync_filesystem, temp_prefix,
+    write_temp, write_temp_unsynced, Moved,
 };
 use super::message::{
     copy_inserting, failed_headers, insert_headers, peek_priority_high, sent_headers,
@@ -12,6 +12,7 @@ use super::message::{
 use super::progress::{Entry, Outcome, Progress, ProgressLog};
 use super::SpoolError;
 use crate::datetime::DateTime;
+use crate::runtime::sync::lock;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -19,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirEntryExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 /// How much of a file the priority peek reads.
@@ -59,6 +60,14 @@ impl SpoolDir {
         SpoolDir::Incoming,
         SpoolDir::Report,
     ];
+
+    /// Where a file that ended so goes: `sent/` or `failed/`.
+    pub fn of_result(outcome: Outcome) -> SpoolDir {
+        match outcome {
+            Outcome::Sent => SpoolDir::Sent,
+            Outcome::Failed => SpoolDir::Failed,
+        }
+    }
 
     /// The directory's name under the spool root.
     pub fn name(self) -> &'static str {
@@ -171,7 +180,8 @@ pub struct ClaimedFile {
     recovered: bool,
     /// The contents, once read: the file in `checked/` does not change
     /// until its result is written over it.
-    data: OnceLock<Vec<u8>>,
+    /// Shared with the scan that read it, if it did.
+    data: OnceLock<Arc<Vec<u8>>>,
     /// A result decided before a crash, to be written in place again.
     pending: Option<(Outcome, Arc<Vec<u8>>)>,
     /// The name chosen before a crash for a result written as a new file.
@@ -207,7 +217,7 @@ impl ClaimedFile {
         if let Some(d) = self.data.get() {
             return Ok(d);
         }
-        let d = self.read_disk()?;
+        let d = Arc::new(self.read_disk()?);
         Ok(self.data.get_or_init(|| d))
     }
 
@@ -453,10 +463,6 @@ fn result_name(name: &str, n: u32) -> String {
     }
     let suffix = format!(".{n}");
     format!("{}{suffix}", truncated(name, MAX_NAME_LEN - suffix.len()))
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn not_found(e: &io::Error) -> bool {
@@ -842,7 +848,7 @@ impl Spool {
                     }
                     let data = OnceLock::new();
                     if let Some(c) = contents {
-                        let _ = data.set(Arc::unwrap_or_clone(c));
+                        let _ = data.set(c);
                     }
                     out.push(ClaimedFile {
                         name: name.to_owned(),
@@ -968,10 +974,7 @@ impl Spool {
             let decided = match (&claimed.pending, &claimed.placed) {
                 (Some((outcome, _)), _) => Some(*outcome),
                 (None, Some((outcome, target, ino))) => {
-                    let dir = self.dir(match outcome {
-                        Outcome::Sent => SpoolDir::Sent,
-                        Outcome::Failed => SpoolDir::Failed,
-                    });
+                    let dir = self.dir(SpoolDir::of_result(*outcome));
                     fs::symlink_metadata(dir.join(target))
                         .is_ok_and(|m| m.ino() == *ino)
                         .then_some(*outcome)
@@ -1177,10 +1180,7 @@ impl Spool {
                         (Outcome::Failed, failed_headers(*at, reason))
                     }
                 };
-                let dir = self.dir(match outcome {
-                    Outcome::Sent => SpoolDir::Sent,
-                    Outcome::Failed => SpoolDir::Failed,
-                });
+                let dir = self.dir(SpoolDir::of_result(outcome));
                 let step = self
                     .prepare_result(&claimed, outcome, &dir, &headers)
                     .unwrap_or_else(Step::Failed);
@@ -1211,16 +1211,22 @@ impl Spool {
             .and_then(|()| log.sync())
             .map_err(|e| (e.kind(), e.to_string()));
         drop(to_log);
-        if let Err((kind, msg)) = logged {
-            for item in &mut items {
+        // A step that fails for the whole batch leaves every file not yet
+        // placed in checked/, with its copy (if any) removed.
+        let fail_unplaced = |items: &mut Vec<Item>, error: &dyn Fn() -> SpoolError| {
+            for item in items.iter_mut() {
+                if let Step::Copy { temp, .. } = &item.step {
+                    let _ = fs::remove_file(temp);
+                }
                 if matches!(item.step, Step::InPlace { .. } | Step::Copy { .. }) {
-                    if let Step::Copy { temp, .. } = &item.step {
-                        let _ = fs::remove_file(temp);
-                    }
-                    let e = io::Error::new(kind, msg.clone());
-                    item.step = Step::Failed(io_error("write", log.path())(e));
+                    item.step = Step::Failed(error());
                 }
             }
+        };
+        if let Err((kind, msg)) = logged {
+            fail_unplaced(&mut items, &|| {
+                io_error("write", log.path())(io::Error::new(kind, msg.clone()))
+            });
         }
 
         // 2. Written over the files in checked/, then everything synced.
@@ -1256,16 +1262,9 @@ impl Spool {
         if !handles.is_empty() {
             if let Err(e) = self.sync_batch(&handles, &[]) {
                 let msg = e.to_string();
-                for item in &mut items {
-                    if let Step::Copy { temp, .. } = &item.step {
-                        let _ = fs::remove_file(temp);
-                    }
-                    if matches!(item.step, Step::InPlace { .. } | Step::Copy { .. }) {
-                        item.step = Step::Failed(io_error("sync", &self.root)(io::Error::other(
-                            msg.clone(),
-                        )));
-                    }
-                }
+                fail_unplaced(&mut items, &|| {
+                    io_error("sync", &self.root)(io::Error::other(msg.clone()))
+                });
             }
         }
         drop(handles);
@@ -1286,11 +1285,11 @@ impl Spool {
                     temp, target, ino, ..
                 } => {
                     let path = item.dir.join(&target);
-                    let placed = match publish(&temp, &path) {
-                        Ok(true) => Ok(target),
+                    let placed = match move_by_link(&temp, &path, &self.noreplace) {
+                        Ok(Moved::Done) => Ok(target),
                         // Taken since it was chosen: the next free name,
                         // each choice recorded first.
-                        Ok(false) => self.place_result(
+                        Ok(Moved::Exists) => self.place_result(
                             &log,
                             &item.claimed,
                             &item.dir,
@@ -1525,7 +1524,8 @@ impl Spool {
             log.result(&claimed.key, outcome, &target, ino)
                 .and_then(|()| log.sync())
                 .map_err(|e| claimed.log_error(e))?;
-            if publish(temp, &path).map_err(io_error("write", &path))? {
+            let moved = move_by_link(temp, &path, &self.noreplace);
+            if moved.map_err(io_error("write", &path))? == Moved::Done {
                 return Ok(target);
             }
         }
@@ -1566,12 +1566,12 @@ impl Spool {
             let n = self.seq.fetch_add(1, Ordering::Relaxed);
             let name = format!("{stamp}-{n}");
             let path = dir.join(&name);
-            match publish(&temp, &path) {
-                Ok(true) => {
+            match move_by_link(&temp, &path, &self.noreplace) {
+                Ok(Moved::Done) => {
                     fsync_dir(&dir).map_err(io_error("sync", &dir))?;
                     return Ok(name);
                 }
-                Ok(false) => continue,
+                Ok(Moved::Exists) => continue,
                 Err(e) => {
                     let _ = fs::remove_file(&temp);
                     return Err(io_error("write", &path)(e));

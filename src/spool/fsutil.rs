@@ -222,32 +222,6 @@ pub(crate) fn links_unsupported(e: &io::Error) -> bool {
     ) || matches!(e.raw_os_error(), Some(1 | 38 | 95))
 }
 
-/// Gives the fsynced temporary file `temp` the name `target` without ever
-/// replacing an existing file: `Ok(false)` if `target` already exists.
-///
-/// Uses `link(2)`, which fails when the target exists (also on NFS), then
-/// removes the temporary name. Where hard links are unsupported it falls
-/// back to checking that `target` is absent and renaming, which is only
-/// exclusive among callers that hold a lock on the name. The caller fsyncs
-/// the directory afterwards.
-pub(crate) fn publish(temp: &Path, target: &Path) -> io::Result<bool> {
-    match fs::hard_link(temp, target) {
-        Ok(()) => {
-            fs::remove_file(temp)?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) if links_unsupported(&e) => {
-            if fs::symlink_metadata(target).is_ok() {
-                return Ok(false);
-            }
-            fs::rename(temp, target)?;
-            Ok(true)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Replaces `target` with `contents` atomically and durably: a hidden
 /// temporary file in the same directory, fsync, rename, directory fsync.
 pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {

@@ -42,12 +42,13 @@
 //! `fdatasync` (group commit).
 
 use super::fsutil::{crc32, escape, fsync_dir, unescape, verify_line};
+use crate::runtime::sync::lock;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// How a file ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -269,10 +270,6 @@ pub(crate) struct ProgressLog {
     sync_gate: Mutex<()>,
     /// The count of appends known durable.
     synced: AtomicU64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ProgressLog {
