@@ -31,12 +31,15 @@
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
 //!
-//! For the `smppd` daemon:
+//! For the `smppd` daemon, with the cargo feature `daemon` (on by default;
+//! a program that links only the protocol library turns it off with
+//! `default-features = false` and builds with `mio`, `crossbeam-channel`,
+//! `log` and `socket2` alone):
 //!
 //! - [`spool`]: the smstools3-compatible spool: message files, atomic
 //!   claims, durable result files, per-part progress that survives a crash.
 //! - [`relay`]: the relay itself: files out to the SMSC, deliveries in.
-//! - [`config`]: the daemon's configuration file (a small TOML subset).
+//! - [`config`]: the daemon's configuration file (TOML, read with `serde`).
 //! - [`notify`]: the systemd notification protocol (`READY=1`, watchdog).
 //! - [`metrics`]: counters written as a Prometheus textfile.
 
@@ -45,16 +48,21 @@
 
 pub mod auth;
 pub mod compose;
+#[cfg(feature = "daemon")]
 pub mod config;
 pub mod datetime;
+#[cfg(feature = "daemon")]
 pub mod metrics;
+#[cfg(feature = "daemon")]
 pub mod notify;
 pub mod pdu;
 pub mod receipt;
+#[cfg(feature = "daemon")]
 pub mod relay;
 pub mod runtime;
 pub mod session;
 pub mod sim;
+#[cfg(feature = "daemon")]
 pub mod spool;
 pub mod text;
 pub mod timer;

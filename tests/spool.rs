@@ -1,4 +1,5 @@
 //! The spool through its public API, on real directories.
+#![cfg(feature = "daemon")]
 
 use smpp::datetime::DateTime;
 use smpp::spool::{
