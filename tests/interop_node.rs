@@ -9,7 +9,7 @@ use smpp::pdu::{Address, Body, ShortMessage, SubmitSm};
 use smpp::receipt::MessageState;
 use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime, SubmitMode};
 use std::time::{Duration, Instant};
-use support::{assert_totals, node, run_client, server_result, start_server, SmscSim};
+use support::{assert_totals, node, run_client, server_result, start_server, Member, SmscSim};
 
 /// node-smpp's client binds, submits with a receipt requested, gets the
 /// message id, receives and answers the receipt, pings and unbinds.
@@ -26,7 +26,7 @@ fn node_client_against_smsc_sim() {
     let id = out.str("message_id");
     assert!(!id.is_empty() && id.len() <= 64, "message id {id:?}");
 
-    let receipt = out.get("receipt");
+    let receipt = &out["receipt"];
     assert_eq!(receipt.u64("esm_class"), 0x04, "receipt esm_class: {out}");
     // Addresses swapped.
     assert_eq!(receipt.str("source_addr"), "447700900123");
@@ -57,10 +57,10 @@ fn node_client_against_smsc_sim() {
 
     assert_eq!(out.u64("enquire_link_status"), 0, "{out}");
     assert_eq!(out.u64("unbind_status"), 0, "{out}");
-    let events: Vec<_> = out
-        .get("events")
+    let events: Vec<_> = out["events"]
         .as_array()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.as_str())
         .collect();
     assert_eq!(events.first(), Some(&"bind_transceiver_resp"), "{events:?}");
@@ -163,23 +163,23 @@ fn our_esme_against_node_server() {
 
     esme.unbind();
     let out = server_result("node_server.js", server);
-    assert_eq!(out.get("bind").str("system_id"), "smppclient1");
-    assert_eq!(out.get("bind").u64("interface_version"), 0x34);
-    let submit = out.get("submits").at(0);
+    assert_eq!(out["bind"].str("system_id"), "smppclient1");
+    assert_eq!(out["bind"].u64("interface_version"), 0x34);
+    let submit = &out["submits"][0];
     assert_eq!(submit.str("text"), "hello from smpp-rs");
     assert_eq!(submit.str("destination_addr"), "447700900123");
     assert_eq!(submit.u64("registered_delivery"), 1);
-    assert_eq!(out.get("submits").as_array().len(), 1, "{out}");
-    let resps: Vec<_> = out
-        .get("deliver_sm_resp")
+    assert_eq!(out["submits"].as_array().map_or(0, Vec::len), 1, "{out}");
+    let resps: Vec<_> = out["deliver_sm_resp"]
         .as_array()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(|s| s.as_u64())
         .collect();
     assert_eq!(resps, [0, 0], "deliver_sm_resp statuses: {out}");
-    assert_eq!(out.get("unbind").as_bool(), Some(true), "{out}");
+    assert_eq!(out["unbind"].as_bool(), Some(true), "{out}");
     assert_eq!(
-        out.get("enquire_link_resp").as_u64(),
+        out["enquire_link_resp"].as_u64(),
         Some(0),
         "our ESME's answer to the server's enquire_link: {out}"
     );
@@ -236,10 +236,10 @@ fn node_outbind_to_our_esme(outbind_id: &str) {
     esme.unbind();
 
     let out = server_result("node_outbind_smsc.js", server);
-    assert_eq!(out.get("bind").str("system_id"), "smppclient1", "{out}");
-    assert_eq!(out.get("bind").str("password"), "password", "{out}");
-    assert_eq!(out.get("deliver_sm_resp").as_u64(), Some(0), "{out}");
-    assert_eq!(out.get("unbind").as_bool(), Some(true), "{out}");
+    assert_eq!(out["bind"].str("system_id"), "smppclient1", "{out}");
+    assert_eq!(out["bind"].str("password"), "password", "{out}");
+    assert_eq!(out["deliver_sm_resp"].as_u64(), Some(0), "{out}");
+    assert_eq!(out["unbind"].as_bool(), Some(true), "{out}");
 }
 
 /// Outbind carrying the ESME's own system_id, which is what the library's
@@ -264,10 +264,10 @@ fn smsc_sim_outbind_to_node_esme() {
     let (esme, esme_addr) = start_server("node_outbind_esme.js", node("node_outbind_esme.js"));
     let sim = SmscSim::start(&["--outbind", &esme_addr, "--mo-every-ms", "100"]);
     let out = server_result("node_outbind_esme.js", esme);
-    assert_eq!(out.get("outbind").str("system_id"), "smsc-sim", "{out}");
-    assert_eq!(out.get("outbind").str("password"), "password", "{out}");
+    assert_eq!(out["outbind"].str("system_id"), "smsc-sim", "{out}");
+    assert_eq!(out["outbind"].str("password"), "password", "{out}");
     assert_eq!(out.u64("bind_status"), 0, "{out}");
-    let first = out.get("deliveries").at(0);
+    let first = &out["deliveries"][0];
     assert_eq!(first.u64("esm_class"), 0, "{out}");
     assert!(first.str("text").starts_with("MO message "), "{out}");
     assert_eq!(out.u64("unbind_status"), 0, "{out}");
@@ -286,7 +286,7 @@ fn node_client_refusals_from_smsc_sim() {
     cmd.arg(&sim.addr);
     let out = run_client("node_refusals.js", cmd);
     let check = |key: &str, command: &str, status: u64| {
-        let a = out.get(key);
+        let a = &out[key];
         assert_eq!(a.str("command"), command, "{key}: {out}");
         assert_eq!(a.u64("status"), status, "{key}: {out}");
     };

@@ -9,7 +9,7 @@ mod support;
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm};
 use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime};
 use std::time::{Duration, Instant};
-use support::{assert_totals, perl, run_client, server_result, start_server, SmscSim};
+use support::{assert_totals, perl, run_client, server_result, start_server, Member, SmscSim};
 
 /// Net::SMPP's synchronous client: bind_transceiver, submit_sm with a
 /// receipt requested, the receipt, enquire_link, unbind.
@@ -118,7 +118,7 @@ fn our_esme_against_net_smpp_server() {
     assert_eq!(out.str("deliver_sm_resp_status"), "0", "{out}");
     assert_eq!(out.str("unbind"), "yes");
     assert_eq!(
-        out.get("enquire_link_resp_status").as_u64(),
+        out["enquire_link_resp_status"].as_u64(),
         Some(0),
         "our ESME's answer to the server's enquire_link: {out}"
     );

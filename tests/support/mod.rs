@@ -1,6 +1,6 @@
 //! Shared helpers for the interop tests: child processes that are killed
-//! when dropped, smsc-sim on a free port, the outside peers' scripts, and a
-//! small JSON reader for what those scripts print.
+//! when dropped, smsc-sim on a free port, the outside peers' scripts, and
+//! reading the JSON those scripts print.
 //!
 //! The peers are installed by `scripts/install-peers` (node-smpp and smpplib
 //! under `.peers/`, Net::SMPP from the Debian package). A test whose peer is
@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) use json::Json;
+#[allow(unused_imports)] // not every test file reads members
+pub(crate) use json::Member;
 
 /// How long a peer script may run before the test gives up on it.
 pub(crate) const PEER_TIMEOUT: Duration = Duration::from_secs(20);
@@ -299,12 +301,12 @@ pub(crate) fn run_client(name: &str, cmd: Command) -> Json {
     let mut proc = Proc::spawn(name, cmd);
     let (status, lines) = proc.wait(PEER_TIMEOUT);
     let last = lines.last().cloned().unwrap_or_default();
-    let json = Json::parse(&last)
+    let json = serde_json::from_str::<Json>(&last)
         .unwrap_or_else(|e| panic!("{name}: last line is not JSON ({e})\n{}", proc.output()));
     assert!(
         status.success(),
         "{name} exited {status}: {}\n{}",
-        json.get("error").as_str().unwrap_or("?"),
+        json["error"].as_str().unwrap_or("?"),
         proc.output()
     );
     json
@@ -315,9 +317,9 @@ pub(crate) fn run_client(name: &str, cmd: Command) -> Json {
 pub(crate) fn start_server(name: &str, cmd: Command) -> (Proc, String) {
     let mut proc = Proc::spawn(name, cmd);
     let first = proc.stdout_line(Duration::from_secs(10));
-    let port = Json::parse(&first)
+    let port = serde_json::from_str::<Json>(&first)
         .ok()
-        .and_then(|j| j.get("listening").as_u64())
+        .and_then(|j| j["listening"].as_u64())
         .unwrap_or_else(|| panic!("{name}: first line {first:?} is not {{\"listening\":PORT}}"));
     (proc, format!("127.0.0.1:{port}"))
 }
@@ -326,12 +328,12 @@ pub(crate) fn start_server(name: &str, cmd: Command) -> (Proc, String) {
 pub(crate) fn server_result(name: &str, mut proc: Proc) -> Json {
     let (status, lines) = proc.wait(PEER_TIMEOUT);
     let last = lines.last().cloned().unwrap_or_default();
-    let json = Json::parse(&last)
+    let json = serde_json::from_str::<Json>(&last)
         .unwrap_or_else(|e| panic!("{name}: last line is not JSON ({e})\n{}", proc.output()));
     assert!(
         status.success(),
         "{name} exited {status}: {}\n{}",
-        json.get("error").as_str().unwrap_or("?"),
+        json["error"].as_str().unwrap_or("?"),
         proc.output()
     );
     json
