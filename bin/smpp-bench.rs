@@ -2,8 +2,12 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "cli/smpp_bench.rs"]
+mod cli;
+#[path = "cli/values.rs"]
+mod values;
 
-use args::{usage_error, Args};
+use clap::Parser;
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
 use smpp::runtime::{Esme, EsmeConfig, Runtime, RuntimeConfig, SubmitMode};
 use smpp::session::BindMode;
@@ -12,87 +16,31 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "smpp-bench";
-const HELP: &str = "\
-smpp-bench: submit_sm load generator for SMPP 3.4 SMSCs
-
-Usage: smpp-bench [OPTIONS]
-
-Options:
-  --connect ADDR      SMSC address (default 127.0.0.1:2775)
-  --system-id ID      bind system_id (default smppclient1)
-  --password PW       bind password (default password)
-  --bind tx|trx       bind as transmitter or transceiver (default trx)
-  --sessions S        parallel binds (default 1)
-  --window W          outstanding submits per bind (default 64)
-  --count N           submits in total (default 100000)
-  --rate R            submits per second, 0 = as fast as possible (default 0)
-  --size BYTES        short message size, 1..=254 (larger goes in
-                      message_payload) (default 20)
-  --timeout-secs N    response timeout (default 30)
-  --hold-secs N       stay bound N seconds after the last response, with
-                      enquire_link running, before unbinding (default 0)
-  --enquire-link-secs N  enquire_link interval (default 30)
-  --workers N         worker threads (default: the number of CPUs)
-  -v, -vv, -vvv       log info, debug, trace (or set RUST_LOG)
-  -h, --help          this text
-
-The last line of output is:
-  submitted=N acked=N failed=N seconds=T rate=R p50_us=X p99_us=Y
-";
 
 fn main() {
-    let args = Args::parse(
-        PROG,
-        HELP,
-        &[
-            "--connect",
-            "--system-id",
-            "--password",
-            "--bind",
-            "--sessions",
-            "--window",
-            "--count",
-            "--rate",
-            "--size",
-            "--timeout-secs",
-            "--hold-secs",
-            "--enquire-link-secs",
-            "--workers",
-        ],
-        &[],
-    );
-    args.init_logging();
-    let addr = args.get("--connect").unwrap_or("127.0.0.1:2775");
-    let mode = match args.get("--bind").unwrap_or("trx") {
-        "tx" => BindMode::Transmitter,
-        "trx" => BindMode::Transceiver,
-        other => usage_error(PROG, &format!("--bind {other:?}: expected tx or trx")),
+    let cli = cli::Cli::parse();
+    args::init_logging(cli.verbose);
+    let addr = cli.connect.as_str();
+    let mode = match cli.bind {
+        cli::Bind::Tx => BindMode::Transmitter,
+        cli::Bind::Trx => BindMode::Transceiver,
     };
-    let sessions: usize = args.parsed("--sessions", 1);
-    let window: usize = args.parsed("--window", 64);
-    let count: u64 = args.parsed("--count", 100_000);
-    let rate: u64 = args.parsed("--rate", 0);
-    let size: usize = args.parsed("--size", 20);
-    let timeout: u64 = args.parsed("--timeout-secs", 30);
-    let hold: u64 = args.parsed("--hold-secs", 0);
-    let enquire: u64 = args.parsed("--enquire-link-secs", 30);
-    if sessions == 0 || window == 0 {
-        usage_error(PROG, "--sessions and --window must be at least 1");
-    }
-    let system_id = args.get("--system-id").unwrap_or("smppclient1");
-    let password = args.get("--password").unwrap_or("password");
-    if system_id.len() > 15 || password.len() > 8 {
-        usage_error(
-            PROG,
-            "--system-id is at most 15 characters, --password at most 8",
-        );
-    }
+    let sessions = cli.sessions;
+    let window = cli.window;
+    let count = cli.count;
+    let rate = cli.rate;
+    let size = cli.size;
+    let timeout = cli.timeout_secs;
+    let hold = cli.hold_secs;
+    let enquire = cli.enquire_link_secs;
+    let system_id = cli.system_id.as_str();
+    let password = cli.password.as_str();
 
     let mut config = EsmeConfig::new(addr, system_id, password);
     config.mode = mode;
     config.sessions = sessions;
     config.session.window = window;
-    config.session.response_timeout = Duration::from_secs(timeout.max(1));
+    config.session.response_timeout = Duration::from_secs(timeout);
     config.session.max_inbound_pending = usize::MAX;
     config.reconnect = None;
     config.auto_ack = true;
@@ -100,7 +48,7 @@ fn main() {
     config.connect_timeout = Duration::from_secs(10 + sessions as u64 / 100);
 
     let mut rt_config = RuntimeConfig::default();
-    rt_config.workers = args.parsed("--workers", rt_config.workers.min(sessions.max(1)));
+    rt_config.workers = cli.workers.unwrap_or(rt_config.workers.min(sessions));
     let rt = Runtime::start(rt_config).unwrap_or_else(|e| {
         eprintln!("{PROG}: cannot start: {e}");
         std::process::exit(1)

@@ -3,89 +3,84 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "cli/smppd.rs"]
+mod cli;
 
-use args::{usage_error, Args};
-use smpp::config::Config;
+use clap::Parser;
+use smpp::config::{Config, ConfigError};
 use smpp::metrics::Counter;
 use smpp::pdu::{Address, COctet, DeliverSm, ShortMessage};
 use smpp::relay::{Relay, RelayError, RelayEvent};
 use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig};
 use smpp::session::BindMode;
 use smpp::sim::{SimConfig, SimHandler};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "smppd";
-const DEFAULT_CONFIG: &str = "/etc/smppd/smppd.toml";
-const HELP: &str = "\
-smppd: relays messages between a spool directory and an SMSC
-
-Usage:
-  smppd [--config FILE]               run the daemon (default /etc/smppd/smppd.toml)
-  smppd --check-config [--config FILE]
-                                      check the configuration and exit (0 or 2)
-  smppd --demo [--spool DIR]          run against an SMSC simulator started in
-                                      this process, spool in DIR (default ./spool)
-
-Options:
-  --config FILE     the configuration file
-  --check-config    validate the configuration, print what is wrong, exit
-  --demo            the zero-configuration first run
-  --spool DIR       the spool for --demo
-  -v, -vv, -vvv     log info, debug, trace (or set RUST_LOG)
-  -h, --help        this text
-
-Files dropped into SPOOL/outgoing/ (headers, an empty line, the text) are
-sent; accepted ones move to SPOOL/sent/, rejected ones to SPOOL/failed/
-with a Fail_reason: line. MO messages arrive in SPOOL/incoming/, delivery
-receipts in SPOOL/report/.
-
-Signals: SIGTERM or SIGINT stops claiming files, waits for outstanding
-responses, unbinds and exits 0; SIGHUP rescans the spool and re-reads the
-configuration.
-";
 
 fn main() {
-    let args = Args::parse(
-        PROG,
-        HELP,
-        &["--config", "--spool"],
-        &["--demo", "--check-config"],
-    );
-    args.init_logging();
-    let config_path = PathBuf::from(args.get("--config").unwrap_or(DEFAULT_CONFIG));
-    if args.has("--check-config") {
-        match Config::from_file(&config_path) {
-            Ok(_) => {
-                println!("{}: configuration is valid", config_path.display());
-                std::process::exit(0);
-            }
-            Err(e) => {
-                eprintln!("{PROG}: {}: {e}", config_path.display());
-                std::process::exit(2);
-            }
-        }
+    let cli = cli::Cli::parse();
+    args::init_logging(cli.verbose);
+    if cli.demo {
+        std::process::exit(demo(&cli.spool));
     }
-    if args.has("--demo") {
-        let spool = PathBuf::from(args.get("--spool").unwrap_or("./spool"));
-        std::process::exit(demo(&spool));
+    let config_path = cli.config;
+    let config = Config::from_file(&config_path);
+    if cli.check_config {
+        std::process::exit(check_config(&config_path, config));
     }
-    if args.has("--spool") {
-        usage_error(
-            PROG,
-            "--spool goes with --demo; set `spool` in the configuration file",
-        );
-    }
-    let config = match Config::from_file(&config_path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{PROG}: {}: {e}", config_path.display());
-            std::process::exit(2);
-        }
-    };
+    let config = config.unwrap_or_else(|e| {
+        report_config_error(&config_path, &e);
+        std::process::exit(2)
+    });
     std::process::exit(run(config, Some(&config_path), None));
+}
+
+/// Prints every problem of a configuration, one per line, each naming the
+/// file; a missing file once, with where to start from.
+fn report_config_error(path: &Path, e: &ConfigError) {
+    match e {
+        ConfigError::Read { source, .. } => {
+            eprintln!("{PROG}: {}: {source}", path.display());
+            if source.kind() == std::io::ErrorKind::NotFound {
+                eprintln!(
+                    "{PROG}: hint: start from the example, /usr/share/doc/smppd/examples/smppd.toml \
+                     (systemd/smppd.toml.example in the source), or try `{PROG} --demo`"
+                );
+            }
+        }
+        e => {
+            for p in e.problems() {
+                eprintln!("{PROG}: {}: {p}", path.display());
+            }
+        }
+    }
+}
+
+/// `--check-config`: every problem of the file, then whether the places
+/// the daemon writes are writable by this user. The exit code.
+fn check_config(path: &Path, config: Result<Config, ConfigError>) -> i32 {
+    match config {
+        Ok(config) => {
+            let problems = config.check_writable();
+            for p in &problems {
+                eprintln!("{PROG}: {}: {p}", path.display());
+            }
+            if problems.is_empty() {
+                println!("{}: configuration is valid", path.display());
+                0
+            } else {
+                2
+            }
+        }
+        Err(e) => {
+            report_config_error(path, &e);
+            2
+        }
+    }
 }
 
 /// Signals forwarded from their own thread.

@@ -667,6 +667,9 @@ impl Config {
         if ck.problems.is_empty() {
             Ok(c)
         } else {
+            // In file order; those without a place (missing keys) last.
+            ck.problems
+                .sort_by_key(|p| (p.line.is_none(), p.line, p.column));
             Err(ConfigError::Invalid(ck.problems))
         }
     }
@@ -681,9 +684,14 @@ impl Config {
         let mut problems = Vec::new();
         // The daemon creates the spool and its folders when missing, but
         // not the metrics file's directory.
-        let mut dirs = vec![("spool", self.spool.clone(), true)];
-        for dir in crate::spool::SpoolDir::ALL {
-            dirs.push(("spool folder", self.spool.join(dir.name()), true));
+        let mut dirs = Vec::new();
+        match writable_dir(&self.spool, true) {
+            Ok(()) => {
+                for dir in crate::spool::SpoolDir::ALL {
+                    dirs.push(("spool folder", self.spool.join(dir.name()), true));
+                }
+            }
+            Err(e) => problems.push(format!("spool {}: {e}", self.spool.display())),
         }
         if let Some(metrics) = &self.metrics_file {
             let parent = match metrics.parent() {
@@ -1121,8 +1129,8 @@ outbind = { listen = "127.0.0.1:2777" }
         );
     }
 
-    /// Every problem past the TOML reader is reported, in file order within
-    /// each table.
+    /// Every problem past the TOML reader is reported, in file order, the
+    /// missing keys last.
     #[test]
     fn every_problem_is_listed() {
         let text = "max_parts = 0\nsync = \"never\"\n\n[smsc]\nport = 0\nbind = \"tx\"\nwindow = 0\n\n[outbind]\n";
@@ -1133,13 +1141,13 @@ outbind = { listen = "127.0.0.1:2777" }
             [
                 "line 1, column 13: max_parts must be an integer from 1 to 255, not 0",
                 "line 2, column 8: sync must be one of \"filesystem\", \"files\", not \"never\"",
-                "missing smsc.host (the SMSC's host name or IP address, in the [smsc] table)",
                 "line 5, column 8: smsc.port must be an integer from 1 to 65535, not 0",
-                "missing smsc.system_id (the account to bind as, in the [smsc] table)",
-                "missing smsc.password (the account's password, or smsc.password_file naming a file that holds it)",
                 "line 6, column 8: smsc.bind must be one of \"transmitter\", \"receiver\", \"transceiver\", not \"tx\"",
                 "line 7, column 10: smsc.window must be an integer from 1 to 10000, not 0",
                 "line 9, column 1: missing outbind.listen (the address to accept outbinds on; remove [outbind] to not accept them)",
+                "missing smsc.host (the SMSC's host name or IP address, in the [smsc] table)",
+                "missing smsc.system_id (the account to bind as, in the [smsc] table)",
+                "missing smsc.password (the account's password, or smsc.password_file naming a file that holds it)",
             ]
         );
         assert_eq!(e.to_string(), lines.join("\n"));
