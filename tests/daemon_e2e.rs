@@ -1,6 +1,8 @@
 //! End-to-end tests of `smppd` through its binary: a spool, a config file,
 //! and an SMSC (the `smsc-sim` binary, or the library's SMSC inside the
 //! test where the simulator cannot do what the test needs).
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod daemon_util;
 

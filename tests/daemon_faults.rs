@@ -4,6 +4,8 @@
 //! `sigkill_at_random_instants_loses_nothing` reads `CRASH_FILES`,
 //! `CRASH_KILLS` and `CRASH_SEED` from the environment (defaults 2,000, 8
 //! and a fixed seed); `scripts/crash-test` runs it with 10,000 and 20.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod daemon_util;
 

@@ -9,6 +9,8 @@
 //! Outbind: the SMSC side sends its own system_id in outbind (SMPP 3.4
 //! 4.1.7: it identifies the SMSC to the ESME); the ESME side must check it
 //! against the SMSC's id it expects, not against its own bind system_id.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod support;
 

@@ -69,6 +69,8 @@
 //! - Responses that match no outstanding request (unknown sequence, or a
 //!   known sequence with the wrong command id, or generic_nack with
 //!   sequence 0) are ignored with a warning.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod hostile_support;
 

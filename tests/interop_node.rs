@@ -2,6 +2,8 @@
 //! its client against smsc-sim, and the library's ESME against its server.
 //!
 //! Needs `scripts/install-peers`; fails (never skips) without it.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod support;
 

@@ -3,6 +3,8 @@
 //! a Net::SMPP server.
 //!
 //! Needs `scripts/install-peers`; fails (never skips) without it.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! message split by smpplib into concatenated parts, and their receipts.
 //!
 //! Needs `scripts/install-peers`; fails (never skips) without it.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod support;
 
