@@ -1305,6 +1305,34 @@ outbind = { listen = "127.0.0.1:2777" }
         assert_eq!(keys, parser, "the example and the parser differ");
     }
 
+    /// The README's complete example, with comments and an inline table,
+    /// parses (its password file made for the test).
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let block = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap())
+            .find(|b| b.contains("[smsc]"))
+            .expect("the README shows a configuration");
+        let dir = std::env::temp_dir().join(format!("smpp-config-readme-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pw = dir.join("acme.password");
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        let text = block.replace("/etc/smppd/acme.password", pw.to_str().unwrap());
+        let c = Config::parse(&text).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(c.instance, "gw1-acme");
+        assert_eq!(c.max_parts, 6);
+        assert_eq!(c.smsc.password, "s3cret");
+        assert_eq!(
+            (c.smsc.sessions, c.smsc.window, c.smsc.throughput),
+            (2, 32, 50)
+        );
+        assert_eq!(c.outbind.unwrap().listen.port(), 2776);
+    }
+
     #[test]
     fn check_writable() {
         let dir = std::env::temp_dir().join(format!("smpp-config-rw-{}", std::process::id()));
