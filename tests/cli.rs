@@ -174,6 +174,15 @@ fn every_flag_takes_a_valid_value() {
     let d =
         smppd_cli::Cli::try_parse_from(["smppd", "--check-config", "--config", "a.toml"]).unwrap();
     assert_eq!(d.config, std::path::Path::new("a.toml"));
+    // A flag given twice: the last one counts, as before clap (scripts
+    // append to a default command line).
+    let sim = smsc_sim_cli::Cli::try_parse_from(["smsc-sim", "--workers", "1", "--workers", "3"])
+        .unwrap();
+    assert_eq!(sim.workers, Some(3));
+    let d = smppd_cli::Cli::try_parse_from(["smppd", "--config", "a", "--config", "b"]).unwrap();
+    assert_eq!(d.config, std::path::Path::new("b"));
+    let d = smppd_cli::Cli::try_parse_from(["smppd", "-v", "--verbose", "-v"]).unwrap();
+    assert_eq!(d.verbose, 3);
 }
 
 #[test]

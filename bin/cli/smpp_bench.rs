@@ -9,6 +9,8 @@ use clap::{ArgAction, Parser, ValueEnum};
 #[command(
     name = "smpp-bench",
     version,
+    // A flag given twice: the last one counts (scripts add to defaults).
+    args_override_self = true,
     about = "A submit_sm load generator for SMPP 3.4 SMSCs",
     after_help = "\
 The last line of output is:

@@ -13,6 +13,8 @@ pub(crate) const DEFAULT_CONFIG: &str = "/etc/smppd/smppd.toml";
 #[command(
     name = "smppd",
     version,
+    // A flag given twice: the last one counts (scripts add to defaults).
+    args_override_self = true,
     about = "Relays messages between a spool directory and an SMSC",
     after_help = "\
 Files dropped into SPOOL/outgoing/ (headers, an empty line, the text) are

@@ -10,6 +10,8 @@ use smpp::receipt::MessageState;
 #[command(
     name = "smsc-sim",
     version,
+    // A flag given twice: the last one counts (scripts add to defaults).
+    args_override_self = true,
     about = "An SMPP 3.4 SMSC simulator, for testing ESMEs",
     after_help = "\
 On SIGTERM or SIGINT it unbinds every session, waits for the unbind_resp (at
