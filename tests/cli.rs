@@ -5,19 +5,10 @@
 
 mod daemon_util;
 
-#[path = "../bin/cli/smpp_bench.rs"]
-#[allow(dead_code)]
-mod smpp_bench_cli;
-#[path = "../bin/cli/smppd.rs"]
-#[allow(dead_code)]
-mod smppd_cli;
-#[path = "../bin/cli/smsc_sim.rs"]
-#[allow(dead_code)]
-mod smsc_sim_cli;
-#[path = "../bin/cli/values.rs"]
-mod values;
+mod cli_defs;
 
 use clap::CommandFactory;
+use cli_defs::{smpp_bench_cli, smppd_cli, smsc_sim_cli};
 use daemon_util::{run_bounded, secs, TestDir, SMPPD, SMSC_SIM};
 use std::fs;
 use std::process::Command;

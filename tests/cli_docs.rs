@@ -8,20 +8,11 @@
 //! ```
 #![cfg(feature = "daemon")]
 
-#[path = "../bin/cli/smpp_bench.rs"]
-#[allow(dead_code)]
-mod smpp_bench_cli;
-#[path = "../bin/cli/smppd.rs"]
-#[allow(dead_code)]
-mod smppd_cli;
-#[path = "../bin/cli/smsc_sim.rs"]
-#[allow(dead_code)]
-mod smsc_sim_cli;
-#[path = "../bin/cli/values.rs"]
-mod values;
+mod cli_defs;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
+use cli_defs::{smpp_bench_cli, smppd_cli, smsc_sim_cli};
 use std::path::{Path, PathBuf};
 
 /// Every generated file: its path under the repository and its contents.

@@ -1,7 +1,7 @@
 //! `smpp-bench`'s command line: the definition `--help`, the man page and
 //! the shell completions are made from.
 
-use crate::values::{host_port, in_range, short_string};
+use super::values::{host_port, in_range, short_string};
 use clap::{ArgAction, Parser, ValueEnum};
 
 /// A submit_sm load generator for SMPP 3.4 SMSCs.

@@ -1,7 +1,7 @@
 //! `smsc-sim`'s command line: the definition `--help`, the man page and
 //! the shell completions are made from.
 
-use crate::values::{host_port, in_range};
+use super::values::{host_port, in_range};
 use clap::{ArgAction, Parser};
 use smpp::receipt::MessageState;
 
