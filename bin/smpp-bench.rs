@@ -46,6 +46,28 @@ fn main() {
     config.auto_ack = true;
     config.session.enquire_link_interval = (enquire > 0).then(|| Duration::from_secs(enquire));
     config.connect_timeout = Duration::from_secs(10 + sessions as u64 / 100);
+    if cli.tls {
+        #[cfg(feature = "tls")]
+        {
+            let options = smpp::tls::TlsClientOptions {
+                ca_file: cli.tls_ca.clone(),
+                insecure: cli.tls_insecure,
+                ..Default::default()
+            };
+            match options.connector() {
+                Ok(c) => config.tls = Some(c),
+                Err(e) => {
+                    eprintln!("{PROG}: --tls: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            eprintln!("{PROG}: this build has no TLS (cargo feature `tls`)");
+            std::process::exit(2);
+        }
+    }
 
     let mut rt_config = RuntimeConfig::default();
     rt_config.workers = cli.workers.unwrap_or(rt_config.workers.min(sessions));

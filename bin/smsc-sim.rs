@@ -50,6 +50,22 @@ fn main() {
     // Deliveries are answered by ESMEs at their pace: a deep window keeps
     // receipts flowing.
     config.session.window = 256;
+    if let (Some(cert), Some(key)) = (&cli.tls_cert, &cli.tls_key) {
+        #[cfg(feature = "tls")]
+        match smpp::tls::TlsServerOptions::new(cert, key).acceptor() {
+            Ok(acceptor) => config.tls = Some(acceptor),
+            Err(e) => {
+                eprintln!("{PROG}: --tls-cert/--tls-key: {e}");
+                std::process::exit(2);
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = (cert, key);
+            eprintln!("{PROG}: this build has no TLS (cargo feature `tls`)");
+            std::process::exit(2);
+        }
+    }
 
     let mut rt_config = RuntimeConfig::default();
     rt_config.workers = cli.workers.unwrap_or(rt_config.workers);

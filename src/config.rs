@@ -56,9 +56,21 @@
 //! | `reconnect_max_ms` | `30000` | longest reconnect delay, at least `reconnect_min_ms` |
 //! | `source_addr` | none | sender when a file has no `From:` (digits with optional `+`, or up to 11 letters and digits) |
 //! | `retries` | `5` | how many times a transient failure is retried, 0 to 1000 |
+//! | `tls` | `false` | speak SMPP over TLS (SMSCs usually serve it on port 3550) |
+//! | `tls_ca_file` | the system's roots | PEM file of the CA certificates to trust |
+//! | `tls_server_name` | `host` | the name the SMSC's certificate must carry |
+//! | `tls_cert_file` | none | client certificate (PEM), for SMSCs that require one; with `[outbind]`, also the certificate its listener serves |
+//! | `tls_key_file` | none | the client certificate's private key (PEM) |
+//!
+//! The `tls_*` keys need `tls = true`; their files are read when the
+//! configuration is, so that an unreadable file, a file that holds no
+//! certificate, or a key that does not match its certificate is an error
+//! here, naming the key.
 //!
 //! `[outbind]` (optional): `listen` (required in the table), the address to
-//! accept an SMSC's outbind on, such as `"0.0.0.0:2776"`.
+//! accept an SMSC's outbind on, such as `"0.0.0.0:2776"`. With `tls = true`
+//! the listener serves TLS with `tls_cert_file` and `tls_key_file` (then
+//! required): the SMSC connects, so it is the TLS client.
 //!
 //! Relative paths are taken as they are, relative to the working directory.
 //!
@@ -145,6 +157,16 @@ pub struct SmscConfig {
     pub source_addr: Option<String>,
     /// `retries`.
     pub retries: u32,
+    /// `tls`.
+    pub tls: bool,
+    /// `tls_ca_file`; `None`: the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// `tls_server_name`; `None`: `host`.
+    pub tls_server_name: Option<String>,
+    /// `tls_cert_file`: a client certificate.
+    pub tls_cert_file: Option<PathBuf>,
+    /// `tls_key_file`: the client certificate's key.
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for SmscConfig {
@@ -165,6 +187,11 @@ impl fmt::Debug for SmscConfig {
             .field("reconnect_max", &self.reconnect_max)
             .field("source_addr", &self.source_addr)
             .field("retries", &self.retries)
+            .field("tls", &self.tls)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("tls_cert_file", &self.tls_cert_file)
+            .field("tls_key_file", &self.tls_key_file)
             .finish()
     }
 }
@@ -303,6 +330,11 @@ struct RawSmsc {
     reconnect_max_ms: Option<Spanned<i64>>,
     source_addr: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
+    tls: Option<Spanned<bool>>,
+    tls_ca_file: Option<Spanned<String>>,
+    tls_server_name: Option<Spanned<String>>,
+    tls_cert_file: Option<Spanned<String>>,
+    tls_key_file: Option<Spanned<String>>,
 }
 
 /// The `[outbind]` table as written.
@@ -585,6 +617,11 @@ impl Config {
                 reconnect_max: Duration::from_millis(30_000),
                 source_addr: None,
                 retries: 5,
+                tls: false,
+                tls_ca_file: None,
+                tls_server_name: None,
+                tls_cert_file: None,
+                tls_key_file: None,
             },
             outbind: None,
         };
@@ -662,6 +699,11 @@ impl Config {
                     "missing outbind.listen (the address to accept outbinds on; remove [outbind] to not accept them)"
                         .to_owned(),
                 ),
+            }
+        }
+        if let Some(smsc) = &raw.smsc {
+            if ck.problems.is_empty() {
+                check_tls(&mut ck, smsc.get_ref(), &c);
             }
         }
         if ck.problems.is_empty() {
@@ -872,6 +914,92 @@ fn check_smsc(ck: &mut Checker<'_>, raw: &RawSmsc, s: &mut SmscConfig) {
     if let Some(n) = ck.int(&raw.retries, "smsc.retries", 0, 1000) {
         s.retries = n as u32;
     }
+    if let Some(b) = &raw.tls {
+        s.tls = *b.get_ref();
+    }
+    s.tls_ca_file = ck.path(&raw.tls_ca_file, "smsc.tls_ca_file");
+    s.tls_server_name = ck.checked(
+        &raw.tls_server_name,
+        "smsc.tls_server_name",
+        |h| !h.is_empty() && !h.contains(char::is_whitespace),
+        "a host name or IP address",
+    );
+    s.tls_cert_file = ck.path(&raw.tls_cert_file, "smsc.tls_cert_file");
+    s.tls_key_file = ck.path(&raw.tls_key_file, "smsc.tls_key_file");
+}
+
+/// The `tls_*` keys: they need `tls = true`, and their files must make a
+/// working TLS setting (read now, so that a bad file stops the start).
+/// Checked once the rest is valid.
+fn check_tls(ck: &mut Checker<'_>, raw: &RawSmsc, c: &Config) {
+    let s = &c.smsc;
+    let files = [
+        ("tls_ca_file", &raw.tls_ca_file),
+        ("tls_server_name", &raw.tls_server_name),
+        ("tls_cert_file", &raw.tls_cert_file),
+        ("tls_key_file", &raw.tls_key_file),
+    ];
+    if !s.tls {
+        for (key, v) in files {
+            if let Some(v) = v {
+                ck.at(
+                    v.span(),
+                    format!("smsc.{key} has no effect without smsc.tls = true"),
+                );
+            }
+        }
+        return;
+    }
+    if c.outbind.is_some() && (s.tls_cert_file.is_none() || s.tls_key_file.is_none()) {
+        ck.missing(
+            "smsc.tls_cert_file",
+            "with tls = true the [outbind] listener serves TLS: give smsc.tls_cert_file and smsc.tls_key_file",
+        );
+        return;
+    }
+    #[cfg(feature = "tls")]
+    {
+        use crate::tls::TlsError;
+        let key_of = |e: &TlsError| -> &'static str {
+            match e {
+                TlsError::Pem { path, .. } if s.tls_ca_file.as_ref() == Some(path) => "tls_ca_file",
+                TlsError::Pem { path, .. } if s.tls_cert_file.as_ref() == Some(path) => {
+                    "tls_cert_file"
+                }
+                TlsError::NoRoots(_) => "tls",
+                TlsError::ServerName(_) if s.tls_server_name.is_some() => "tls_server_name",
+                TlsError::ServerName(_) => "tls",
+                _ => "tls_key_file",
+            }
+        };
+        let result = crate::relay::tls_client(c).and_then(|_| crate::relay::tls_outbind(c));
+        if let Err(e) = result {
+            let key = key_of(&e);
+            let message = format!("smsc.{key}: {e}");
+            let span = match key {
+                "tls_ca_file" => raw.tls_ca_file.as_ref().map(Spanned::span),
+                "tls_server_name" => raw.tls_server_name.as_ref().map(Spanned::span),
+                "tls_cert_file" => raw.tls_cert_file.as_ref().map(Spanned::span),
+                "tls_key_file" => raw.tls_key_file.as_ref().map(Spanned::span),
+                _ => raw.tls.as_ref().map(Spanned::span),
+            };
+            match span {
+                Some(span) => ck.at(span, message),
+                None => ck.problems.push(Problem {
+                    line: None,
+                    column: None,
+                    message,
+                }),
+            }
+        }
+    }
+    #[cfg(not(feature = "tls"))]
+    if let Some(v) = &raw.tls {
+        ck.at(
+            v.span(),
+            "smsc.tls: this smppd is built without TLS (cargo feature `tls`)".to_owned(),
+        );
+    }
 }
 
 /// At most 8 characters (SMPP 3.4), without NUL.
@@ -1042,7 +1170,8 @@ outbind = { listen = "127.0.0.1:2777" }
             "line 2, column 1: unknown key `smsc.hots`, expected one of `host`, `port`, `system_id`, \
              `password`, `password_file`, `system_type`, `bind`, `sessions`, `window`, \
              `throughput`, `enquire_link_secs`, `response_timeout_secs`, `reconnect_min_ms`, \
-             `reconnect_max_ms`, `source_addr`, `retries`"
+             `reconnect_max_ms`, `source_addr`, `retries`, `tls`, `tls_ca_file`, \
+             `tls_server_name`, `tls_cert_file`, `tls_key_file`"
         );
         assert!(err("spol = \"/x\"\n")
             .starts_with("line 1, column 1: unknown key `spol`, expected one of `spool`,"));
@@ -1367,6 +1496,38 @@ outbind = { listen = "127.0.0.1:2777" }
     }
 
     #[test]
+    fn tls_keys() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert!(!c.smsc.tls && c.smsc.tls_ca_file.is_none());
+        let e = err(&format!("{MINIMAL}tls_ca_file = \"/etc/ca.pem\"\n"));
+        assert_eq!(
+            e,
+            "line 5, column 15: smsc.tls_ca_file has no effect without smsc.tls = true"
+        );
+        let e = err(&format!(
+            "{MINIMAL}tls = true\n\n[outbind]\nlisten = \"127.0.0.1:2776\"\n"
+        ));
+        assert!(e.starts_with("missing smsc.tls_cert_file"), "{e}");
+        let e = err(&format!(
+            "{MINIMAL}tls = true\ntls_ca_file = \"/nonexistent/ca.pem\"\n"
+        ));
+        #[cfg(feature = "tls")]
+        assert!(
+            e.starts_with(
+                "line 6, column 15: smsc.tls_ca_file: /nonexistent/ca.pem: no usable PEM"
+            ),
+            "{e}"
+        );
+        #[cfg(not(feature = "tls"))]
+        assert!(
+            e.contains("smsc.tls: this smppd is built without TLS"),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}tls = \"yes\"\n"));
+        assert!(e.contains("tls"), "{e}");
+    }
+
+    #[test]
     fn example_file_parses() {
         let text = include_str!("../systemd/smppd.toml.example");
         // The example leaves its optional settings commented out.
@@ -1381,7 +1542,8 @@ outbind = { listen = "127.0.0.1:2777" }
                 Some(rest)
                     if rest.contains(" = ")
                         && !rest.starts_with(' ')
-                        && !rest.starts_with("password_file") =>
+                        && !rest.starts_with("password_file")
+                        && !rest.starts_with("tls_") =>
                 {
                     rest.to_owned()
                 }

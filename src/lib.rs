@@ -30,6 +30,8 @@
 //! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker
 //!   keeps one, holding the next deadline of every session it owns.
+//! - `tls` (cargo feature `tls`, on by default): SMPP over TLS with rustls,
+//!   for both roles, driven inside the reactor.
 //!
 //! For the `smppd` daemon, with the cargo feature `daemon` (on by default;
 //! a program that links only the protocol library turns it off with
@@ -66,3 +68,5 @@ pub mod sim;
 pub mod spool;
 pub mod text;
 pub mod timer;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -70,6 +70,24 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) enquire_link_secs: u64,
 
+    /// Speak SMPP over TLS, trusting the system's root certificates
+    #[arg(long)]
+    pub(crate) tls: bool,
+
+    /// With --tls: trust the CA certificates in FILE (PEM) instead
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        conflicts_with = "tls_insecure"
+    )]
+    pub(crate) tls_ca: Option<std::path::PathBuf>,
+
+    /// With --tls: accept any certificate (a self-signed test SMSC);
+    /// encrypted, but not authenticated
+    #[arg(long, requires = "tls")]
+    pub(crate) tls_insecure: bool,
+
     /// Worker threads [default: the number of CPUs, at most one per session]
     #[arg(long, value_name = "N", value_parser = |s: &str| in_range::<usize>(s, 1..=1024))]
     pub(crate) workers: Option<usize>,

@@ -72,6 +72,15 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = smpp::pdu::DEFAULT_MAX_PDU_LEN, value_parser = |s: &str| in_range::<usize>(s, 16..=16 * 1024 * 1024))]
     pub(crate) max_pdu_len: usize,
 
+    /// Serve SMPP over TLS with this certificate chain (PEM, the server's
+    /// certificate first)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<std::path::PathBuf>,
+
+    /// The TLS certificate's private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<std::path::PathBuf>,
+
     /// Worker threads [default: the number of CPUs]
     #[arg(long, value_name = "N", value_parser = |s: &str| in_range::<usize>(s, 1..=1024))]
     pub(crate) workers: Option<usize>,

@@ -118,6 +118,9 @@ pub enum RelayError {
     BindRefused(CommandStatus),
     /// Stopped before the first bind.
     Stopped,
+    /// The TLS settings could not be made (a PEM file changed since the
+    /// configuration was read, say).
+    Tls(String),
 }
 
 impl fmt::Display for RelayError {
@@ -128,6 +131,7 @@ impl fmt::Display for RelayError {
             RelayError::Io(e) => write!(f, "{e}"),
             RelayError::BindRefused(s) => write!(f, "the SMSC refused the bind: {s}"),
             RelayError::Stopped => f.write_str("stopped before binding"),
+            RelayError::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
 }
@@ -284,8 +288,9 @@ impl fmt::Debug for Relay {
 /// The `[outbind]` listener: waits for the SMSC's outbind on `listen`,
 /// binds as a receiver on that connection, and handles its deliveries like
 /// the main link's; listens again when that session ends.
-fn outbind_listener(shared: &Shared, rt: &Runtime, listen: std::net::SocketAddr) {
+fn outbind_listener(shared: &Shared, rt: &Runtime, listen: std::net::SocketAddr, tls: Tls) {
     let mut config = esme_config(&shared.config);
+    tls.apply(&mut config);
     config.addr = listen.to_string();
     config.mode = BindMode::Receiver;
     config.sessions = 1;
@@ -309,7 +314,86 @@ fn outbind_listener(shared: &Shared, rt: &Runtime, listen: std::net::SocketAddr)
     }
 }
 
-/// The ESME settings the config asks for.
+/// The TLS client settings for the `[smsc]` link, when `tls = true`.
+#[cfg(feature = "tls")]
+pub fn tls_client(
+    config: &Config,
+) -> Result<Option<crate::tls::TlsConnector>, crate::tls::TlsError> {
+    let smsc = &config.smsc;
+    if !smsc.tls {
+        return Ok(None);
+    }
+    let connector = crate::tls::TlsClientOptions {
+        ca_file: smsc.tls_ca_file.clone(),
+        insecure: false,
+        server_name: smsc.tls_server_name.clone(),
+        cert_file: smsc.tls_cert_file.clone(),
+        key_file: smsc.tls_key_file.clone(),
+    }
+    .connector()?;
+    // A host that is no valid TLS name is found now, not at each dial.
+    connector.name_for(&format!("{}:{}", smsc.host, smsc.port))?;
+    Ok(Some(connector))
+}
+
+/// The TLS server settings for the `[outbind]` listener, when `tls = true`:
+/// the SMSC dials, so this side serves `tls_cert_file`.
+#[cfg(feature = "tls")]
+pub fn tls_outbind(
+    config: &Config,
+) -> Result<Option<crate::tls::TlsAcceptor>, crate::tls::TlsError> {
+    let smsc = &config.smsc;
+    match (
+        &config.outbind,
+        smsc.tls,
+        &smsc.tls_cert_file,
+        &smsc.tls_key_file,
+    ) {
+        (Some(_), true, Some(cert), Some(key)) => crate::tls::TlsServerOptions::new(cert, key)
+            .acceptor()
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// TLS for the link and for the outbind listener, made once at the start.
+#[derive(Clone, Default)]
+struct Tls {
+    #[cfg(feature = "tls")]
+    client: Option<crate::tls::TlsConnector>,
+    #[cfg(feature = "tls")]
+    outbind: Option<crate::tls::TlsAcceptor>,
+}
+
+impl Tls {
+    #[cfg(feature = "tls")]
+    fn new(config: &Config) -> Result<Tls, RelayError> {
+        let e = |e: crate::tls::TlsError| RelayError::Tls(e.to_string());
+        Ok(Tls {
+            client: tls_client(config).map_err(e)?,
+            outbind: tls_outbind(config).map_err(e)?,
+        })
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn new(config: &Config) -> Result<Tls, RelayError> {
+        if config.smsc.tls {
+            return Err(RelayError::Tls("this smppd is built without TLS".into()));
+        }
+        Ok(Tls::default())
+    }
+
+    #[cfg_attr(not(feature = "tls"), allow(clippy::unused_self))]
+    fn apply(&self, _config: &mut EsmeConfig) {
+        #[cfg(feature = "tls")]
+        {
+            _config.tls.clone_from(&self.client);
+            _config.outbind_tls.clone_from(&self.outbind);
+        }
+    }
+}
+
+/// The ESME settings the config asks for (TLS aside: see [`tls_client`]).
 pub fn esme_config(config: &Config) -> EsmeConfig {
     let smsc = &config.smsc;
     let addr = format!("{}:{}", smsc.host, smsc.port);
@@ -358,7 +442,8 @@ impl Relay {
         )
         .map_err(RelayError::Index)?;
         let runtime = Runtime::new().map_err(RelayError::Io)?;
-        let esme = Self::connect(&runtime, &config, stop)?;
+        let tls = Tls::new(&config)?;
+        let esme = Self::connect(&runtime, &config, &tls, stop)?;
         let (wake, woken) = bounded(1);
         let credit_count =
             config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize;
@@ -410,7 +495,7 @@ impl Relay {
             let listen = outbind.listen;
             threads.push(spawn(
                 "smppd-outbind",
-                Box::new(move || outbind_listener(&s, &rt, listen)),
+                Box::new(move || outbind_listener(&s, &rt, listen, tls)),
             )?);
         }
         let s = shared.clone();
@@ -422,8 +507,14 @@ impl Relay {
         })
     }
 
-    fn connect(runtime: &Runtime, config: &Config, stop: &AtomicBool) -> Result<Esme, RelayError> {
-        let esme_config = esme_config(config);
+    fn connect(
+        runtime: &Runtime,
+        config: &Config,
+        tls: &Tls,
+        stop: &AtomicBool,
+    ) -> Result<Esme, RelayError> {
+        let mut esme_config = esme_config(config);
+        tls.apply(&mut esme_config);
         let mut delay = config.smsc.reconnect_min.max(Duration::from_millis(100));
         loop {
             match Esme::connect(runtime, esme_config.clone()) {

@@ -19,6 +19,7 @@
 use super::idmap::IdMap;
 use super::reactor::ReactorCmd;
 use super::sync::{Semaphore, Watch};
+use super::tls::{ClientSetup, ServerSetup};
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
 use super::{resolve, ConnId, ListenerId, Runtime, SessionInfo};
 use crate::pdu::{Bind, Body, COctet, CommandId, CommandStatus, MessageIdResp, Pdu, SubmitSm};
@@ -84,6 +85,13 @@ pub struct EsmeConfig {
     /// For [`Esme::listen_outbind`]: the SMSC's system_id the outbind must
     /// carry (SMPP 3.4 §4.1.7: it names the SMSC); `None` accepts any.
     pub outbind_system_id: Option<String>,
+    /// Speak TLS to the SMSC (cargo feature `tls`); `None`: plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConnector>,
+    /// For [`Esme::listen_outbind`]: serve TLS to the SMSC that connects
+    /// to send its outbind (cargo feature `tls`); `None`: plaintext.
+    #[cfg(feature = "tls")]
+    pub outbind_tls: Option<crate::tls::TlsAcceptor>,
 }
 
 impl EsmeConfig {
@@ -107,6 +115,10 @@ impl EsmeConfig {
             event_capacity: 4096,
             outbind_password: None,
             outbind_system_id: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            outbind_tls: None,
         }
     }
 }
@@ -304,6 +316,12 @@ pub(crate) struct EsmeShared {
     pub(crate) status: Watch<LinkStatus>,
     pub(crate) events: Sender<EsmeEvent>,
     pub(crate) config: EsmeConfig,
+    /// TLS for the dials, or for the outbind listener.
+    tls_client: Option<ClientSetup>,
+    tls_server: Option<ServerSetup>,
+    /// Why the last connect failed: what [`Esme::connect`] reports when
+    /// the link closes for good before it bound.
+    last_error: std::sync::Mutex<Option<String>>,
 }
 
 /// Where a completion goes.
@@ -460,6 +478,12 @@ impl Esme {
             config.mode = BindMode::Receiver;
         }
         let sessions = config.sessions.max(1);
+        let tls_client = if outbind {
+            None
+        } else {
+            super::tls::esme_client(&config)?
+        };
+        let tls_server = super::tls::esme_server(&config);
         let (events_tx, events) = bounded(config.event_capacity.max(1));
         let (completions_tx, completions) = crossbeam_channel::unbounded();
         let response_wait = config.session.response_timeout + Duration::from_secs(5);
@@ -471,6 +495,9 @@ impl Esme {
                 status: Watch::new(LinkStatus::Connecting),
                 events: events_tx.clone(),
                 config: config.clone(),
+                tls_client: tls_client.clone(),
+                tls_server: tls_server.clone(),
+                last_error: std::sync::Mutex::new(None),
             });
             let worker = rt.inner.pick_worker();
             let key = rt.inner.next_id();
@@ -518,7 +545,8 @@ impl Esme {
                 }
                 other => {
                     esme.close_links();
-                    return Err(EsmeError::Timeout(format!("{other:?}")));
+                    let last = super::sync::lock(&link.shared.last_error).take();
+                    return Err(EsmeError::Timeout(last.unwrap_or(format!("{other:?}"))));
                 }
             }
         }
@@ -701,6 +729,7 @@ impl Worker {
                 };
                 if let Some(listener) = listen {
                     let id = ListenerId(key);
+                    let tls = slot.shared.tls_server.clone();
                     slot.listening = Some(id);
                     self.listeners.insert(id, Listening::EsmeOutbind(key));
                     self.esmes.insert(key, slot);
@@ -709,6 +738,7 @@ impl Worker {
                         id,
                         max_conns: 1,
                         worker: Some(self.index),
+                        tls,
                     });
                 } else {
                     self.esmes.insert(key, slot);
@@ -810,12 +840,14 @@ impl Worker {
             }
         };
         let dial = key;
+        let tls = slot.shared.tls_client.clone();
         self.dials.insert(dial, Dial::Esme(key));
         let worker = self.index;
         self.reactor(ReactorCmd::Connect {
             addr,
             worker,
             origin: super::Origin::Dialed(dial),
+            tls,
         });
     }
 
@@ -878,6 +910,7 @@ impl Worker {
     pub(crate) fn esme_connect_failed(&mut self, key: u64, error: std::io::Error, now: Instant) {
         log::warn!("connect failed: {error}");
         if let Some(slot) = self.esmes.get(&key) {
+            *super::sync::lock(&slot.shared.last_error) = Some(error.to_string());
             slot.shared.status.set(LinkStatus::Down(error.to_string()));
         }
         self.esme_lost(key, CloseReason::TransportClosed, now);

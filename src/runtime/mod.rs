@@ -129,6 +129,7 @@ mod idmap;
 mod reactor;
 mod smsc;
 pub(crate) mod sync;
+mod tls;
 mod worker;
 
 pub use esme::{

@@ -8,7 +8,15 @@
 //! (backpressure), and it never blocks. A peer that stops reading fills our
 //! write buffer; past a limit we stop reading from it too, so it cannot make
 //! us buffer without end.
+//!
+//! A TLS connection carries a rustls connection ([`TlsConn`]) beside its
+//! socket: what is read is decrypted before it goes to the worker, and the
+//! worker's plaintext is encrypted on its way out, still one read and one
+//! write per batch. Its worker hears of it (`Connected`) only when the
+//! handshake has finished; a failed handshake is a `ConnectFailed` for a
+//! dialed connection and one log line for an accepted one.
 
+use super::tls::{ClientSetup, ServerSetup, TlsConn, TlsFailure};
 use super::{ConnId, ListenerId, Origin, WorkerMsg};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::net::{TcpListener, TcpStream};
@@ -35,6 +43,11 @@ const WRITE_HIGH_WATER: usize = 1 << 20;
 pub(crate) const INPUT_HIGH_WATER: usize = 512 << 10;
 /// How long a closing connection may take to flush its output.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
+/// How long a TLS handshake may take, from the connect or the accept.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Plaintext handed to rustls at a time (it encrypts it into records
+/// before the next piece).
+const TLS_CHUNK: usize = 64 << 10;
 
 /// What workers and handles ask of the reactor.
 pub(crate) enum ReactorCmd {
@@ -48,6 +61,8 @@ pub(crate) enum ReactorCmd {
         addr: SocketAddr,
         worker: usize,
         origin: Origin,
+        /// Speak TLS as the client.
+        tls: Option<ClientSetup>,
     },
     /// Accept on this listener; new connections go to `worker`, or to the
     /// workers round robin, tagged with `id`.
@@ -56,6 +71,8 @@ pub(crate) enum ReactorCmd {
         id: ListenerId,
         max_conns: usize,
         worker: Option<usize>,
+        /// Speak TLS as the server.
+        tls: Option<ServerSetup>,
     },
     /// Stop accepting on this listener.
     Unlisten { id: ListenerId },
@@ -84,6 +101,19 @@ struct Conn {
     unprocessed: Arc<AtomicUsize>,
     closing: Option<Instant>,
     interest: Option<Interest>,
+    /// TLS, if the connection speaks it.
+    tls: Option<Box<TlsConn>>,
+    /// A TLS handshake is running: the worker hears of the connection
+    /// when it is done.
+    handshake: Option<Handshake>,
+}
+
+/// A TLS handshake under way.
+#[derive(Clone, Copy)]
+struct Handshake {
+    origin: Origin,
+    peer: SocketAddr,
+    deadline: Instant,
 }
 
 struct Listener {
@@ -92,6 +122,7 @@ struct Listener {
     max_conns: usize,
     conns: usize,
     worker: Option<usize>,
+    tls: Option<ServerSetup>,
 }
 
 pub(crate) struct Reactor {
@@ -111,6 +142,8 @@ pub(crate) struct Reactor {
     paused: Vec<usize>,
     /// Connections flushing their output before they close.
     closing: usize,
+    /// Connections in a TLS handshake.
+    handshakes: usize,
     read_buf: Vec<u8>,
 }
 
@@ -133,6 +166,7 @@ impl Reactor {
             ready: Vec::new(),
             paused: Vec::new(),
             closing: 0,
+            handshakes: 0,
             read_buf: vec![0; 64 * 1024],
         }
     }
@@ -146,7 +180,12 @@ impl Reactor {
         let mut events = Events::with_capacity(1024);
         loop {
             let busy = !self.backlog.is_empty() || !self.ready.is_empty() || self.closing > 0;
-            let timeout = busy.then_some(Duration::from_millis(1));
+            let timeout = if busy {
+                Some(Duration::from_millis(1))
+            } else {
+                // Handshake deadlines are checked every 100 ms.
+                (self.handshakes > 0).then_some(Duration::from_millis(100))
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::error!("poll failed: {e}");
@@ -177,6 +216,9 @@ impl Reactor {
             if self.closing > 0 {
                 self.reap_closing();
             }
+            if self.handshakes > 0 {
+                self.reap_handshakes();
+            }
         }
     }
 
@@ -190,13 +232,15 @@ impl Reactor {
                     addr,
                     worker,
                     origin,
-                } => self.connect(addr, worker, origin),
+                    tls,
+                } => self.connect(addr, worker, origin, tls),
                 ReactorCmd::Listen {
                     listener,
                     id,
                     max_conns,
                     worker,
-                } => self.listen(listener, id, max_conns, worker),
+                    tls,
+                } => self.listen(listener, id, max_conns, worker, tls),
                 ReactorCmd::Unlisten { id } => {
                     for slot in &mut self.listeners {
                         if slot.as_ref().is_some_and(|l| l.id == id) {
@@ -230,6 +274,7 @@ impl Reactor {
         worker: usize,
         listener: Option<ListenerId>,
         connecting: Option<Origin>,
+        tls: Option<(TlsConn, Handshake)>,
     ) -> Option<ConnId> {
         let index = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
@@ -256,6 +301,13 @@ impl Reactor {
             return None;
         }
         let _ = stream.set_nodelay(true);
+        let (tls, handshake) = match tls {
+            Some((t, h)) => {
+                self.handshakes += 1;
+                (Some(Box::new(t)), Some(h))
+            }
+            None => (None, None),
+        };
         self.conns[index] = Some(Conn {
             stream,
             id,
@@ -270,6 +322,8 @@ impl Reactor {
             unprocessed: Arc::new(AtomicUsize::new(0)),
             closing: None,
             interest: Some(interest),
+            tls,
+            handshake,
         });
         Some(id)
     }
@@ -280,6 +334,7 @@ impl Reactor {
         id: ListenerId,
         max_conns: usize,
         worker: Option<usize>,
+        tls: Option<ServerSetup>,
     ) {
         if let Err(e) = listener.set_nonblocking(true) {
             log::error!("listener: {e}");
@@ -308,6 +363,7 @@ impl Reactor {
             max_conns,
             conns: 0,
             worker,
+            tls,
         });
         // Connections may have queued before registration.
         self.accept(slot);
@@ -344,14 +400,23 @@ impl Reactor {
                     (self.next_worker - 1) % self.workers.len()
                 }
             };
-            match self.add_conn(stream, worker, Some(id), None) {
+            let origin = Origin::Accepted(id);
+            let tls = match l.tls.as_ref().map(TlsConn::server) {
+                None => None,
+                Some(Ok(t)) => Some((t, Self::handshake(origin, peer))),
+                Some(Err(TlsFailure(e))) => {
+                    log::error!("TLS with {peer}: {e}");
+                    l.conns -= 1;
+                    continue;
+                }
+            };
+            let in_handshake = tls.is_some();
+            match self.add_conn(stream, worker, Some(id), None, tls) {
                 Some(conn) => {
-                    let msg = WorkerMsg::Connected {
-                        conn,
-                        peer,
-                        origin: Origin::Accepted(id),
-                    };
-                    self.send_worker(worker, msg);
+                    if !in_handshake {
+                        let msg = WorkerMsg::Connected { conn, peer, origin };
+                        self.send_worker(worker, msg);
+                    }
                     self.mark_readable(conn.index as usize);
                 }
                 None => {
@@ -363,10 +428,35 @@ impl Reactor {
         }
     }
 
-    fn connect(&mut self, addr: SocketAddr, worker: usize, origin: Origin) {
+    fn handshake(origin: Origin, peer: SocketAddr) -> Handshake {
+        Handshake {
+            origin,
+            peer,
+            deadline: Instant::now() + HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    fn connect(
+        &mut self,
+        addr: SocketAddr,
+        worker: usize,
+        origin: Origin,
+        tls: Option<ClientSetup>,
+    ) {
+        let tls = match tls.as_ref().map(TlsConn::client) {
+            None => None,
+            Some(Ok(t)) => Some((t, Self::handshake(origin, addr))),
+            Some(Err(TlsFailure(e))) => {
+                let error = io::Error::other(format!("TLS with {addr}: {e}"));
+                return self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
+            }
+        };
         match TcpStream::connect(addr) {
             Ok(stream) => {
-                if self.add_conn(stream, worker, None, Some(origin)).is_none() {
+                if self
+                    .add_conn(stream, worker, None, Some(origin), tls)
+                    .is_none()
+                {
                     let error = io::Error::other("cannot register the connection");
                     self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
                 }
@@ -467,6 +557,7 @@ impl Reactor {
         }
         let mut data = Vec::new();
         let mut eof = false;
+        let mut failed = None;
         loop {
             match c.stream.read(&mut self.read_buf) {
                 Ok(0) => {
@@ -474,7 +565,20 @@ impl Reactor {
                     break;
                 }
                 Ok(n) => {
-                    data.extend_from_slice(&self.read_buf[..n]);
+                    match c.tls.as_mut() {
+                        None => data.extend_from_slice(&self.read_buf[..n]),
+                        Some(tls) => match tls.receive(&self.read_buf[..n], &mut data) {
+                            Ok(false) => {}
+                            Ok(true) => {
+                                eof = true;
+                                break;
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        },
+                    }
                     if data.len() >= READ_BUDGET {
                         break; // read_pending stays set: more next turn
                     }
@@ -492,6 +596,38 @@ impl Reactor {
             }
         }
         let (conn, worker) = (c.id, c.worker);
+        if let Some(tls) = c.tls.as_mut() {
+            if let Some(h) = c.handshake {
+                if eof && failed.is_none() {
+                    failed = Some(tls.closed_in_handshake());
+                }
+                if let Some(TlsFailure(cause)) = failed {
+                    // Send the alert that says why, if the socket takes it.
+                    let _ = tls.write_to(&mut c.stream);
+                    return self.handshake_failed(index, h, &cause);
+                }
+                if !tls.is_handshaking() {
+                    log::debug!("TLS with {}: {}", h.peer, tls.summary());
+                    c.handshake = None;
+                    self.handshakes -= 1;
+                    let msg = WorkerMsg::Connected {
+                        conn,
+                        peer: h.peer,
+                        origin: h.origin,
+                    };
+                    self.send_worker(worker, msg);
+                }
+            } else if let Some(TlsFailure(cause)) = &failed {
+                let _ = tls.write_to(&mut c.stream);
+                let peer = c.stream.peer_addr().map(|p| p.to_string());
+                log::warn!("TLS with {}: {cause}", peer.unwrap_or_default());
+                eof = true;
+            }
+        }
+        let Some(c) = self.conns[index].as_mut() else {
+            return;
+        };
+        let tls_output = c.tls.as_ref().is_some_and(|t| t.wants_write());
         if !data.is_empty() {
             c.unprocessed.fetch_add(data.len(), Ordering::AcqRel);
             let unprocessed = c.unprocessed.clone();
@@ -507,8 +643,49 @@ impl Reactor {
         if eof {
             self.send_worker(worker, WorkerMsg::Closed { conn });
             self.drop_conn(index, false);
-        } else if !self.backlog.is_empty() {
+            return;
+        }
+        if tls_output {
+            // Handshake messages, session tickets, alerts.
+            self.flush(index);
+        }
+        if !self.backlog.is_empty() {
             self.pause_reading(index);
+        }
+    }
+
+    /// A TLS handshake failed (or ran out of time): a dialed connection's
+    /// worker gets `ConnectFailed` with the cause; an accepted one is
+    /// logged. The connection closes.
+    fn handshake_failed(&mut self, index: usize, h: Handshake, cause: &str) {
+        let worker = self.conns[index].as_ref().map_or(0, |c| c.worker);
+        self.drop_conn(index, false);
+        match h.origin {
+            Origin::Dialed(_) => {
+                let error = io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    format!("TLS handshake with {} failed: {cause}", h.peer),
+                );
+                let origin = h.origin;
+                self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error });
+            }
+            Origin::Accepted(_) => {
+                log::warn!("TLS handshake with {} failed: {cause}", h.peer);
+            }
+        }
+    }
+
+    fn reap_handshakes(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.conns.len() {
+            let expired = self.conns[index]
+                .as_ref()
+                .and_then(|c| c.handshake)
+                .filter(|h| h.deadline <= now);
+            if let Some(h) = expired {
+                let cause = format!("no TLS handshake within {HANDSHAKE_TIMEOUT:?}");
+                self.handshake_failed(index, h, &cause);
+            }
         }
     }
 
@@ -540,7 +717,10 @@ impl Reactor {
             match c.stream.peer_addr() {
                 Ok(peer) => {
                     c.connecting = None;
-                    self.send_worker(worker, WorkerMsg::Connected { conn, peer, origin });
+                    // With TLS the worker hears of it after the handshake.
+                    if c.handshake.is_none() {
+                        self.send_worker(worker, WorkerMsg::Connected { conn, peer, origin });
+                    }
                     self.mark_readable(index);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
@@ -561,7 +741,16 @@ impl Reactor {
             return;
         };
         let mut failed = false;
-        while c.out_pos < c.out.len() {
+        if let Some(tls) = c.tls.as_mut().filter(|_| c.connecting.is_none()) {
+            failed = Self::flush_tls(
+                tls,
+                c.closing.is_some(),
+                &mut c.stream,
+                &c.out,
+                &mut c.out_pos,
+            );
+        }
+        while c.tls.is_none() && c.out_pos < c.out.len() {
             match c.stream.write(&c.out[c.out_pos..]) {
                 Ok(0) => {
                     failed = true;
@@ -578,12 +767,16 @@ impl Reactor {
             }
         }
         if failed {
+            if let Some(h) = c.handshake {
+                return self.handshake_failed(index, h, "the connection failed");
+            }
             let (conn, worker) = (c.id, c.worker);
             self.send_worker(worker, WorkerMsg::Closed { conn });
             self.drop_conn(index, false);
             return;
         }
-        let pending = c.out.len() - c.out_pos;
+        let tls_pending = c.tls.as_ref().is_some_and(|t| t.wants_write());
+        let pending = c.out.len() - c.out_pos + usize::from(tls_pending);
         if pending == 0 {
             c.out.clear();
             c.out_pos = 0;
@@ -617,14 +810,55 @@ impl Reactor {
         }
     }
 
+    /// TLS: hands the plaintext to rustls a piece at a time and writes the
+    /// records it makes until the socket is full; close_notify goes last
+    /// when closing. True when the socket failed.
+    fn flush_tls(
+        tls: &mut TlsConn,
+        closing: bool,
+        stream: &mut TcpStream,
+        out: &[u8],
+        out_pos: &mut usize,
+    ) -> bool {
+        loop {
+            if !tls.wants_write() && *out_pos < out.len() && !tls.is_handshaking() {
+                let end = (*out_pos + TLS_CHUNK).min(out.len());
+                *out_pos += tls.send(&out[*out_pos..end]);
+            }
+            if closing && *out_pos == out.len() {
+                tls.close();
+            }
+            if !tls.wants_write() {
+                return false;
+            }
+            match tls.write_to(stream) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("write failed: {e}");
+                    return true;
+                }
+            }
+        }
+    }
+
     fn close_when_flushed(&mut self, conn: ConnId) {
         let Some(c) = self.conn_mut(conn) else { return };
-        if c.out_pos == c.out.len() {
+        let tls = c.tls.is_some();
+        if c.out_pos == c.out.len() && !tls {
             self.drop_conn(conn.index as usize, true);
-        } else if c.closing.is_none() {
+            return;
+        }
+        if c.closing.is_none() {
             c.closing = Some(Instant::now() + CLOSE_LINGER);
             self.closing += 1;
             self.pause_reading(conn.index as usize);
+        }
+        if tls {
+            // close_notify, after the rest of the output.
+            self.flush(conn.index as usize);
         }
     }
 
@@ -648,6 +882,9 @@ impl Reactor {
         };
         if c.closing.is_some() {
             self.closing -= 1;
+        }
+        if c.handshake.is_some() {
+            self.handshakes -= 1;
         }
         let _ = self.poll.registry().deregister(&mut c.stream);
         if shutdown {

@@ -31,6 +31,7 @@
 
 use super::reactor::ReactorCmd;
 use super::sync::lock;
+use super::tls::ClientSetup;
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
 use super::{resolve, ConnId, ListenerId, Origin, Runtime};
 use crate::pdu::{
@@ -57,6 +58,13 @@ pub struct SmscConfig {
     /// Deliveries queued per session while its window is full, above which
     /// new ones are dropped and counted as errors (default 100,000).
     pub max_queued_deliveries: usize,
+    /// Serve TLS on the listener (cargo feature `tls`); `None`: plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsAcceptor>,
+    /// Speak TLS on the connections [`Smsc::outbind`] opens (cargo feature
+    /// `tls`); `None`: plaintext.
+    #[cfg(feature = "tls")]
+    pub outbind_tls: Option<crate::tls::TlsConnector>,
 }
 
 impl Default for SmscConfig {
@@ -65,6 +73,10 @@ impl Default for SmscConfig {
             session: SessionConfig::default(),
             max_sessions: 10_000,
             max_queued_deliveries: 100_000,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            outbind_tls: None,
         }
     }
 }
@@ -224,6 +236,7 @@ pub(crate) enum SmscCmd {
         /// Unique among the runtime's dials.
         dial: u64,
         outbind: OutbindDial,
+        tls: Option<ClientSetup>,
     },
     UnbindAll {
         shared: Arc<SmscShared>,
@@ -267,6 +280,7 @@ impl Smsc {
         let listener = super::listen(resolve(addr)?)?;
         let local = listener.local_addr()?;
         let max_conns = config.max_sessions.max(1);
+        let tls = super::tls::smsc_server(&config);
         let shared = Arc::new(SmscShared {
             handler: Box::new(handler),
             config,
@@ -287,6 +301,7 @@ impl Smsc {
             id,
             max_conns,
             worker: None,
+            tls,
         });
         Ok(Smsc {
             rt: rt.clone(),
@@ -360,6 +375,7 @@ impl Smsc {
         system_id: Option<COctet<16>>,
         password: &str,
     ) -> std::io::Result<()> {
+        let tls = super::tls::smsc_client(&self.shared.config, addr)?;
         let addr = resolve(addr)?;
         let password = COctet::try_from(password).map_err(invalid_input)?;
         let worker = self.rt.inner.pick_worker();
@@ -371,6 +387,7 @@ impl Smsc {
                 system_id,
                 password,
             },
+            tls,
         };
         let _ = self.rt.inner.worker(worker).send(WorkerMsg::Smsc(cmd));
         Ok(())
@@ -425,6 +442,7 @@ impl Worker {
                 addr,
                 dial,
                 outbind,
+                tls,
             } => {
                 self.dials.insert(dial, Dial::Outbind(outbind));
                 let worker = self.index;
@@ -432,6 +450,7 @@ impl Worker {
                     addr,
                     worker,
                     origin: Origin::Dialed(dial),
+                    tls,
                 });
             }
             SmscCmd::UnbindAll { shared } => {

@@ -1,7 +1,9 @@
 // node-smpp as the reference SMSC for scripts/bench: accepts any bind and
 // answers every submit_sm at once with a fresh message id.
 //
-// Usage: node bench_node_server.js [PORT]   (default 0: a free port)
+// Usage: node bench_node_server.js [PORT [CERT.pem KEY.pem]]
+//        (PORT 0, the default: a free port; with a certificate and key it
+//        serves SMPP over TLS)
 //
 // Prints {"listening":PORT} once listening; on SIGTERM prints
 // "sessions=N submit_sm=N" and exits 0.
@@ -11,10 +13,15 @@
 // fewer segments), so the reference gets its best setting.
 'use strict';
 const smpp = require('smpp');
+const fs = require('fs');
+
+const tlsOptions = process.argv[4]
+  ? { cert: fs.readFileSync(process.argv[3]), key: fs.readFileSync(process.argv[4]) }
+  : {};
 
 let sessions = 0;
 let submits = 0;
-const server = smpp.createServer((session) => {
+const server = smpp.createServer(tlsOptions, (session) => {
   sessions++;
   session.on('error', () => {});
   const bind = (pdu) => session.send(pdu.response({ system_id: 'node-bench' }));

@@ -1,6 +1,9 @@
 // node-smpp as an ESME against an SMSC (smsc-sim in the interop tests).
 //
-// Usage: node node_client.js HOST:PORT
+// Usage: node node_client.js HOST:PORT [CA.pem]
+//
+// With a CA file it connects with TLS (ssmpp://), trusting that CA and
+// checking the certificate against HOST.
 //
 // Binds as a transceiver, submits one message asking for a receipt, waits
 // for the submit_sm_resp and the receipt deliver_sm (answering it), sends
@@ -10,6 +13,7 @@
 const smpp = require('smpp');
 
 const [host, port] = process.argv[2].split(':');
+const ca = process.argv[3] ? require('fs').readFileSync(process.argv[3]) : null;
 const out = { events: [] };
 let done = false;
 
@@ -21,7 +25,9 @@ function finish(code, why) {
 }
 setTimeout(() => finish(1, 'timed out'), 10000).unref();
 
-const session = smpp.connect({ host, port: Number(port) });
+const session = ca
+  ? smpp.connect({ url: `ssmpp://${host}:${port}`, ca: [ca] })
+  : smpp.connect({ host, port: Number(port) });
 session.on('error', (e) => finish(1, 'socket error: ' + e.message));
 session.on('close', () => {
   out.events.push('close');
@@ -59,7 +65,7 @@ session.on('deliver_sm', (pdu) => {
   afterSubmit();
 });
 
-session.on('connect', () => {
+session.on(ca ? 'secureConnect' : 'connect', () => {
   session.bind_transceiver({ system_id: 'smppclient1', password: 'password' }, (pdu) => {
     out.bind_status = pdu.command_status;
     out.bind_system_id = pdu.system_id;

@@ -1,7 +1,10 @@
 // node-smpp as an SMSC for one ESME session (the library's ESME in the
 // interop tests).
 //
-// Usage: node node_server.js
+// Usage: node node_server.js [CERT.pem KEY.pem]
+//
+// With a certificate and key it serves SMPP over TLS (node-smpp's
+// createServer({key, cert}), on node's tls module).
 //
 // Listens on 127.0.0.1 on a free port and prints {"listening":PORT} as the
 // first line. Accepts one session: answers bind_transceiver, answers each
@@ -12,6 +15,11 @@
 // exits (1 on failure or after 15 s).
 'use strict';
 const smpp = require('smpp');
+const fs = require('fs');
+
+const tlsOptions = process.argv[3]
+  ? { cert: fs.readFileSync(process.argv[2]), key: fs.readFileSync(process.argv[3]) }
+  : {};
 
 const out = { events: [], submits: [], deliver_sm_resp: [] };
 let done = false;
@@ -30,7 +38,7 @@ function smppDate(d) {
 }
 
 let nextId = 1;
-const server = smpp.createServer((session) => {
+const server = smpp.createServer(tlsOptions, (session) => {
   session.on('error', (e) => finish(1, 'socket error: ' + e.message));
   session.on('pdu', (pdu) => out.events.push(pdu.command));
   session.on('close', () => {

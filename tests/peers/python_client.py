@@ -1,6 +1,9 @@
 """smpplib as an ESME against an SMSC (smsc-sim in the interop tests).
 
-Usage: python3 python_client.py HOST:PORT
+Usage: python3 python_client.py HOST:PORT [CA.pem SERVER_NAME]
+
+With a CA file it speaks TLS: Python's ssl module wraps smpplib's socket,
+trusting that CA and checking the certificate against SERVER_NAME.
 
 Binds as a transceiver, splits a long text into concatenated parts with
 smpplib.gsm.make_parts (8-bit reference UDH), submits each part asking for a
@@ -10,6 +13,7 @@ on stdout with what it saw; exits 1 on failure (still printing).
 """
 import json
 import signal
+import ssl
 import sys
 
 import smpplib.client
@@ -39,11 +43,27 @@ def text(value):
     return value
 
 
+class TlsContext:
+    """smpplib calls wrap_socket(sock); this adds the name to check."""
+
+    def __init__(self, ca, server_name):
+        self.context = ssl.create_default_context(cafile=ca)
+        self.server_name = server_name
+
+    def wrap_socket(self, sock):
+        return self.context.wrap_socket(sock, server_hostname=self.server_name)
+
+
 def main():
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(10)
     host, port = sys.argv[1].rsplit(":", 1)
-    client = smpplib.client.Client(host, int(port), timeout=5, allow_unknown_opt_params=True)
+    context = None
+    if len(sys.argv) > 3:
+        context = TlsContext(sys.argv[2], sys.argv[3])
+    client = smpplib.client.Client(
+        host, int(port), timeout=5, ssl_context=context, allow_unknown_opt_params=True
+    )
 
     def sent(pdu, **_kwargs):
         out["events"].append(pdu.command)

@@ -10,6 +10,8 @@ complete -c smsc-sim -l enquire-link-secs -d 'Send enquire_link after N idle sec
 complete -c smsc-sim -l inactivity-secs -d 'Close sessions silent for N seconds, 0 = never' -r
 complete -c smsc-sim -l max-sessions -d 'Most sessions at once' -r
 complete -c smsc-sim -l max-pdu-len -d 'Largest PDU accepted, in bytes' -r
+complete -c smsc-sim -l tls-cert -d 'Serve SMPP over TLS with this certificate chain (PEM, the server\'s certificate first)' -r -F
+complete -c smsc-sim -l tls-key -d 'The TLS certificate\'s private key (PEM)' -r -F
 complete -c smsc-sim -l workers -d 'Worker threads [default: the number of CPUs]' -r
 complete -c smsc-sim -s v -l verbose -d 'Log info, debug, trace with -v, -vv, -vvv (RUST_LOG overrides)'
 complete -c smsc-sim -s h -l help -d 'Print help'
