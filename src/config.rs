@@ -33,6 +33,8 @@
 //! | `latin1` | `false` | let text be sent as Latin-1 (`data_coding` 3) when GSM 7-bit does not hold it |
 //! | `max_parts` | `10` | longest message in parts, 1 to 255; longer files fail |
 //! | `scan_interval_ms` | `1000` | how often `outgoing/` is scanned, 10 to 60000 |
+//! | `settle_ms` | `500` | how long a file first seen by a scan (not announced by a close-write or rename event) must stay unchanged before it is claimed, 0 to 60000 |
+//! | `empty_grace_secs` | `60` | how long an empty file may wait for its writer before it goes to `failed/`, 1 to 86400 |
 //! | `receipt_days` | `3` | how many days message ids are remembered to match receipts, 1 to 90 |
 //! | `sync` | `filesystem` | how spool files are made durable: `filesystem` (one `syncfs` per batch: fastest; also flushes what other programs wrote to that filesystem) or `files` (an `fdatasync` per file, an `fsync` per directory; [`crate::spool::SyncMode`]) |
 //!
@@ -109,6 +111,10 @@ pub struct Config {
     pub max_parts: usize,
     /// `scan_interval_ms`.
     pub scan_interval: Duration,
+    /// `settle_ms`.
+    pub settle: Duration,
+    /// `empty_grace_secs`.
+    pub empty_grace: Duration,
     /// `receipt_days`.
     pub receipt_days: u32,
     /// `sync`.
@@ -304,6 +310,8 @@ struct RawConfig {
     latin1: Option<Spanned<bool>>,
     max_parts: Option<Spanned<i64>>,
     scan_interval_ms: Option<Spanned<i64>>,
+    settle_ms: Option<Spanned<i64>>,
+    empty_grace_secs: Option<Spanned<i64>>,
     receipt_days: Option<Spanned<i64>>,
     sync: Option<Spanned<String>>,
     smsc: Option<Spanned<RawSmsc>>,
@@ -599,6 +607,8 @@ impl Config {
             latin1: false,
             max_parts: 10,
             scan_interval: Duration::from_millis(1000),
+            settle: Duration::from_millis(500),
+            empty_grace: Duration::from_secs(60),
             receipt_days: 3,
             sync: SyncMode::Filesystem,
             smsc: SmscConfig {
@@ -662,6 +672,12 @@ impl Config {
         }
         if let Some(n) = ck.int(&raw.scan_interval_ms, "scan_interval_ms", 10, 60_000) {
             c.scan_interval = Duration::from_millis(n as u64);
+        }
+        if let Some(n) = ck.int(&raw.settle_ms, "settle_ms", 0, 60_000) {
+            c.settle = Duration::from_millis(n as u64);
+        }
+        if let Some(n) = ck.int(&raw.empty_grace_secs, "empty_grace_secs", 1, 86_400) {
+            c.empty_grace = Duration::from_secs(n as u64);
         }
         if let Some(n) = ck.int(&raw.receipt_days, "receipt_days", 1, 90) {
             c.receipt_days = n as u32;
@@ -1041,6 +1057,8 @@ mod tests {
         assert!(!c.latin1);
         assert_eq!(c.max_parts, 10);
         assert_eq!(c.scan_interval, Duration::from_secs(1));
+        assert_eq!(c.settle, Duration::from_millis(500));
+        assert_eq!(c.empty_grace, Duration::from_secs(60));
         assert_eq!(c.receipt_days, 3);
         assert_eq!(c.sync, SyncMode::Filesystem);
         assert_eq!(c.metrics_file, None);
@@ -1077,6 +1095,8 @@ split = "sar"
 latin1 = true
 max_parts = 1_0
 scan_interval_ms = 250
+settle_ms = 0
+empty_grace_secs = 5
 receipt_days = 7
 sync = "files"
 
@@ -1111,6 +1131,8 @@ listen = "127.0.0.1:2777"
         assert!(c.latin1);
         assert_eq!(c.max_parts, 10);
         assert_eq!(c.scan_interval, Duration::from_millis(250));
+        assert_eq!(c.settle, Duration::ZERO);
+        assert_eq!(c.empty_grace, Duration::from_secs(5));
         assert_eq!(c.receipt_days, 7);
         assert_eq!(c.sync, SyncMode::Files);
         assert_eq!(c.smsc.port, 2776);

@@ -147,6 +147,9 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     pub(crate) stopping: AtomicBool,
     pub(crate) wake: Sender<()>,
+    /// The inotify watch on `outgoing/`; `None` where inotify is not to
+    /// be had (rescans only).
+    pub(crate) watch: Option<watch::Watch>,
     pub(crate) events: Option<Sender<RelayEvent>>,
     pub(crate) outbound: Mutex<Outbound>,
     /// Parts submitted and not yet recorded: at most window x sessions.
@@ -445,6 +448,17 @@ impl Relay {
         let tls = Tls::new(&config)?;
         let esme = Self::connect(&runtime, &config, &tls, stop)?;
         let (wake, woken) = bounded(1);
+        let outgoing = spool.dir(crate::spool::SpoolDir::Outgoing);
+        let (watch, poll) = match watch::Watch::new(&outgoing) {
+            Ok((w, p)) => (Some(w), Some(p)),
+            Err(e) => {
+                log::warn!(
+                    "cannot watch {} ({e}): relying on rescans",
+                    outgoing.display()
+                );
+                (None, None)
+            }
+        };
         let credit_count =
             config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize;
         let credits = Credits::new(credit_count);
@@ -457,6 +471,7 @@ impl Relay {
             metrics: Metrics::new(),
             stopping: AtomicBool::new(false),
             wake,
+            watch,
             events,
             outbound: Mutex::new(Outbound::default()),
             credits,
@@ -498,8 +513,13 @@ impl Relay {
                 Box::new(move || outbind_listener(&s, &rt, listen, tls)),
             )?);
         }
-        let s = shared.clone();
-        threads.push(spawn("smppd-watch", Box::new(move || watch::watcher(&s)))?);
+        if let Some(poll) = poll {
+            let s = shared.clone();
+            threads.push(spawn(
+                "smppd-watch",
+                Box::new(move || watch::watcher(&s, poll)),
+            )?);
+        }
         Ok(Relay {
             shared,
             threads,
@@ -581,7 +601,9 @@ impl Relay {
         let shared = self.shared.clone();
         shared.stopping.store(true, Ordering::Release);
         shared.wake();
-        watch::poke(&shared);
+        if let Some(w) = &shared.watch {
+            w.wake();
+        }
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline && shared.esme.in_flight() > 0 {
             std::thread::sleep(Duration::from_millis(10));

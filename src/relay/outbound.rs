@@ -16,6 +16,7 @@
 //! can make the SMSC see twice (sent or answered, not yet recorded) are at
 //! most window x sessions.
 
+use super::watch::ClaimRule;
 use super::{classify, lock, RelayEvent, Retry, Shared};
 use crate::compose::{self, Content, Options};
 use crate::datetime::DateTime;
@@ -88,24 +89,27 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
         Err(e) => log::error!("cannot recover checked/: {e}"),
     }
     let scan_every = shared.config.scan_interval.max(Duration::from_millis(10));
+    let mut rule = ClaimRule::new(shared.config.settle, shared.config.empty_grace);
     loop {
         if shared.stopping() {
             return;
         }
         run_due_retries(shared);
-        if !scan(shared) {
+        let Scanned::All { next_check } = scan(shared, &mut rule) else {
             // Files left unclaimed for want of room: again at once (the
             // wait for room is in the scan).
             continue;
-        }
+        };
         let next_retry = lock(&shared.outbound)
             .retries
             .peek()
             .map(|Reverse((at, ..))| *at);
-        let wait = next_retry
-            .map(|at| at.saturating_duration_since(Instant::now()))
-            .unwrap_or(scan_every)
-            .min(scan_every);
+        let now = Instant::now();
+        let wait = [next_retry, next_check]
+            .into_iter()
+            .flatten()
+            .map(|at| at.saturating_duration_since(now))
+            .fold(scan_every, Duration::min);
         match woken.recv_timeout(wait) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
@@ -113,27 +117,38 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
     }
 }
 
-/// Claims and starts every claimable file, high priority first, then
-/// oldest, [`CLAIM_BATCH`] at a time. `false` if it stopped before the end
-/// because as many files are open as allowed.
-fn scan(shared: &Shared) -> bool {
+/// How a scan ended.
+enum Scanned {
+    /// Every file that may be claimed was; the others may be at
+    /// `next_check`.
+    All { next_check: Option<Instant> },
+    /// Stopped before the end because as many files are open as allowed.
+    NoRoom,
+}
+
+/// Claims and starts every file that the claim rule lets be claimed, high
+/// priority first, then oldest, [`CLAIM_BATCH`] at a time.
+fn scan(shared: &Shared, rule: &mut ClaimRule) -> Scanned {
+    let before = ClaimRule::before_scan(shared.watch.as_ref());
     let candidates = match shared.spool.scan_outgoing() {
         Ok(c) => c,
         Err(e) => {
             log::error!("cannot scan outgoing/: {e}");
-            return true;
+            return Scanned::All { next_check: None };
         }
     };
-    let mut rest = &candidates[..];
+    let selected = rule.select(shared.watch.as_ref(), before, candidates, || shared.wake());
+    let next_check = selected.next_check;
+    let mut rest = &selected.claim[..];
     while !rest.is_empty() {
         if shared.stopping() {
-            return true;
+            return Scanned::All { next_check };
         }
         let room = shared.open_files.room(CLAIM_BATCH.min(rest.len()));
         if room == 0 {
             // As many files open as allowed: back to the loop, which runs
             // the retries that may be what they wait for, and scans again.
-            return false;
+            return Scanned::NoRoom;
         }
         let (batch, later) = rest.split_at(room);
         rest = later;
@@ -147,7 +162,7 @@ fn scan(shared: &Shared) -> bool {
         start_files(shared, claimed);
         run_due_retries(shared);
     }
-    true
+    Scanned::All { next_check }
 }
 
 /// Starts claimed files: composes each and submits its parts not yet

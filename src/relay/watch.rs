@@ -1,55 +1,369 @@
-//! Noticing new files in `outgoing/` at once: inotify wakes the submitter
-//! on every file renamed or written into it. The submitter also rescans
-//! every `scan_interval`, so a missed event (or a filesystem without
-//! inotify, such as NFS) only delays a file.
+//! Noticing files in `outgoing/`, and deciding when one is complete enough
+//! to claim (DESIGN §4).
+//!
+//! inotify reports what happens to the names in `outgoing/`. The watcher
+//! thread reads those events into [`Watch`]'s marks and wakes the
+//! submitter; the submitter also rescans every `scan_interval`, so a missed
+//! event (or a filesystem without inotify, such as NFS) only delays a file.
+//!
+//! # The claim rule
+//!
+//! A name whose last event is a close-write (its writer wrote it in
+//! `outgoing/` and closed it) or a moved-to (it was renamed in whole) is
+//! *ready*: it is claimed at once. Any other file is claimed once it has
+//! stayed unchanged (inode, size, modification and status change times to
+//! the nanosecond) for `settle_ms`: one first seen by a scan (at start,
+//! after the event queue overflowed, on SIGHUP, periodically), one created
+//! or written and not closed yet (a writer at work, or a hard link, which
+//! has no close). "Unchanged for `settle_ms`" is seen either by scans that
+//! far apart, or from the file's status change time, which every write,
+//! rename and `chmod` sets and nothing sets back. An empty file is never
+//! claimed (`mktemp` makes one and `mv` fills it a moment later); one still
+//! empty after `empty_grace_secs` is claimed to go to `failed/` as
+//! `empty file`.
+//!
+//! A close-write event may be stale: smstools3's `sendsms` runs `mktemp`
+//! in `outgoing/` (create, close: a close-write of an empty file), then
+//! `mv` from another filesystem opens that placeholder, writes and closes
+//! it. So a scan takes the event count before it reads the files, drains
+//! the event queue after, and leaves for later every name that had an
+//! event in between: the kernel queues an event when the write happens, so
+//! a write that the read saw is in the queue by the time it is drained.
 
 use super::Shared;
-use crate::spool::SpoolDir;
-use inotify::{Inotify, WatchMask};
+use crate::runtime::sync::lock;
+use crate::spool::Candidate;
+use inotify::{EventMask, Inotify, WatchMask};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
-/// The watcher thread. Returns when the relay stops (the stop touches a
-/// dot-file in `outgoing/` to wake it).
-pub(crate) fn watcher(shared: &Shared) {
-    let dir = shared.spool.dir(SpoolDir::Outgoing);
-    let mut inotify = match Inotify::init() {
-        Ok(i) => i,
-        Err(e) => {
-            log::warn!("inotify unavailable ({e}): relying on rescans");
-            return;
-        }
-    };
-    let mask = WatchMask::MOVED_TO | WatchMask::CLOSE_WRITE | WatchMask::ATTRIB;
-    if let Err(e) = inotify.watches().add(&dir, mask) {
-        log::warn!("cannot watch {} ({e}): relying on rescans", dir.display());
-        return;
+const WAKE: Token = Token(0);
+const INOTIFY: Token = Token(1);
+
+/// How much older than the clock a file's status change time may read
+/// for the same instant: the kernel stamps files from a clock that moves
+/// once per tick (up to 10 ms).
+const CTIME_SLACK: Duration = Duration::from_millis(20);
+
+/// The events that say a name is ready: closed after writing, renamed in.
+const READY: EventMask = EventMask::CLOSE_WRITE.union(EventMask::MOVED_TO);
+/// The events that say a name changed and is not ready: created (by open,
+/// `mktemp` or a hard link), written.
+const CHANGED: EventMask = EventMask::CREATE.union(EventMask::MODIFY);
+
+/// The last event for one name in `outgoing/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// Its place in the sequence of all events read.
+    seq: u64,
+    /// Whether it was a close-write or a moved-to.
+    ready: bool,
+}
+
+#[derive(Default)]
+struct Marks {
+    /// Events read so far (an overflow counts as one).
+    seq: u64,
+    names: HashMap<String, Mark>,
+}
+
+struct Queue {
+    /// `None` once the watch is gone: rescans only.
+    inotify: Option<Inotify>,
+    buffer: Vec<u8>,
+}
+
+/// The inotify watch on `outgoing/` and what its events said.
+pub(crate) struct Watch {
+    /// Read by the watcher thread and by the submitter (see [`Watch::drain`]).
+    queue: Mutex<Queue>,
+    marks: Mutex<Marks>,
+    /// Ends the watcher's wait at any instant: the eventfd stays readable
+    /// until the poll sees it, so a wake-up sent before the wait is not
+    /// lost.
+    waker: Waker,
+}
+
+impl Watch {
+    /// Watches `dir`; returns the watch and the poll for [`watcher`].
+    pub(crate) fn new(dir: &Path) -> io::Result<(Watch, Poll)> {
+        let inotify = Inotify::init()?;
+        let mask = WatchMask::MOVED_TO
+            | WatchMask::CLOSE_WRITE
+            | WatchMask::CREATE
+            | WatchMask::MODIFY
+            | WatchMask::ATTRIB
+            | WatchMask::ONLYDIR;
+        inotify.watches().add(dir, mask)?;
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKE)?;
+        poll.registry().register(
+            &mut SourceFd(&inotify.as_raw_fd()),
+            INOTIFY,
+            Interest::READABLE,
+        )?;
+        let watch = Watch {
+            queue: Mutex::new(Queue {
+                inotify: Some(inotify),
+                buffer: vec![0; 64 << 10],
+            }),
+            marks: Mutex::new(Marks::default()),
+            waker,
+        };
+        Ok((watch, poll))
     }
-    let mut buffer = [0u8; 4096];
-    loop {
-        match inotify.read_events_blocking(&mut buffer) {
-            Ok(events) => {
-                if events.count() > 0 {
-                    shared.wake();
+
+    /// Ends [`watcher`]'s wait (it then looks at the stop flag).
+    pub(crate) fn wake(&self) {
+        if let Err(e) = self.waker.wake() {
+            log::warn!("cannot wake the spool watcher: {e}");
+        }
+    }
+
+    /// Reads every event queued, without waiting, into the marks. Whether
+    /// there were any.
+    pub(crate) fn drain(&self) -> bool {
+        let mut queue = lock(&self.queue);
+        let Queue { inotify, buffer } = &mut *queue;
+        let mut any = false;
+        loop {
+            let Some(ino) = inotify.as_mut() else {
+                return any;
+            };
+            let events = match ino.read_events(buffer) {
+                Ok(events) => events,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return any,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("inotify: {e}: relying on rescans of outgoing/");
+                    *inotify = None;
+                    lock(&self.marks).forget_all();
+                    return true;
+                }
+            };
+            let mut marks = lock(&self.marks);
+            let mut gone = false;
+            for event in events {
+                any = true;
+                if event.mask.contains(EventMask::Q_OVERFLOW) {
+                    log::debug!("inotify queue overflowed: files settle before they are claimed");
+                    marks.forget_all();
+                } else if event.mask.contains(EventMask::IGNORED) {
+                    gone = true;
+                } else if let Some(name) = event.name.and_then(|n| n.to_str()) {
+                    if !event.mask.contains(EventMask::ISDIR) && !name.starts_with('.') {
+                        marks.note(name, event.mask);
+                    }
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                log::warn!("inotify: {e}: relying on rescans");
-                return;
+            if gone {
+                log::warn!(
+                    "outgoing/ is no longer watched (removed or unmounted): relying on rescans"
+                );
+                marks.forget_all();
+                *inotify = None;
             }
         }
+    }
+
+    /// The number of events read so far.
+    fn seq(&self) -> u64 {
+        lock(&self.marks).seq
+    }
+}
+
+impl Marks {
+    fn note(&mut self, name: &str, mask: EventMask) {
+        let ready = mask.intersects(READY);
+        // An attribute change alone (chmod, touch) says nothing about the
+        // contents.
+        if !ready && !mask.intersects(CHANGED) {
+            return;
+        }
+        self.seq += 1;
+        let mark = Mark {
+            seq: self.seq,
+            ready,
+        };
+        match self.names.get_mut(name) {
+            Some(m) => *m = mark,
+            None => {
+                self.names.insert(name.to_owned(), mark);
+            }
+        }
+    }
+
+    /// Events were lost (or the watch is gone): no mark can be trusted.
+    fn forget_all(&mut self) {
+        self.seq += 1;
+        self.names.clear();
+    }
+}
+
+/// The watcher thread: waits for events or the stop, reads the events into
+/// the marks, and wakes the submitter. Returns when the relay stops
+/// ([`Watch::wake`] ends the wait at any instant) or the watch is gone.
+pub(crate) fn watcher(shared: &Shared, mut poll: Poll) {
+    let Some(watch) = &shared.watch else {
+        return;
+    };
+    let mut events = Events::with_capacity(4);
+    loop {
         if shared.stopping() {
+            return;
+        }
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            log::warn!("cannot wait for inotify events ({e}): relying on rescans");
+            return;
+        }
+        if shared.stopping() {
+            return;
+        }
+        if watch.drain() {
+            shared.wake();
+        }
+        if lock(&watch.queue).inotify.is_none() {
             return;
         }
     }
 }
 
-/// Wakes the watcher so it sees the stop flag.
-pub(crate) fn poke(shared: &Shared) {
-    let path = shared
-        .spool
-        .dir(SpoolDir::Outgoing)
-        .join(format!(".smppd-stop-{}", std::process::id()));
-    if std::fs::write(&path, b"").is_ok() {
-        let _ = std::fs::remove_file(&path);
+/// What one scan decided.
+pub(crate) struct Selected {
+    /// The files to claim now, in the scan's order.
+    pub(crate) claim: Vec<Candidate>,
+    /// When a file left waiting may be claimable: scan again then.
+    pub(crate) next_check: Option<Instant>,
+}
+
+/// The claim rule, as the submitter applies it scan after scan.
+pub(crate) struct ClaimRule {
+    settle: Duration,
+    empty_grace: Duration,
+    /// Files waiting to settle (or, empty, for their grace): how each was
+    /// when first seen so, and since when.
+    seen: HashMap<String, (Candidate, Instant)>,
+}
+
+/// A mark of the events read before a scan looked at the files.
+pub(crate) struct Before(Option<u64>);
+
+impl ClaimRule {
+    pub(crate) fn new(settle: Duration, empty_grace: Duration) -> ClaimRule {
+        ClaimRule {
+            settle,
+            empty_grace,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// To call before a scan reads the files: drains the events queued so
+    /// far, and notes how many there were.
+    pub(crate) fn before_scan(watch: Option<&Watch>) -> Before {
+        Before(watch.map(|w| {
+            w.drain();
+            w.seq()
+        }))
+    }
+
+    /// Picks the files of a scan that may be claimed now. Drains the
+    /// events that arrived while the scan read the files (waking the
+    /// submitter through `wake` if there were any, to look at those names
+    /// again).
+    pub(crate) fn select(
+        &mut self,
+        watch: Option<&Watch>,
+        before: Before,
+        candidates: Vec<Candidate>,
+        wake: impl FnOnce(),
+    ) -> Selected {
+        if watch.is_some_and(Watch::drain) {
+            wake();
+        }
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let mut seen = HashMap::new();
+        let mut claim = Vec::with_capacity(candidates.len());
+        let mut next_check: Option<Instant> = None;
+        let mut later = |at: Instant| {
+            next_check = Some(next_check.map_or(at, |n| n.min(at)));
+        };
+        let marks = watch.map(|w| lock(&w.marks));
+        let before = before.0.unwrap_or(0);
+        let mut waiting: HashSet<&str> = HashSet::new();
+        for c in &candidates {
+            let mark = marks.as_ref().and_then(|m| m.names.get(&c.name)).copied();
+            if mark.is_some_and(|m| m.seq > before) {
+                // Changed while the scan read it: what was read may be
+                // incomplete. The event woke the submitter.
+                waiting.insert(&c.name);
+                continue;
+            }
+            let ready = mark.is_some_and(|m| m.ready);
+            if ready && c.len > 0 {
+                claim.push(c.clone());
+                continue;
+            }
+            waiting.insert(&c.name);
+            let unchanged = self.unchanged_for(c, now, wall, &mut seen);
+            let wait = if c.len == 0 {
+                self.empty_grace
+            } else {
+                self.settle
+            };
+            if unchanged >= wait {
+                if c.len == 0 {
+                    log::info!(
+                        "{}: still empty after {}s: to failed/",
+                        c.name,
+                        self.empty_grace.as_secs()
+                    );
+                }
+                waiting.remove(c.name.as_str());
+                seen.remove(&c.name);
+                claim.push(c.clone());
+            } else {
+                later(now + (wait - unchanged));
+            }
+        }
+        if let Some(mut marks) = marks {
+            // Marks of names gone from outgoing/ (claimed, removed) or
+            // claimed now; a newer event keeps its mark.
+            marks
+                .names
+                .retain(|name, m| m.seq > before || waiting.contains(name.as_str()));
+        }
+        drop(waiting);
+        self.seen = seen;
+        Selected { claim, next_check }
+    }
+
+    /// How long `c` is known to have stayed as it is now: since a scan first
+    /// saw it so, or since its status change time, whichever is longer.
+    fn unchanged_for(
+        &self,
+        c: &Candidate,
+        now: Instant,
+        wall: SystemTime,
+        seen: &mut HashMap<String, (Candidate, Instant)>,
+    ) -> Duration {
+        let since = match self.seen.get(&c.name) {
+            Some((earlier, since)) if earlier.same_as(c) => *since,
+            _ => now,
+        };
+        seen.insert(c.name.clone(), (c.clone(), since));
+        let by_ctime = wall
+            .duration_since(c.changed)
+            .map_or(Duration::ZERO, |d| d.saturating_sub(CTIME_SLACK));
+        now.duration_since(since).max(by_ctime)
     }
 }

@@ -2,8 +2,8 @@
 //! and writing every file the daemon produces durably.
 
 use super::fsutil::{
-    crc32, fsync_dir, move_by_link, rename_noreplace, sync_files, sync_filesystem, temp_prefix,
-    write_temp, write_temp_unsynced, Moved,
+    crc32, create_shared_dir, fsync_dir, move_by_link, rename_noreplace, sync_files,
+    sync_filesystem, temp_prefix, write_temp, write_temp_unsynced, Moved, FILE_MODE,
 };
 use super::message::{
     copy_inserting, failed_headers, insert_headers, peek_priority_high, sent_headers,
@@ -91,8 +91,15 @@ pub struct Candidate {
     pub priority_high: bool,
     /// Its modification time.
     pub modified: SystemTime,
+    /// Its size in bytes when scanned.
+    pub len: u64,
+    /// Its status change time (ctime) when scanned: any write, rename or
+    /// change of owner or mode sets it, and nothing sets it back.
+    pub changed: SystemTime,
     /// What the file was when scanned, for the claim.
     id: Identity,
+    /// The ctime in nanoseconds, for [`Candidate::same_as`].
+    ctime_ns: i128,
     /// The whole file, when the peek read all of it (small files, within
     /// [`SCAN_KEEP_LEN`] for the whole scan): a claim takes it from here
     /// instead of reading the file again.
@@ -107,8 +114,18 @@ impl fmt::Debug for Candidate {
             .field("priority_high", &self.priority_high)
             .field("modified", &self.modified)
             .field("ino", &self.id.ino)
+            .field("len", &self.len)
             .field("contents_len", &self.contents.as_ref().map(|c| c.len()))
             .finish()
+    }
+}
+
+impl Candidate {
+    /// Whether `other`, the same name seen by another scan, is the same
+    /// file unchanged: inode, size, and modification and status change
+    /// times to the nanosecond.
+    pub fn same_as(&self, other: &Candidate) -> bool {
+        self.name == other.name && self.id == other.id && self.ctime_ns == other.ctime_ns
     }
 }
 
@@ -519,11 +536,18 @@ fn peek_files(dir: &Path, names: &[&String], keep: usize) -> Vec<Candidate> {
             kept += head.len();
             Arc::new(head)
         });
+        let ctime_ns = i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec());
+        let changed = u64::try_from(ctime_ns).map_or(SystemTime::UNIX_EPOCH, |ns| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(ns)
+        });
         out.push(Candidate {
             name: (*name).clone(),
             priority_high,
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            len: meta.len(),
+            changed,
             id: Identity::of(&meta),
+            ctime_ns,
             contents,
         });
     }
@@ -532,12 +556,23 @@ fn peek_files(dir: &Path, names: &[&String], keep: usize) -> Vec<Candidate> {
 
 impl Spool {
     /// Opens the spool at `root`: creates the root and the six directories
-    /// if missing, and checks that each one is a directory this process can
+    /// if missing (mode 2770, whatever the umask: a group of writers may
+    /// drop files, and every file gets the folder's group), and checks that each one is a directory this process can
     /// create and remove files in (by doing so with a hidden probe file).
     /// The owner id is [`default_owner`]; see [`Spool::with_owner`].
     pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
         let root = root.into();
-        fs::create_dir_all(&root).map_err(io_error("create", &root))?;
+        if fs::symlink_metadata(&root).is_err() {
+            if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent).map_err(io_error("create", parent))?;
+            }
+            match create_shared_dir(&root) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(io_error("create", &root)(e))
+                }
+                _ => {}
+            }
+        }
         let root_dir = File::open(&root).map_err(io_error("open", &root))?;
         let mut spool = Spool {
             root,
@@ -554,7 +589,7 @@ impl Spool {
             match fs::metadata(&path) {
                 Ok(m) if !m.is_dir() => return Err(SpoolError::NotADirectory { path }),
                 Ok(_) => {}
-                Err(e) if not_found(&e) => match fs::create_dir(&path) {
+                Err(e) if not_found(&e) => match create_shared_dir(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(e) => return Err(io_error("create", &path)(e)),
@@ -580,7 +615,8 @@ impl Spool {
             path: dir.to_owned(),
             source,
         };
-        let temp = write_temp(dir, PROBE_TAG, |f| f.write_all(b"probe")).map_err(unusable)?;
+        let temp =
+            write_temp(dir, PROBE_TAG, FILE_MODE, |f| f.write_all(b"probe")).map_err(unusable)?;
         // Gone already: removed as debris by a recovery that took this
         // process for a dead one (another host's, on a shared spool).
         remove_if_exists(&temp).map_err(unusable)
@@ -1550,7 +1586,7 @@ impl Spool {
 
     fn write_new(&self, d: SpoolDir, time: DateTime, data: &[u8]) -> Result<String, SpoolError> {
         let dir = self.dir(d);
-        let temp = write_temp(&dir, &self.owner, |f| f.write_all(data))
+        let temp = write_temp(&dir, &self.owner, FILE_MODE, |f| f.write_all(data))
             .map_err(io_error("write", &dir))?;
         let stamp = format!(
             "{:04}{:02}{:02}-{:02}{:02}{:02}-{}",

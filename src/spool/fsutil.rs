@@ -5,9 +5,28 @@
 use crossbeam_channel::Sender;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// The mode of the spool folders the daemon creates: group-writable so
+/// that a group of writers can drop files, setgid so that every file in
+/// them gets the folder's group.
+pub(crate) const DIR_MODE: u32 = 0o2770;
+/// The mode of the spool files the daemon writes.
+pub(crate) const FILE_MODE: u32 = 0o640;
+/// The mode of other files (such as the metrics file): the umask decides.
+pub(crate) const DEFAULT_FILE_MODE: u32 = 0o666;
+
+/// Creates the directory `path` (its parent must exist) with [`DIR_MODE`],
+/// whatever the umask.
+pub(crate) fn create_shared_dir(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().mode(DIR_MODE).create(path)?;
+    // The umask takes bits away at creation (a service's 027 takes the
+    // group's write bit): set them again.
+    fs::set_permissions(path, fs::Permissions::from_mode(DIR_MODE))
+}
 
 /// A process-wide counter that keeps temporary names unique.
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -30,14 +49,15 @@ pub(crate) fn temp_prefix(tag: &str) -> String {
     format!(".tmp-{tag}+")
 }
 
-/// Creates a new temporary file in `dir`, lets `fill` write it, and fsyncs
-/// it. On error the temporary file is removed.
+/// Creates a new temporary file in `dir` with `mode` (less the umask), lets
+/// `fill` write it, and fsyncs it. On error the temporary file is removed.
 pub(crate) fn write_temp(
     dir: &Path,
     tag: &str,
+    mode: u32,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<PathBuf> {
-    let (path, file) = write_temp_unsynced(dir, tag, fill)?;
+    let (path, file) = create_temp(dir, tag, mode, fill)?;
     match file.sync_all() {
         Ok(()) => Ok(path),
         Err(e) => {
@@ -50,10 +70,19 @@ pub(crate) fn write_temp(
 /// Creates a new temporary file in `dir` and lets `fill` write it, without
 /// waiting for the disk: the caller syncs the returned handle (see
 /// [`sync_files`]) before giving the file its name. On error the temporary
-/// file is removed.
+/// file is removed. Its mode is [`FILE_MODE`].
 pub(crate) fn write_temp_unsynced(
     dir: &Path,
     tag: &str,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<(PathBuf, File)> {
+    create_temp(dir, tag, FILE_MODE, fill)
+}
+
+fn create_temp(
+    dir: &Path,
+    tag: &str,
+    mode: u32,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<(PathBuf, File)> {
     let path = temp_path(dir, tag);
@@ -61,6 +90,7 @@ pub(crate) fn write_temp_unsynced(
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(mode)
             .open(&path)?;
         fill(&mut file)?;
         file.flush()?;
@@ -237,7 +267,7 @@ pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {
         .filter(char::is_ascii_alphanumeric)
         .take(32)
         .collect();
-    let temp = write_temp(dir, &name, |f| f.write_all(contents))?;
+    let temp = write_temp(dir, &name, DEFAULT_FILE_MODE, |f| f.write_all(contents))?;
     if let Err(e) = fs::rename(&temp, target) {
         let _ = fs::remove_file(&temp);
         return Err(e);

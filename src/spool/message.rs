@@ -163,6 +163,9 @@ impl fmt::Display for Alphabet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BadFile {
+    /// The file is empty (still so after `empty_grace_secs`: its writer
+    /// never filled it).
+    Empty,
     /// The file is larger than [`MAX_FILE_LEN`].
     TooLarge {
         /// Its size in bytes.
@@ -253,6 +256,7 @@ pub enum BadFile {
 impl fmt::Display for BadFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BadFile::Empty => f.write_str("empty file"),
             BadFile::TooLarge { len } => write!(
                 f,
                 "the file is {len} bytes, more than the {MAX_FILE_LEN} an outgoing file may have"
@@ -596,6 +600,9 @@ fn ucs2_text(data: &[u8]) -> Result<String, BadFile> {
 impl OutgoingMessage {
     /// Parses and checks an outgoing file; see the [module docs](self).
     pub fn parse(data: &[u8]) -> Result<OutgoingMessage, BadFile> {
+        if data.is_empty() {
+            return Err(BadFile::Empty);
+        }
         if data.len() as u64 > MAX_FILE_LEN {
             return Err(BadFile::TooLarge {
                 len: data.len() as u64,
