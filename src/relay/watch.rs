@@ -367,3 +367,167 @@ impl ClaimRule {
         now.duration_since(since).max(by_ctime)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spool::{Spool, SpoolDir};
+    use std::fs::{self, OpenOptions};
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    /// A spool in a fresh temporary directory, removed on drop.
+    struct TempSpool {
+        root: PathBuf,
+        spool: Spool,
+    }
+
+    impl TempSpool {
+        fn new(tag: &str) -> TempSpool {
+            let root =
+                std::env::temp_dir().join(format!("smpp-watch-{tag}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            let spool = Spool::open(&root).unwrap();
+            TempSpool { root, spool }
+        }
+
+        fn outgoing(&self) -> PathBuf {
+            self.spool.dir(SpoolDir::Outgoing)
+        }
+    }
+
+    impl Drop for TempSpool {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+
+    /// One scan as the submitter runs it: events drained, files read,
+    /// events drained again; `between` runs after the files were read.
+    fn scan(
+        rule: &mut ClaimRule,
+        watch: Option<&Watch>,
+        spool: &Spool,
+        between: impl FnOnce(),
+    ) -> (Vec<String>, Option<Instant>, bool) {
+        let before = ClaimRule::before_scan(watch);
+        let candidates = spool.scan_outgoing().unwrap();
+        between();
+        let mut woken = false;
+        let s = rule.select(watch, before, candidates, || woken = true);
+        let names = s.claim.into_iter().map(|c| c.name).collect();
+        (names, s.next_check, woken)
+    }
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_stale_close_write_does_not_claim_a_file_being_written() {
+        let t = TempSpool::new("stale");
+        let (watch, _poll) = Watch::new(&t.outgoing()).unwrap();
+        let mut rule = ClaimRule::new(LONG, LONG);
+        let path = t.outgoing().join("send_x");
+        // mktemp: created and closed empty (a close-write).
+        fs::File::create(&path).unwrap();
+        let (claimed, next, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert!(claimed.is_empty(), "an empty file was claimed");
+        assert!(next.is_some(), "an empty file waits for its grace");
+        // mv from another filesystem opens the placeholder and writes part
+        // of the message, while the scan reads it: the close-write of
+        // mktemp is the last event the scan saw before reading.
+        let mut writer = OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let (claimed, _, woken) = scan(&mut rule, Some(&watch), &t.spool, || {
+            writer.write_all(b"To: 4917").unwrap();
+        });
+        assert!(
+            claimed.is_empty(),
+            "claimed while being written: {claimed:?}"
+        );
+        assert!(woken, "the events drained by the scan wake the submitter");
+        // Written, not closed: it waits (settle_ms is an hour).
+        writer.write_all(b"21234567\n\nhello").unwrap();
+        let (claimed, _, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert!(claimed.is_empty(), "claimed before its writer closed it");
+        // Closed: claimed at once.
+        drop(writer);
+        let (claimed, _, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert_eq!(claimed, ["send_x"]);
+    }
+
+    #[test]
+    fn renamed_files_are_ready_at_once() {
+        let t = TempSpool::new("renamed");
+        let (watch, _poll) = Watch::new(&t.outgoing()).unwrap();
+        let mut rule = ClaimRule::new(LONG, LONG);
+        let temp = t.root.join("temp");
+        fs::write(&temp, b"To: 491721234567\n\nhi").unwrap();
+        fs::rename(&temp, t.outgoing().join("a")).unwrap();
+        // Also over an empty placeholder, as mv on one filesystem does.
+        fs::File::create(t.outgoing().join("b")).unwrap();
+        fs::write(&temp, b"To: 491721234567\n\nhi").unwrap();
+        fs::rename(&temp, t.outgoing().join("b")).unwrap();
+        let (mut claimed, _, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        claimed.sort();
+        assert_eq!(claimed, ["a", "b"]);
+    }
+
+    #[test]
+    fn files_without_events_settle() {
+        let t = TempSpool::new("settle");
+        fs::write(t.outgoing().join("old"), b"To: 491721234567\n\nhi").unwrap();
+        // No watch (as on NFS, or files from before the start): fresh
+        // files wait for settle_ms...
+        let mut rule = ClaimRule::new(LONG, LONG);
+        let (claimed, next, _) = scan(&mut rule, None, &t.spool, || {});
+        assert!(claimed.is_empty());
+        let next = next.expect("a time to look again");
+        assert!(next > Instant::now() + LONG - Duration::from_secs(60));
+        // ...and are claimed once they have been unchanged that long (here
+        // no time at all).
+        let mut rule = ClaimRule::new(Duration::ZERO, LONG);
+        let (claimed, next, _) = scan(&mut rule, None, &t.spool, || {});
+        assert_eq!(claimed, ["old"]);
+        assert_eq!(next, None);
+        // A watched file created and written but not closed settles too
+        // (a hard link has no close).
+        let (watch, _poll) = Watch::new(&t.outgoing()).unwrap();
+        let mut rule = ClaimRule::new(LONG, LONG);
+        fs::hard_link(t.outgoing().join("old"), t.outgoing().join("linked")).unwrap();
+        fs::remove_file(t.outgoing().join("old")).unwrap();
+        let (claimed, next, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert!(claimed.is_empty());
+        assert!(next.is_some());
+    }
+
+    #[test]
+    fn empty_files_are_claimed_after_their_grace() {
+        let t = TempSpool::new("empty");
+        let (watch, _poll) = Watch::new(&t.outgoing()).unwrap();
+        fs::File::create(t.outgoing().join("empty")).unwrap();
+        let mut rule = ClaimRule::new(Duration::ZERO, LONG);
+        let (claimed, next, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert!(
+            claimed.is_empty(),
+            "an empty file is never claimed as a message"
+        );
+        assert!(next.is_some());
+        let mut rule = ClaimRule::new(Duration::ZERO, Duration::ZERO);
+        let (claimed, _, _) = scan(&mut rule, Some(&watch), &t.spool, || {});
+        assert_eq!(claimed, ["empty"]);
+    }
+
+    #[test]
+    fn a_wake_before_the_wait_ends_it() {
+        let t = TempSpool::new("wake");
+        let (watch, mut poll) = Watch::new(&t.outgoing()).unwrap();
+        watch.wake();
+        let mut events = Events::with_capacity(4);
+        poll.poll(&mut events, Some(Duration::from_secs(30)))
+            .unwrap();
+        assert!(events.iter().any(|e| e.token() == WAKE));
+    }
+}
