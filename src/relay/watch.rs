@@ -299,13 +299,11 @@ impl ClaimRule {
         };
         let marks = watch.map(|w| lock(&w.marks));
         let before = before.0.unwrap_or(0);
-        let mut waiting: HashSet<&str> = HashSet::new();
         for c in &candidates {
             let mark = marks.as_ref().and_then(|m| m.names.get(&c.name)).copied();
             if mark.is_some_and(|m| m.seq > before) {
                 // Changed while the scan read it: what was read may be
                 // incomplete. The event woke the submitter.
-                waiting.insert(&c.name);
                 continue;
             }
             let ready = mark.is_some_and(|m| m.ready);
@@ -313,7 +311,6 @@ impl ClaimRule {
                 claim.push(c.clone());
                 continue;
             }
-            waiting.insert(&c.name);
             let unchanged = self.unchanged_for(c, now, wall, &mut seen);
             let wait = if c.len == 0 {
                 self.empty_grace
@@ -328,21 +325,20 @@ impl ClaimRule {
                         self.empty_grace.as_secs()
                     );
                 }
-                waiting.remove(c.name.as_str());
-                seen.remove(&c.name);
                 claim.push(c.clone());
             } else {
                 later(now + (wait - unchanged));
             }
         }
         if let Some(mut marks) = marks {
-            // Marks of names gone from outgoing/ (claimed, removed) or
-            // claimed now; a newer event keeps its mark.
+            // Marks of names gone from outgoing/ (claimed, removed) go; a
+            // file picked now but not claimed yet (no room) keeps its own,
+            // and a newer event its mark.
+            let listed: HashSet<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
             marks
                 .names
-                .retain(|name, m| m.seq > before || waiting.contains(name.as_str()));
+                .retain(|name, m| m.seq > before || listed.contains(name.as_str()));
         }
-        drop(waiting);
         self.seen = seen;
         Selected { claim, next_check }
     }
