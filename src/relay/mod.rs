@@ -13,7 +13,10 @@
 //! - The **submitter** recovers the files this instance held in `checked/`
 //!   (sending only the parts with no recorded `submit_sm_resp`), then claims
 //!   files from `outgoing/` (high priority first, then oldest) a batch at a
-//!   time, composes their parts and submits them. Each part takes one of
+//!   time, composes their parts and submits them. It claims only files the
+//!   claim rule of the **watcher** module finds complete: closed by their
+//!   writer or renamed in (inotify), or unchanged for `settle_ms`; never an
+//!   empty one before `empty_grace_secs`. Each part takes one of
 //!   window x sessions credits, given back once its outcome is recorded:
 //!   running out blocks the submitter, and that is the backpressure. Files
 //!   claimed and not yet finished are bounded too (4 per credit, at least

@@ -1,5 +1,5 @@
 //! Noticing files in `outgoing/`, and deciding when one is complete enough
-//! to claim (DESIGN §4).
+//! to claim.
 //!
 //! inotify reports what happens to the names in `outgoing/`. The watcher
 //! thread reads those events into [`Watch`]'s marks and wakes the

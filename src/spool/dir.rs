@@ -722,6 +722,12 @@ impl Spool {
     /// and names that are not UTF-8 (logged at debug level; rename them).
     /// The priority is read from at most the first 4 KiB of each file, so a
     /// scan opens every waiting file: its cost grows with the backlog.
+    ///
+    /// Whether a file is complete is not judged here: a writer may still be
+    /// writing one (or it may be empty). Each candidate's size and status
+    /// change time ([`Candidate::len`], [`Candidate::changed`],
+    /// [`Candidate::same_as`]) are for the caller's rule (`smppd`'s: the
+    /// README's "The daemon").
     pub fn scan_outgoing(&self) -> Result<Vec<Candidate>, SpoolError> {
         let dir = self.dir(SpoolDir::Outgoing);
         let mut names = HashSet::new();
