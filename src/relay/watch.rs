@@ -297,9 +297,17 @@ impl ClaimRule {
         let mut later = |at: Instant| {
             next_check = Some(next_check.map_or(at, |n| n.min(at)));
         };
-        let marks = watch.map(|w| lock(&w.marks));
+        let mut marks = watch.map(|w| lock(&w.marks));
         let before = before.0.unwrap_or(0);
-        for c in &candidates {
+        if let Some(m) = marks.as_mut().filter(|m| !m.names.is_empty()) {
+            // Marks of names gone from outgoing/ (claimed, removed) go; a
+            // file picked now but not claimed yet (no room) keeps its own,
+            // and a newer event its mark.
+            let listed: HashSet<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+            m.names
+                .retain(|name, m| m.seq > before || listed.contains(name.as_str()));
+        }
+        for c in candidates {
             let mark = marks.as_ref().and_then(|m| m.names.get(&c.name)).copied();
             if mark.is_some_and(|m| m.seq > before) {
                 // Changed while the scan read it: what was read may be
@@ -308,58 +316,56 @@ impl ClaimRule {
             }
             let ready = mark.is_some_and(|m| m.ready);
             if ready && c.len > 0 {
-                claim.push(c.clone());
+                claim.push(c);
                 continue;
             }
-            let unchanged = self.unchanged_for(c, now, wall, &mut seen);
             let wait = if c.len == 0 {
                 self.empty_grace
             } else {
                 self.settle
             };
-            if unchanged >= wait {
-                if c.len == 0 {
-                    log::info!(
-                        "{}: still empty after {}s: to failed/",
-                        c.name,
-                        self.empty_grace.as_secs()
-                    );
-                }
-                claim.push(c.clone());
-            } else {
+            let unchanged = self.unchanged_for(&c, wait, now, wall, &mut seen);
+            if unchanged < wait {
                 later(now + (wait - unchanged));
+                continue;
             }
+            if c.len == 0 {
+                log::info!(
+                    "{}: still empty after {}s: to failed/",
+                    c.name,
+                    self.empty_grace.as_secs()
+                );
+            }
+            claim.push(c);
         }
-        if let Some(mut marks) = marks {
-            // Marks of names gone from outgoing/ (claimed, removed) go; a
-            // file picked now but not claimed yet (no room) keeps its own,
-            // and a newer event its mark.
-            let listed: HashSet<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
-            marks
-                .names
-                .retain(|name, m| m.seq > before || listed.contains(name.as_str()));
-        }
+        drop(marks);
         self.seen = seen;
         Selected { claim, next_check }
     }
 
-    /// How long `c` is known to have stayed as it is now: since a scan first
-    /// saw it so, or since its status change time, whichever is longer.
+    /// How long `c` is known to have stayed as it is now: since its status
+    /// change time, or (if that says less than `wait`: the clock may have
+    /// been set back) since a scan first saw it so, whichever is longer.
+    /// Files that wait are remembered in `seen`.
     fn unchanged_for(
         &self,
         c: &Candidate,
+        wait: Duration,
         now: Instant,
         wall: SystemTime,
         seen: &mut HashMap<String, (Candidate, Instant)>,
     ) -> Duration {
+        let by_ctime = wall
+            .duration_since(c.changed)
+            .map_or(Duration::ZERO, |d| d.saturating_sub(CTIME_SLACK));
+        if by_ctime >= wait {
+            return by_ctime;
+        }
         let since = match self.seen.get(&c.name) {
             Some((earlier, since)) if earlier.same_as(c) => *since,
             _ => now,
         };
         seen.insert(c.name.clone(), (c.clone(), since));
-        let by_ctime = wall
-            .duration_since(c.changed)
-            .map_or(Duration::ZERO, |d| d.saturating_sub(CTIME_SLACK));
         now.duration_since(since).max(by_ctime)
     }
 }
