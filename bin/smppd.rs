@@ -8,16 +8,14 @@ mod cli;
 
 use clap::Parser;
 use smpp::config::{Config, ConfigError};
-use smpp::metrics::Counter;
 use smpp::pdu::{Address, COctet, DeliverSm, ShortMessage};
-use smpp::relay::{Relay, RelayError, RelayEvent};
+use smpp::relay::{Control, RelayEvent};
 use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig};
 use smpp::session::BindMode;
 use smpp::sim::{SimConfig, SimHandler};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROG: &str = "smppd";
 
@@ -25,7 +23,9 @@ fn main() {
     let cli = cli::Cli::parse();
     args::init_logging(cli.verbose);
     if cli.demo {
-        std::process::exit(demo(&cli.spool));
+        // Signals first: a SIGTERM from here on stops the daemon cleanly.
+        let control = signals();
+        std::process::exit(demo(&cli.spool, &control));
     }
     let config_path = cli.config;
     let config = Config::from_file(&config_path);
@@ -36,7 +36,43 @@ fn main() {
         report_config_error(&config_path, &e);
         std::process::exit(2)
     });
-    std::process::exit(run(config, Some(&config_path), None));
+    if cli.status {
+        std::process::exit(status(&config));
+    }
+    let control = signals();
+    std::process::exit(run(config, Some(&config_path), None, &control));
+}
+
+/// `--status`: prints what the daemon of the configured spool publishes;
+/// 0 if it runs, 1 if not.
+fn status(config: &Config) -> i32 {
+    let status = smpp::relay::query_status(config);
+    match (status.running, &status.text) {
+        (true, Some(text)) => {
+            print!("{text}");
+            0
+        }
+        (true, None) => {
+            println!(
+                "smppd running: instance {}, no status published yet ({})",
+                config.instance,
+                status.path.display()
+            );
+            0
+        }
+        (false, text) => {
+            println!(
+                "smppd not running: instance {}, spool {}",
+                config.instance,
+                config.spool.display()
+            );
+            if let Some(text) = text {
+                println!("last published:");
+                print!("{text}");
+            }
+            1
+        }
+    }
 }
 
 /// Prints every problem of a configuration, one per line, each naming the
@@ -83,15 +119,21 @@ fn check_config(path: &Path, config: Result<Config, ConfigError>) -> i32 {
     }
 }
 
-/// Signals forwarded from their own thread.
-fn signals() -> crossbeam_channel::Receiver<i32> {
+/// Signals as [`Control`]s, forwarded from their own thread.
+fn signals() -> crossbeam_channel::Receiver<Control> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let (tx, rx) = crossbeam_channel::unbounded();
     match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 for sig in signals.forever() {
-                    if tx.send(sig).is_err() {
+                    let control = if sig == SIGHUP {
+                        Control::Reload
+                    } else {
+                        log::info!(target: "smppd", "signal {sig}: stopping");
+                        Control::Stop
+                    };
+                    if tx.send(control).is_err() {
                         return;
                     }
                 }
@@ -105,103 +147,24 @@ fn signals() -> crossbeam_channel::Receiver<i32> {
     rx
 }
 
-/// Runs the relay until SIGTERM or SIGINT; returns the exit code.
+/// Runs the daemon until SIGTERM or SIGINT; returns the exit code.
 fn run(
     config: Config,
     config_path: Option<&Path>,
     events: Option<crossbeam_channel::Sender<RelayEvent>>,
+    control: &crossbeam_channel::Receiver<Control>,
 ) -> i32 {
-    let signals = signals();
-    let stop = Arc::new(AtomicBool::new(false));
-    // Stop signals during the first bind end the retries.
-    let early = {
-        let stop = stop.clone();
-        let signals = signals.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                if let Ok(sig) = signals.recv_timeout(Duration::from_millis(100)) {
-                    if sig != signal_hook::consts::SIGHUP {
-                        stop.store(true, Ordering::Release);
-                        return true;
-                    }
-                }
-            }
-            false
-        })
-    };
-    let response_timeout = config.smsc.response_timeout;
-    let _ = smpp::notify::status("binding to the SMSC");
-    let relay = Relay::start(config, events, &stop);
-    let stopped_early = stop.swap(true, Ordering::AcqRel);
-    let signalled = early.join().unwrap_or(false) || stopped_early;
-    let relay = match relay {
-        Ok(r) => r,
-        Err(RelayError::Stopped) => return 0,
+    match smpp::relay::run(config, config_path, events, control) {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("{PROG}: {e}");
-            return 1;
-        }
-    };
-    if signalled {
-        relay.stop(response_timeout);
-        return 0;
-    }
-    let _ = smpp::notify::ready();
-    log::info!("running");
-    let watchdog = smpp::notify::watchdog_interval().map(|d| d / 2);
-    let mut last_watchdog = Instant::now();
-    let mut last_metrics = Instant::now();
-    loop {
-        let tick = watchdog
-            .unwrap_or(Duration::from_secs(1))
-            .min(Duration::from_secs(1));
-        match signals.recv_timeout(tick) {
-            Ok(signal_hook::consts::SIGHUP) => {
-                log::info!("SIGHUP: rescanning the spool");
-                if let Some(path) = config_path {
-                    match Config::from_file(path) {
-                        Ok(_) => log::info!(
-                            "{}: valid; changed settings take effect at the next restart",
-                            path.display()
-                        ),
-                        Err(e) => {
-                            log::error!("{}: {e} (keeping the running settings)", path.display())
-                        }
-                    }
-                }
-                relay.rescan();
-            }
-            Ok(sig) => {
-                log::info!("signal {sig}: stopping");
-                break;
-            }
-            Err(_) => {}
-        }
-        if watchdog.is_some_and(|w| last_watchdog.elapsed() >= w) {
-            let _ = smpp::notify::watchdog();
-            last_watchdog = Instant::now();
-        }
-        if last_metrics.elapsed() >= Duration::from_secs(5) {
-            relay.write_metrics();
-            let m = relay.metrics();
-            let _ = smpp::notify::status(&format!(
-                "sent={} failed={} received={} receipts={} in flight={}",
-                m.get(Counter::Sent),
-                m.get(Counter::Failed),
-                m.get(Counter::Received),
-                m.get(Counter::Receipts),
-                relay.files_in_flight()
-            ));
-            last_metrics = Instant::now();
+            1
         }
     }
-    let _ = smpp::notify::stopping();
-    relay.stop(response_timeout);
-    0
 }
 
 /// `--demo`: the relay against an in-process simulator.
-fn demo(spool: &Path) -> i32 {
+fn demo(spool: &Path, control: &crossbeam_channel::Receiver<Control>) -> i32 {
     let rt = match Runtime::start(RuntimeConfig {
         workers: 1,
         ..RuntimeConfig::default()
@@ -313,7 +276,7 @@ fn demo(spool: &Path) -> i32 {
             }
         }
     });
-    let code = run(config, None, Some(tx));
+    let code = run(config, None, Some(tx), control);
     let _ = printer.join();
     smsc.shutdown(Duration::from_secs(2));
     code

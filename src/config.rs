@@ -42,7 +42,7 @@
 //!
 //! | Key | Default | Meaning |
 //! |---|---|---|
-//! | `host` | required | SMSC host name or address |
+//! | `host` | required, unless `[outbind]` is set | SMSC host name or address; left out, no link is dialled and only the SMSC's outbinds are taken |
 //! | `port` | `2775` | SMSC port |
 //! | `system_id` | required | account, at most 15 characters |
 //! | `password` | required, or `password_file` | at most 8 characters |
@@ -693,7 +693,7 @@ impl Config {
             c.sync = sync;
         }
         match &raw.smsc {
-            Some(smsc) => check_smsc(&mut ck, smsc.get_ref(), &mut c.smsc),
+            Some(smsc) => check_smsc(&mut ck, smsc.get_ref(), &mut c.smsc, raw.outbind.is_some()),
             None => ck.missing(
                 "[smsc]",
                 "the table saying which SMSC to bind to: host, system_id, password",
@@ -804,7 +804,9 @@ fn writable_dir(dir: &Path, created: bool) -> Result<(), String> {
 }
 
 /// Checks the `[smsc]` table into `s`, adding every problem to `ck`.
-fn check_smsc(ck: &mut Checker<'_>, raw: &RawSmsc, s: &mut SmscConfig) {
+/// `outbind`: an `[outbind]` table is there, so `host` may be left out
+/// (an SMSC that only outbinds; `host` stays empty).
+fn check_smsc(ck: &mut Checker<'_>, raw: &RawSmsc, s: &mut SmscConfig, outbind: bool) {
     match ck.checked(
         &raw.host,
         "smsc.host",
@@ -812,7 +814,7 @@ fn check_smsc(ck: &mut Checker<'_>, raw: &RawSmsc, s: &mut SmscConfig) {
         "a host name or IP address",
     ) {
         Some(host) => s.host = host,
-        None if raw.host.is_none() => ck.missing(
+        None if raw.host.is_none() && !outbind => ck.missing(
             "smsc.host",
             "the SMSC's host name or IP address, in the [smsc] table",
         ),
@@ -1316,6 +1318,19 @@ outbind = { listen = "127.0.0.1:2777" }
         );
         assert!(
             err("[smsc]\nhost = \"h\"\nsystem_id = \"s\"\n").starts_with("missing smsc.password (")
+        );
+    }
+
+    #[test]
+    fn host_may_be_left_out_with_outbind() {
+        let c = Config::parse(
+            "[smsc]\nsystem_id = \"s\"\npassword = \"p\"\n[outbind]\nlisten = \"127.0.0.1:2776\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.smsc.host, "");
+        assert_eq!(
+            c.outbind.map(|o| o.listen.to_string()).as_deref(),
+            Some("127.0.0.1:2776")
         );
     }
 

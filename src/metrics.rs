@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// A count that only goes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,6 +54,15 @@ pub enum Gauge {
     WindowInUse,
     /// Files waiting in `outgoing/`.
     SpoolBacklog,
+    /// 1 while the daemon runs (0 is written as it stops).
+    Up,
+    /// Links to the SMSC bound now.
+    BoundLinks,
+    /// Links to the SMSC configured (`sessions`).
+    Links,
+    /// Age in seconds of the oldest file waiting in `outgoing/` (0 when
+    /// none waits).
+    OldestWaitingSeconds,
 }
 
 impl Counter {
@@ -112,7 +122,14 @@ impl Counter {
 
 impl Gauge {
     /// Every gauge, in the order they are written.
-    pub const ALL: [Gauge; 2] = [Gauge::WindowInUse, Gauge::SpoolBacklog];
+    pub const ALL: [Gauge; 6] = [
+        Gauge::WindowInUse,
+        Gauge::SpoolBacklog,
+        Gauge::Up,
+        Gauge::BoundLinks,
+        Gauge::Links,
+        Gauge::OldestWaitingSeconds,
+    ];
 
     /// The metric name.
     pub fn name(self) -> &'static str {
@@ -126,7 +143,40 @@ impl Gauge {
                 "Requests awaiting a response, over all binds.",
             ),
             Gauge::SpoolBacklog => ("smppd_spool_backlog", "Files waiting in outgoing/."),
+            Gauge::Up => ("smppd_up", "1 while the daemon runs."),
+            Gauge::BoundLinks => ("smppd_bound_links", "Links to the SMSC bound now."),
+            Gauge::Links => ("smppd_links", "Links to the SMSC configured."),
+            Gauge::OldestWaitingSeconds => (
+                "smppd_oldest_waiting_seconds",
+                "Age of the oldest file waiting in outgoing/, 0 when none waits.",
+            ),
         }
+    }
+}
+
+/// The upper bounds (seconds) of the submit-to-response latency buckets.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A histogram of durations with [`LATENCY_BUCKETS`] (plus `+Inf`).
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Per bucket (not cumulative); the last one is `+Inf`.
+    counts: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        let i = LATENCY_BUCKETS
+            .iter()
+            .position(|&top| secs <= top)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 }
 
@@ -135,6 +185,7 @@ impl Gauge {
 pub struct Metrics {
     counters: [AtomicU64; Counter::ALL.len()],
     gauges: [AtomicU64; Gauge::ALL.len()],
+    latency: Histogram,
     /// `{name="value",...}`, or empty.
     labels: String,
 }
@@ -210,8 +261,32 @@ impl Metrics {
         self.gauge_cell(g).load(Ordering::Relaxed)
     }
 
+    /// Records one submit-to-response time.
+    pub fn observe_latency(&self, d: Duration) {
+        self.latency.observe(d);
+    }
+
+    /// How many submit-to-response times were recorded.
+    pub fn latency_count(&self) -> u64 {
+        self.latency
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The labels with one more pair, `{...,name="value"}`.
+    fn labels_with(&self, name: &str, value: &str) -> String {
+        let pair = format!("{name}=\"{value}\"");
+        match self.labels.strip_suffix('}') {
+            Some(start) => format!("{start},{pair}}}"),
+            None => format!("{{{pair}}}"),
+        }
+    }
+
     /// The text exposition format: for each metric a `# HELP` line, a
-    /// `# TYPE` line and the sample.
+    /// `# TYPE` line and the sample (a histogram: its buckets, sum and
+    /// count).
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut write = |name: &str, help: &str, kind: &str, value: u64| {
@@ -230,6 +305,29 @@ impl Metrics {
             let (name, help) = g.info();
             write(name, help, "gauge", self.gauge(g));
         }
+        let name = "smppd_submit_latency_seconds";
+        let _ = write!(
+            out,
+            "# HELP {name} Time from a submit_sm to its response.\n# TYPE {name} histogram\n"
+        );
+        let mut cumulative = 0;
+        for (i, count) in self.latency.counts.iter().enumerate() {
+            cumulative += count.load(Ordering::Relaxed);
+            let le = LATENCY_BUCKETS
+                .get(i)
+                .map_or_else(|| "+Inf".to_owned(), |top| top.to_string());
+            let _ = writeln!(
+                out,
+                "{name}_bucket{} {cumulative}",
+                self.labels_with("le", &le)
+            );
+        }
+        let sum = self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = write!(
+            out,
+            "{name}_sum{labels} {sum}\n{name}_count{labels} {cumulative}\n",
+            labels = self.labels
+        );
         out
     }
 
@@ -262,14 +360,41 @@ mod tests {
         ));
         assert!(text.contains("smppd_parts_sent_total 3\n"));
         assert!(text.contains("# TYPE smppd_window_in_use gauge\nsmppd_window_in_use 5\n"));
-        // Every metric has HELP, TYPE and one sample.
+        // Every metric has HELP, TYPE and one sample; the histogram its
+        // buckets, +Inf, sum and count.
         assert_eq!(
             text.lines().count(),
-            3 * (Counter::ALL.len() + Gauge::ALL.len())
+            3 * (Counter::ALL.len() + Gauge::ALL.len()) + 2 + LATENCY_BUCKETS.len() + 3
         );
         for c in Counter::ALL {
             assert!(c.name().ends_with("_total"));
         }
+    }
+
+    #[test]
+    fn latency_histogram() {
+        let m = Metrics::new().with_label("instance", "a");
+        m.observe_latency(Duration::from_micros(800));
+        m.observe_latency(Duration::from_millis(30));
+        m.observe_latency(Duration::from_secs(20));
+        let text = m.render();
+        assert!(text.contains("# TYPE smppd_submit_latency_seconds histogram\n"));
+        assert!(
+            text.contains("smppd_submit_latency_seconds_bucket{instance=\"a\",le=\"0.001\"} 1\n")
+        );
+        assert!(
+            text.contains("smppd_submit_latency_seconds_bucket{instance=\"a\",le=\"0.025\"} 1\n")
+        );
+        assert!(
+            text.contains("smppd_submit_latency_seconds_bucket{instance=\"a\",le=\"0.05\"} 2\n")
+        );
+        assert!(text.contains("smppd_submit_latency_seconds_bucket{instance=\"a\",le=\"10\"} 2\n"));
+        assert!(
+            text.contains("smppd_submit_latency_seconds_bucket{instance=\"a\",le=\"+Inf\"} 3\n")
+        );
+        assert!(text.contains("smppd_submit_latency_seconds_sum{instance=\"a\"} 20.0308\n"));
+        assert!(text.contains("smppd_submit_latency_seconds_count{instance=\"a\"} 3\n"));
+        assert_eq!(m.latency_count(), 3);
     }
 
     #[test]

@@ -27,8 +27,9 @@ example, /usr/share/doc/smppd/examples/smppd.toml (systemd/smppd.toml.example
 in the source).
 
 Signals: SIGTERM or SIGINT stops claiming files, waits for outstanding
-responses, unbinds and exits 0; SIGHUP rescans the spool and re-reads the
-configuration.
+responses, unbinds and exits 0, all within the response timeout; SIGHUP
+rescans the spool and re-reads the configuration, applying throughput,
+window and retries at once (other changes are logged as needing a restart).
 
 Exit status: 0 on success, 2 on bad arguments or configuration, 1 on a
 runtime failure."
@@ -43,6 +44,12 @@ pub(crate) struct Cli {
     /// 0 or 2
     #[arg(long, conflicts_with = "demo")]
     pub(crate) check_config: bool,
+
+    /// Print what the running daemon of the configured spool publishes
+    /// (each link's state, backlog, oldest waiting file, counts, last
+    /// error); exit 0 if one runs, 1 if none does
+    #[arg(long, conflicts_with_all = ["demo", "check_config"])]
+    pub(crate) status: bool,
 
     /// The zero-configuration first run: the daemon against an SMSC
     /// simulator started in this process, on loopback

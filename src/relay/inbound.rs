@@ -3,12 +3,13 @@
 //! durable; if writing fails it is answered ESME_RX_T_APPN and the SMSC
 //! sends it again.
 
+use super::links::Side;
 use super::{lock, RelayEvent, Shared};
 use crate::datetime::DateTime;
 use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::Receipt;
-use crate::runtime::{Delivery, Esme, EsmeEvent, Ticket};
+use crate::runtime::{Delivery, Esme, EsmeEvent, LinkState, Ticket};
 use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
@@ -26,6 +27,8 @@ type Key = (String, String, u16, u8);
 
 struct Receiver<'a> {
     shared: &'a Shared,
+    esme: &'a Esme,
+    side: Side,
     parts: Reassembler<Key>,
     /// Deliveries of incomplete messages, answered once the message is
     /// written.
@@ -38,15 +41,17 @@ fn now_dt() -> DateTime {
 
 /// The receiver thread: deliveries of `esme` (the main link, or a link an
 /// outbind opened).
-pub(crate) fn receiver(shared: &Shared, esme: &Esme) {
+pub(crate) fn receiver(shared: &Shared, esme: &Esme, side: Side) {
     let mut r = Receiver {
         shared,
+        esme,
+        side,
         parts: Reassembler::new(REASSEMBLY_TIMEOUT, MAX_PENDING),
         held: HashMap::new(),
     };
     let events = esme.events();
     loop {
-        match events.recv_timeout(Duration::from_millis(500)) {
+        match events.recv_timeout(Duration::from_millis(100)) {
             Ok(event) => r.event(event),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
@@ -58,7 +63,7 @@ pub(crate) fn receiver(shared: &Shared, esme: &Esme) {
             );
             r.write_parts(&key, parts.into_iter().flatten().collect());
         }
-        if shared.stopping() && esme.in_flight() == 0 && events.is_empty() {
+        if shared.may_leave(esme, events.is_empty()) {
             return;
         }
     }
@@ -68,20 +73,32 @@ impl Receiver<'_> {
     fn event(&mut self, event: EsmeEvent) {
         match event {
             EsmeEvent::Bound { link } => {
-                log::info!("link {link} bound");
-                self.shared.metrics.inc(Counter::Binds);
+                let counted = lock(&self.shared.links).bound(self.side, link);
+                if counted.bind {
+                    self.shared.metrics.inc(Counter::Binds);
+                }
+                if counted.reconnect {
+                    self.shared.metrics.inc(Counter::Reconnects);
+                }
                 self.shared.event(RelayEvent::Bound);
+                // Files waiting in outgoing/ may go now.
+                self.shared.wake();
             }
             EsmeEvent::Reconnecting {
                 link,
                 reason,
                 delay,
             } => {
-                log::warn!("link {link} down ({reason}); reconnecting in {delay:?}");
-                self.shared.metrics.inc(Counter::Reconnects);
-                self.shared.event(RelayEvent::LinkDown(reason.to_string()));
+                // A failed connect's own cause (connection refused) is
+                // better than the session's (connection closed).
+                let why = match self.esme.link_states().get(link) {
+                    Some(LinkState::Down(why)) => why.clone(),
+                    _ => reason.to_string(),
+                };
+                lock(&self.shared.links).down(self.side, link, why.clone(), delay);
+                self.shared.event(RelayEvent::LinkDown(why));
             }
-            EsmeEvent::Closed { link, reason } => log::info!("link {link} closed: {reason}"),
+            EsmeEvent::Closed { link, reason } => log::debug!("link {link} closed: {reason}"),
             EsmeEvent::Alert(a) => log::info!("alert_notification: {:?}", a.source),
             EsmeEvent::Delivery(d) => match d.receipt.clone() {
                 Some(receipt) => self.report(d, &receipt),

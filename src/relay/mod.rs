@@ -38,19 +38,26 @@
 //!   unanswered stays in `checked/` and is resumed at the next start.
 
 mod inbound;
+mod links;
 mod outbound;
+mod service;
+mod status;
 mod watch;
 
+pub use links::{LinkView, ViewState};
+pub use service::{run, Control};
+pub use status::{query_status, DaemonStatus};
+
 use crate::config::Config;
-use crate::metrics::{Counter, Gauge, Metrics};
+use crate::metrics::{Gauge, Metrics};
 use crate::pdu::{COctet, CommandStatus};
-use crate::runtime::{Esme, EsmeConfig, EsmeError, Reconnect, Runtime, SubmitError};
+use crate::runtime::{Esme, EsmeConfig, Reconnect, Runtime, SubmitError};
 use crate::session::{BindMode, SessionConfig, Throughput};
 use crate::spool::{MessageIdIndex, Spool, SpoolError};
 use crossbeam_channel::{bounded, Sender};
 use outbound::Outbound;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -117,6 +124,8 @@ pub enum RelayError {
     Index(std::io::Error),
     /// The runtime or a watcher could not start.
     Io(std::io::Error),
+    /// The `[outbind]` listener could not be opened.
+    Listen(std::net::SocketAddr, std::io::Error),
     /// The SMSC refused the bind (bad credentials: retrying will not help).
     BindRefused(CommandStatus),
     /// Stopped before the first bind.
@@ -132,6 +141,9 @@ impl fmt::Display for RelayError {
             RelayError::Spool(e) => write!(f, "spool: {e}"),
             RelayError::Index(e) => write!(f, "message id index: {e}"),
             RelayError::Io(e) => write!(f, "{e}"),
+            RelayError::Listen(addr, e) => {
+                write!(f, "cannot listen for outbinds on {addr}: {e}")
+            }
             RelayError::BindRefused(s) => write!(f, "the SMSC refused the bind: {s}"),
             RelayError::Stopped => f.write_str("stopped before binding"),
             RelayError::Tls(e) => write!(f, "TLS: {e}"),
@@ -145,7 +157,24 @@ impl std::error::Error for RelayError {}
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) spool: Spool,
-    pub(crate) esme: Esme,
+    /// The `[smsc]` link; `None` when only outbinds are taken.
+    pub(crate) esme: Option<Esme>,
+    /// The `[outbind]` link.
+    pub(crate) outbind: Option<Esme>,
+    /// What each link is doing, for logs, `STATUS=` and `--status`.
+    pub(crate) links: Mutex<links::Links>,
+    /// How many times a transient failure is retried (SIGHUP may change
+    /// it).
+    pub(crate) retries: AtomicU32,
+    /// Set when the stop's time is up: threads stop waiting for
+    /// outstanding responses.
+    pub(crate) abandon: AtomicBool,
+    /// The window and throughput in force (SIGHUP may change them).
+    pub(crate) tuning: Mutex<(u32, u32)>,
+    /// The links' throttle count already added to the metrics.
+    pub(crate) throttled_seen: AtomicU64,
+    /// The throttle count last looked at, and when it last grew.
+    pub(crate) throttle_mark: Mutex<(u64, Option<Instant>)>,
     pub(crate) index: Mutex<MessageIdIndex>,
     pub(crate) metrics: Metrics,
     pub(crate) stopping: AtomicBool,
@@ -219,14 +248,16 @@ impl OpenFiles {
 /// A counting semaphore: the parts that may be between their submit and
 /// the durable record of their outcome.
 pub(crate) struct Credits {
-    free: Mutex<usize>,
+    /// Below zero after the window shrank: the parts out then must come
+    /// back before the next may go.
+    free: Mutex<isize>,
     freed: Condvar,
 }
 
 impl Credits {
     pub(crate) fn new(n: usize) -> Credits {
         Credits {
-            free: Mutex::new(n.max(1)),
+            free: Mutex::new(n.max(1) as isize),
             freed: Condvar::new(),
         }
     }
@@ -254,7 +285,15 @@ impl Credits {
     /// Gives back `n` credits.
     pub(crate) fn release(&self, n: usize) {
         if n > 0 {
-            *lock(&self.free) += n;
+            *lock(&self.free) += n as isize;
+            self.freed.notify_all();
+        }
+    }
+
+    /// Changes how many credits there are (the window changed).
+    pub(crate) fn adjust(&self, delta: isize) {
+        *lock(&self.free) += delta;
+        if delta > 0 {
             self.freed.notify_all();
         }
     }
@@ -274,12 +313,33 @@ impl Shared {
     pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
+
+    /// Stopping, and nothing more to wait for: the link has no request
+    /// outstanding (and `events` nothing waiting), or the stop's time is
+    /// up.
+    pub(crate) fn may_leave(&self, esme: &Esme, events_empty: bool) -> bool {
+        self.stopping()
+            && (self.abandon.load(Ordering::Acquire) || (esme.in_flight() == 0 && events_empty))
+    }
+
+    /// Requests outstanding on the `[smsc]` link.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.esme.as_ref().map_or(0, Esme::in_flight)
+    }
+
+    /// Whether some `[smsc]` link is bound (files are claimed only then,
+    /// so that they wait in `outgoing/` while the SMSC is away).
+    pub(crate) fn can_send(&self) -> bool {
+        self.esme
+            .as_ref()
+            .is_some_and(|e| e.link_states().contains(&crate::runtime::LinkState::Bound))
+    }
 }
 
 /// A running relay.
 pub struct Relay {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<(String, JoinHandle<()>)>,
     _runtime: Runtime,
 }
 
@@ -291,33 +351,17 @@ impl fmt::Debug for Relay {
     }
 }
 
-/// The `[outbind]` listener: waits for the SMSC's outbind on `listen`,
-/// binds as a receiver on that connection, and handles its deliveries like
-/// the main link's; listens again when that session ends.
-fn outbind_listener(shared: &Shared, rt: &Runtime, listen: std::net::SocketAddr, tls: Tls) {
-    let mut config = esme_config(&shared.config);
-    tls.apply(&mut config);
-    config.addr = listen.to_string();
-    config.mode = BindMode::Receiver;
-    config.sessions = 1;
-    // The SMSC proves itself with the account's password; any SMSC id.
-    config.outbind_password = Some(shared.config.smsc.password.clone());
-    config.connect_timeout = Duration::from_secs(1);
-    while !shared.stopping() {
-        match Esme::listen_outbind(rt, config.clone()) {
-            Ok(esme) => {
-                log::info!("bound as receiver after an outbind on {listen}");
-                inbound::receiver(shared, &esme);
-                esme.unbind();
-            }
-            Err(EsmeError::Io(e)) => {
-                log::error!("cannot listen for outbinds on {listen}: {e}");
-                std::thread::sleep(Duration::from_secs(1));
-            }
-            // No outbind within the second: look at the stop flag, listen on.
-            Err(_) => {}
-        }
-    }
+/// The ESME settings for the `[outbind]` listener on `listen`: a receiver
+/// bound on the connection the SMSC opens, checked with the account's
+/// password (any SMSC id); the listener stays open for the next outbind.
+fn outbind_config(config: &Config, listen: std::net::SocketAddr, tls: &Tls) -> EsmeConfig {
+    let mut e = esme_config(config);
+    tls.apply(&mut e);
+    e.addr = listen.to_string();
+    e.mode = BindMode::Receiver;
+    e.sessions = 1;
+    e.outbind_password = Some(config.smsc.password.clone());
+    e
 }
 
 /// The TLS client settings for the `[smsc]` link, when `tls = true`.
@@ -427,13 +471,11 @@ pub fn esme_config(config: &Config) -> EsmeConfig {
 }
 
 impl Relay {
-    /// Opens the spool, binds to the SMSC (retrying with backoff until bound
-    /// or `stop` is set), and starts the threads.
-    pub fn start(
-        config: Config,
-        events: Option<Sender<RelayEvent>>,
-        stop: &AtomicBool,
-    ) -> Result<Relay, RelayError> {
+    /// Opens the spool, opens the `[outbind]` listener, starts binding to
+    /// the SMSC in the background and starts the threads. Returns without
+    /// waiting for the SMSC: files wait in `outgoing/` until a link is
+    /// bound ([`Relay::links`] says how the links are doing).
+    pub fn start(config: Config, events: Option<Sender<RelayEvent>>) -> Result<Relay, RelayError> {
         let spool = Spool::open(&config.spool)
             .and_then(|s| s.with_owner(&config.instance))
             .map(|s| s.with_sync(config.sync))
@@ -449,7 +491,28 @@ impl Relay {
         .map_err(RelayError::Index)?;
         let runtime = Runtime::new().map_err(RelayError::Io)?;
         let tls = Tls::new(&config)?;
-        let esme = Self::connect(&runtime, &config, &tls, stop)?;
+        // The listener first: an SMSC that only outbinds must find it.
+        let outbind = match &config.outbind {
+            Some(o) => Some(
+                Esme::open_outbind(&runtime, outbind_config(&config, o.listen, &tls)).map_err(
+                    |e| {
+                        let io = match e {
+                            crate::runtime::EsmeError::Io(io) => io,
+                            other => std::io::Error::other(other.to_string()),
+                        };
+                        RelayError::Listen(o.listen, io)
+                    },
+                )?,
+            ),
+            None => None,
+        };
+        let esme = if config.smsc.host.is_empty() {
+            None
+        } else {
+            let mut esme_config = esme_config(&config);
+            tls.apply(&mut esme_config);
+            Some(Esme::open(&runtime, esme_config).map_err(|e| RelayError::Tls(e.to_string()))?)
+        };
         let (wake, woken) = bounded(1);
         let outgoing = spool.dir(crate::spool::SpoolDir::Outgoing);
         let (watch, poll) = match watch::Watch::new(&outgoing) {
@@ -466,10 +529,18 @@ impl Relay {
             config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize;
         let credits = Credits::new(credit_count);
         let open_files = OpenFiles::new((credit_count * OPEN_FILES_PER_CREDIT).max(MIN_OPEN_FILES));
+        let links = links::Links::new(&config, esme.is_some());
         let shared = Arc::new(Shared {
+            retries: AtomicU32::new(config.smsc.retries),
+            tuning: Mutex::new((config.smsc.window, config.smsc.throughput)),
+            throttled_seen: AtomicU64::new(0),
+            throttle_mark: Mutex::new((0, None)),
             config,
             spool,
             esme,
+            outbind,
+            links: Mutex::new(links),
+            abandon: AtomicBool::new(false),
             index: Mutex::new(index),
             metrics: Metrics::new(),
             stopping: AtomicBool::new(false),
@@ -480,40 +551,60 @@ impl Relay {
             credits,
             open_files,
         });
-        shared.metrics.inc(Counter::Binds);
+        shared.metrics.set(Gauge::Up, 1);
+        let link_count = if shared.esme.is_some() {
+            u64::from(shared.config.smsc.sessions.max(1))
+        } else {
+            0
+        };
+        shared.metrics.set(Gauge::Links, link_count);
         let mut threads = Vec::new();
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())
                 .spawn(f)
+                .map(|t| (name.to_owned(), t))
                 .map_err(RelayError::Io)
         };
-        let s = shared.clone();
-        threads.push(spawn(
-            "smppd-submit",
-            Box::new(move || outbound::submitter(&s, &woken)),
-        )?);
-        // Several completers: while one waits for its batch's fsyncs, the
-        // next batch is already being written.
-        for _ in 0..outbound::COMPLETERS {
+        if shared.esme.is_some() {
             let s = shared.clone();
             threads.push(spawn(
-                "smppd-complete",
-                Box::new(move || outbound::completer(&s)),
+                "smppd-submit",
+                Box::new(move || outbound::submitter(&s, &woken)),
             )?);
-        }
-        let s = shared.clone();
-        threads.push(spawn(
-            "smppd-receive",
-            Box::new(move || inbound::receiver(&s, &s.esme)),
-        )?);
-        if let Some(outbind) = &shared.config.outbind {
+            // Several completers: while one waits for its batch's fsyncs,
+            // the next batch is already being written.
+            for _ in 0..outbound::COMPLETERS {
+                let s = shared.clone();
+                threads.push(spawn(
+                    "smppd-complete",
+                    Box::new(move || outbound::completer(&s)),
+                )?);
+            }
             let s = shared.clone();
-            let rt = runtime.clone();
-            let listen = outbind.listen;
+            threads.push(spawn(
+                "smppd-receive",
+                Box::new(move || {
+                    if let Some(esme) = &s.esme {
+                        inbound::receiver(&s, esme, links::Side::Smsc);
+                    }
+                }),
+            )?);
+        } else {
+            log::warn!(
+                target: "smppd",
+                "no [smsc] host: only outbinds are taken; files in outgoing/ are not sent"
+            );
+        }
+        if shared.outbind.is_some() {
+            let s = shared.clone();
             threads.push(spawn(
                 "smppd-outbind",
-                Box::new(move || outbind_listener(&s, &rt, listen, tls)),
+                Box::new(move || {
+                    if let Some(esme) = &s.outbind {
+                        inbound::receiver(&s, esme, links::Side::Outbind);
+                    }
+                }),
             )?);
         }
         if let Some(poll) = poll {
@@ -530,42 +621,21 @@ impl Relay {
         })
     }
 
-    fn connect(
-        runtime: &Runtime,
-        config: &Config,
-        tls: &Tls,
-        stop: &AtomicBool,
-    ) -> Result<Esme, RelayError> {
-        let mut esme_config = esme_config(config);
-        tls.apply(&mut esme_config);
-        let mut delay = config.smsc.reconnect_min.max(Duration::from_millis(100));
-        loop {
-            match Esme::connect(runtime, esme_config.clone()) {
-                Ok(esme) => {
-                    log::info!("bound to {}", esme_config.addr);
-                    return Ok(esme);
-                }
-                Err(EsmeError::BindRefused(s))
-                    if matches!(
-                        s,
-                        CommandStatus::InvPaswd
-                            | CommandStatus::InvSysId
-                            | CommandStatus::InvSysTyp
-                    ) =>
-                {
-                    return Err(RelayError::BindRefused(s))
-                }
-                Err(e) => log::warn!("{}: {e}; retrying in {delay:?}", esme_config.addr),
-            }
-            let until = Instant::now() + delay;
-            while Instant::now() < until {
-                if stop.load(Ordering::Acquire) {
-                    return Err(RelayError::Stopped);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            delay = (delay * 2).min(config.smsc.reconnect_max.max(delay));
-        }
+    /// How each link is doing: the `[smsc]` links, then the outbind link.
+    pub fn links(&self) -> Vec<LinkView> {
+        lock(&self.shared.links).views()
+    }
+
+    /// The configuration the relay started with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Applies the settings of `new` that are safe to change while running
+    /// (`throughput`, `window`, `retries`); returns what changed and was
+    /// applied, and what changed but needs a restart, as `key: old -> new`.
+    pub fn reload(&self, new: &Config) -> (Vec<String>, Vec<String>) {
+        service::apply_reload(&self.shared, new)
     }
 
     /// Counters, for the metrics file and `STATUS=` lines.
@@ -583,44 +653,69 @@ impl Relay {
         self.shared.wake();
     }
 
-    /// Writes the metrics file, if one is configured.
+    /// Refreshes the gauges (backlog, oldest waiting file, window, bound
+    /// links) and writes the metrics file, if one is configured.
     pub fn write_metrics(&self) {
-        let backlog = self.shared.spool.count_outgoing().unwrap_or(0);
-        self.shared.metrics.set(Gauge::SpoolBacklog, backlog as u64);
-        self.shared
-            .metrics
-            .set(Gauge::WindowInUse, self.shared.esme.in_flight() as u64);
-        if let Some(path) = &self.shared.config.metrics_file {
-            if let Err(e) = self.shared.metrics.write_textfile(path) {
-                log::warn!("metrics file {}: {e}", path.display());
-            }
-        }
+        service::refresh_gauges(&self.shared);
+        service::write_metrics_file(&self.shared);
     }
 
-    /// Stops: no new files; waits at most `timeout` for outstanding
-    /// responses; unbinds. Files not finished stay in `checked/` and are
-    /// resumed at the next start.
+    /// Stops, all within `timeout`: no new files; waits for outstanding
+    /// responses; unbinds (a link that does not answer the unbind in time
+    /// is closed). Files not finished stay in `checked/` and are resumed at
+    /// the next start.
     pub fn stop(mut self, timeout: Duration) {
+        let started = Instant::now();
+        let deadline = started + timeout;
         let shared = self.shared.clone();
         shared.stopping.store(true, Ordering::Release);
         shared.wake();
         if let Some(w) = &shared.watch {
             w.wake();
         }
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline && shared.esme.in_flight() > 0 {
+        // Leave a quarter of the time (at most a second) for the unbind.
+        let unbind_share = (timeout / 4).min(Duration::from_secs(1));
+        let drain_until = deadline - unbind_share;
+        while Instant::now() < drain_until && shared.in_flight() > 0 {
             std::thread::sleep(Duration::from_millis(10));
         }
-        // Let the completer record what just came in.
-        std::thread::sleep(Duration::from_millis(20));
-        shared.esme.unbind();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        // Every link unbinds (no short-circuit): collect, then look.
+        let unbound: Vec<bool> = [&shared.esme, &shared.outbind]
+            .into_iter()
+            .flatten()
+            .map(|esme| esme.unbind_until(deadline))
+            .collect();
+        let clean = unbound.iter().all(|&b| b);
+        if !clean {
+            log::warn!(target: "smppd", "the SMSC did not answer the unbind in time: links closed");
+        }
+        shared.abandon.store(true, Ordering::Release);
+        // Threads notice the stop within their poll interval (100 ms); one
+        // stuck in a system call is left behind rather than holding the
+        // stop past its time. The watcher only wakes the submitter and
+        // holds nothing to flush: it gets a moment, not the whole budget.
+        let join_until = deadline.max(Instant::now() + Duration::from_millis(200));
+        for (name, t) in self.threads.drain(..) {
+            let until = if name == "smppd-watch" {
+                join_until.min(Instant::now() + Duration::from_millis(200))
+            } else {
+                join_until
+            };
+            while !t.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                log::warn!("thread {name} did not stop in time; leaving it");
+            }
         }
         if let Err(e) = lock(&shared.index).sync() {
             log::warn!("message id index: {e}");
         }
+        shared.metrics.set(Gauge::Up, 0);
         self.write_metrics();
+        log::debug!("stopped in {:?}", started.elapsed());
     }
 }
 

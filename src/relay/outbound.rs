@@ -49,6 +49,8 @@ struct FileState {
 pub(crate) struct Outbound {
     files: HashMap<u64, FileState>,
     tickets: HashMap<Ticket, (u64, usize)>,
+    /// When each ticket's submit was made, for the latency histogram.
+    submitted: HashMap<Ticket, Instant>,
     /// Completions that arrived before their ticket was recorded.
     early: HashMap<Ticket, Result<Pdu, SubmitError>>,
     retries: BinaryHeap<Reverse<(Instant, u64, usize)>>,
@@ -95,7 +97,14 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
             return;
         }
         run_due_retries(shared);
-        let Scanned::All { next_check } = scan(shared, &mut rule) else {
+        // With no link bound, files wait in outgoing/ (a bind wakes the
+        // submitter).
+        let scanned = if shared.can_send() {
+            scan(shared, &mut rule)
+        } else {
+            Scanned::All { next_check: None }
+        };
+        let Scanned::All { next_check } = scanned else {
             // Files left unclaimed for want of room: again at once (the
             // wait for room is in the scan).
             continue;
@@ -300,11 +309,17 @@ fn submit_part(shared: &Shared, key: u64, i: usize) -> bool {
         Body::SubmitSm(file.parts[i].clone())
     };
     let wait = SubmitMode::Wait(shared.config.smsc.response_timeout + Duration::from_secs(5));
-    match shared.esme.submit_async(body, wait) {
+    let Some(esme) = &shared.esme else {
+        shared.credits.release(1);
+        return false;
+    };
+    let submitted = Instant::now();
+    match esme.submit_async(body, wait) {
         Ok(ticket) => {
             let early = {
                 let mut out = lock(&shared.outbound);
                 out.tickets.insert(ticket, (key, i));
+                out.submitted.insert(ticket, submitted);
                 out.early.remove(&ticket)
             };
             if let Some(outcome) = early {
@@ -345,9 +360,12 @@ fn run_due_retries(shared: &Shared) {
 
 /// The completer thread: every submit's outcome, a batch at a time.
 pub(crate) fn completer(shared: &Shared) {
-    let completions = shared.esme.completions();
+    let Some(esme) = &shared.esme else {
+        return;
+    };
+    let completions = esme.completions();
     loop {
-        match completions.recv_timeout(Duration::from_millis(200)) {
+        match completions.recv_timeout(Duration::from_millis(100)) {
             Ok(first) => {
                 let mut batch = Vec::with_capacity(64);
                 batch.push(first);
@@ -355,7 +373,7 @@ pub(crate) fn completer(shared: &Shared) {
                 handle_completions(shared, batch);
             }
             Err(RecvTimeoutError::Timeout) => {
-                if shared.stopping() && shared.esme.in_flight() == 0 {
+                if shared.may_leave(esme, true) {
                     return;
                 }
             }
@@ -382,6 +400,12 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
                 continue;
             };
             credits += 1;
+            if let Some(at) = out.submitted.remove(&ticket) {
+                // A response came (accepted or not): its latency counts.
+                if matches!(outcome, Ok(_) | Err(SubmitError::Status(_))) {
+                    shared.metrics.observe_latency(at.elapsed());
+                }
+            }
             match outcome {
                 Ok(pdu) => {
                     recorded = true;
@@ -490,7 +514,7 @@ fn retry(
     }
     if kind == Retry::Counted {
         file.attempts += 1;
-        if file.attempts > shared.config.smsc.retries {
+        if file.attempts > shared.retries.load(std::sync::atomic::Ordering::Relaxed) {
             let reason = format!("{e} ({} attempts)", file.attempts);
             return give_up(reason, out, failed);
         }
@@ -529,7 +553,8 @@ fn finish(shared: &Shared, files: Vec<(ClaimedFile, Finish)>) {
                 shared.event(RelayEvent::Sent { file, message_ids });
             }
             (Ok(file), Finish::Failed { reason, .. }) => {
-                log::warn!("{name}: failed: {reason}");
+                log::info!("{name}: failed: {reason}");
+                lock(&shared.links).error(format!("{name}: {reason}"));
                 shared.metrics.inc(Counter::Failed);
                 shared.event(RelayEvent::Failed { file, reason });
             }

@@ -26,7 +26,7 @@ use crate::pdu::{Bind, Body, COctet, CommandId, CommandStatus, MessageIdResp, Pd
 use crate::receipt::{normalize_id, Receipt};
 use crate::session::{
     BindMode, CloseReason, Event, InboundId, Refused, RequestId, ReturnReason, Session,
-    SessionConfig, SessionError,
+    SessionConfig, SessionError, Throughput,
 };
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::collections::{HashMap, VecDeque};
@@ -313,6 +313,11 @@ pub(crate) enum LinkStatus {
 pub(crate) struct EsmeShared {
     pub(crate) link: usize,
     pub(crate) permits: Semaphore,
+    /// The window in force ([`Esme::tune`] may change it).
+    pub(crate) window: AtomicUsize,
+    /// Requests the SMSC answered ESME_RTHROTTLED (sent again after the
+    /// pause).
+    pub(crate) throttled: AtomicU64,
     pub(crate) status: Watch<LinkStatus>,
     pub(crate) events: Sender<EsmeEvent>,
     pub(crate) config: EsmeConfig,
@@ -380,6 +385,12 @@ pub(crate) enum EsmeCmd {
     Unbind {
         key: u64,
     },
+    /// New window and throughput for the link's session and the next ones.
+    Tune {
+        key: u64,
+        window: usize,
+        throughput: Option<Throughput>,
+    },
     /// The handle is gone: drop the link's state (aborting a session that
     /// is somehow still open).
     Forget {
@@ -403,6 +414,9 @@ pub(crate) struct EsmeSlot {
     finished: bool,
     listening: Option<ListenerId>,
     wake: Option<crate::timer::TimerKey>,
+    /// Window and throughput set by [`Esme::tune`], for the sessions to
+    /// come.
+    tuned: Option<(usize, Option<Throughput>)>,
     ids: HashMap<String, Ticket>,
     id_order: VecDeque<String>,
     rng: u64,
@@ -456,6 +470,24 @@ impl Esme {
         Self::start(rt, config, Some(listener))
     }
 
+    /// Starts connecting and binding every link and returns at once: the
+    /// links bind in the background, reconnecting with `config.reconnect`
+    /// (the first attempt's failures included) until [`Esme::unbind`].
+    /// Submits made before a link is bound wait for it in the link's
+    /// queue. [`Esme::link_states`] says how each link is doing. Fails
+    /// only when the TLS settings cannot be loaded.
+    pub fn open(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
+        Self::spawn(rt, config, None)
+    }
+
+    /// As [`Esme::listen_outbind`], but returns as soon as the listener is
+    /// open: the bind happens when the SMSC's outbind comes, as often as
+    /// it comes (with `config.reconnect` set the listener stays open).
+    pub fn open_outbind(rt: &Runtime, config: EsmeConfig) -> Result<Esme, EsmeError> {
+        let listener = super::listen(resolve(&config.addr)?)?;
+        Self::spawn(rt, config, Some(listener))
+    }
+
     /// As [`Esme::listen_outbind`], on a listener the caller bound (to
     /// learn the port of `127.0.0.1:0` before the SMSC needs it, say).
     /// `config.addr` is not used.
@@ -469,63 +501,12 @@ impl Esme {
 
     fn start(
         rt: &Runtime,
-        mut config: EsmeConfig,
-        mut listener: Option<std::net::TcpListener>,
+        config: EsmeConfig,
+        listener: Option<std::net::TcpListener>,
     ) -> Result<Esme, EsmeError> {
-        let outbind = listener.is_some();
-        if outbind {
-            config.sessions = 1;
-            config.mode = BindMode::Receiver;
-        }
-        let sessions = config.sessions.max(1);
-        let tls_client = if outbind {
-            None
-        } else {
-            super::tls::esme_client(&config)?
-        };
-        let tls_server = super::tls::esme_server(&config);
-        let (events_tx, events) = bounded(config.event_capacity.max(1));
-        let (completions_tx, completions) = crossbeam_channel::unbounded();
-        let response_wait = config.session.response_timeout + Duration::from_secs(5);
-        let mut links = Vec::new();
-        for link in 0..sessions {
-            let shared = Arc::new(EsmeShared {
-                link,
-                permits: Semaphore::new(config.session.window.max(1)),
-                status: Watch::new(LinkStatus::Connecting),
-                events: events_tx.clone(),
-                config: config.clone(),
-                tls_client: tls_client.clone(),
-                tls_server: tls_server.clone(),
-                last_error: std::sync::Mutex::new(None),
-            });
-            let worker = rt.inner.pick_worker();
-            let key = rt.inner.next_id();
-            // Outbind links are one: the listener goes to it.
-            let listen = listener.take();
-            let cmd = EsmeCmd::Open {
-                key,
-                shared: shared.clone(),
-                listen,
-            };
-            let _ = rt.inner.worker(worker).send(WorkerMsg::Esme(cmd));
-            links.push(Link {
-                worker,
-                key,
-                shared,
-            });
-        }
-        let esme = Esme {
-            rt: rt.clone(),
-            links,
-            next: AtomicUsize::new(0),
-            tickets: AtomicU64::new(0),
-            completions_tx,
-            completions,
-            events,
-            response_wait,
-        };
-        let deadline = Instant::now() + config.connect_timeout;
+        let connect_timeout = config.connect_timeout;
+        let esme = Self::spawn(rt, config, listener)?;
+        let deadline = Instant::now() + connect_timeout;
         for link in &esme.links {
             let status = link.shared.status.wait_until(deadline, |s| {
                 matches!(
@@ -551,6 +532,69 @@ impl Esme {
             }
         }
         Ok(esme)
+    }
+
+    /// Sends every link to its worker; binds happen in the background.
+    fn spawn(
+        rt: &Runtime,
+        mut config: EsmeConfig,
+        mut listener: Option<std::net::TcpListener>,
+    ) -> Result<Esme, EsmeError> {
+        let outbind = listener.is_some();
+        if outbind {
+            config.sessions = 1;
+            config.mode = BindMode::Receiver;
+        }
+        let sessions = config.sessions.max(1);
+        let tls_client = if outbind {
+            None
+        } else {
+            super::tls::esme_client(&config)?
+        };
+        let tls_server = super::tls::esme_server(&config);
+        let (events_tx, events) = bounded(config.event_capacity.max(1));
+        let (completions_tx, completions) = crossbeam_channel::unbounded();
+        let response_wait = config.session.response_timeout + Duration::from_secs(5);
+        let mut links = Vec::new();
+        for link in 0..sessions {
+            let shared = Arc::new(EsmeShared {
+                link,
+                permits: Semaphore::new(config.session.window.max(1)),
+                window: AtomicUsize::new(config.session.window.max(1)),
+                throttled: AtomicU64::new(0),
+                status: Watch::new(LinkStatus::Connecting),
+                events: events_tx.clone(),
+                config: config.clone(),
+                tls_client: tls_client.clone(),
+                tls_server: tls_server.clone(),
+                last_error: std::sync::Mutex::new(None),
+            });
+            let worker = rt.inner.pick_worker();
+            let key = rt.inner.next_id();
+            // Outbind links are one: the listener goes to it.
+            let listen = listener.take();
+            let cmd = EsmeCmd::Open {
+                key,
+                shared: shared.clone(),
+                listen,
+            };
+            let _ = rt.inner.worker(worker).send(WorkerMsg::Esme(cmd));
+            links.push(Link {
+                worker,
+                key,
+                shared,
+            });
+        }
+        Ok(Esme {
+            rt: rt.clone(),
+            links,
+            next: AtomicUsize::new(0),
+            tickets: AtomicU64::new(0),
+            completions_tx,
+            completions,
+            events,
+            response_wait,
+        })
     }
 
     fn close_links(&self) {
@@ -648,7 +692,10 @@ impl Esme {
     pub fn in_flight(&self) -> usize {
         self.links
             .iter()
-            .map(|l| l.shared.config.session.window.max(1) - l.shared.permits.available())
+            .map(|l| {
+                let window = l.shared.window.load(Ordering::Relaxed) as isize;
+                (window - l.shared.permits.available()).max(0) as usize
+            })
             .sum()
     }
 
@@ -665,6 +712,107 @@ impl Esme {
             });
         }
     }
+}
+
+impl Esme {
+    /// How each link is doing now, in link order.
+    pub fn link_states(&self) -> Vec<LinkState> {
+        self.links
+            .iter()
+            .map(|l| match l.shared.status.get() {
+                LinkStatus::Connecting => LinkState::Connecting,
+                LinkStatus::Bound => LinkState::Bound,
+                LinkStatus::Down(why) => LinkState::Down(why),
+                LinkStatus::Refused(s) => LinkState::Refused(s),
+                LinkStatus::Closed => LinkState::Closed,
+            })
+            .collect()
+    }
+
+    /// Changes the window (per link) and the throughput limit (per link;
+    /// `None`: unlimited) of the running links and of those they reconnect
+    /// with. A smaller window takes effect as the requests out complete.
+    pub fn tune(&self, window: usize, throughput: Option<Throughput>) {
+        let window = window.max(1);
+        for link in &self.links {
+            let old = link.shared.window.swap(window, Ordering::Relaxed);
+            link.shared.permits.adjust(window as isize - old as isize);
+            let cmd = EsmeCmd::Tune {
+                key: link.key,
+                window,
+                throughput,
+            };
+            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+        }
+    }
+
+    /// How many requests the SMSC answered ESME_RTHROTTLED (the links
+    /// pause and send them again), over all links.
+    pub fn throttled(&self) -> u64 {
+        self.links
+            .iter()
+            .map(|l| l.shared.throttled.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The address the links dial (or, for an outbind link, listen on).
+    pub fn addr(&self) -> &str {
+        &self.links[0].shared.config.addr
+    }
+
+    /// As [`Esme::unbind`], but gives up at `deadline`: links still open
+    /// then are closed without waiting for the SMSC (their requests fail
+    /// with [`SubmitError::LinkLost`]). `true` if every link unbound in
+    /// time.
+    pub fn unbind_until(&self, deadline: Instant) -> bool {
+        self.close_links();
+        let mut clean = true;
+        for link in &self.links {
+            let status = link.shared.status.wait_until(deadline, |s| {
+                matches!(s, LinkStatus::Closed | LinkStatus::Refused(_))
+            });
+            if !matches!(status, LinkStatus::Closed | LinkStatus::Refused(_)) {
+                clean = false;
+                let cmd = EsmeCmd::Forget { key: link.key };
+                let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+            }
+        }
+        clean
+    }
+}
+
+/// The state of one link of an [`Esme`] ([`Esme::link_states`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkState {
+    /// Not bound yet: the first connection or bind is under way.
+    Connecting,
+    /// Bound.
+    Bound,
+    /// Not bound, trying again (or, for an outbind link, waiting for the
+    /// next outbind); why the last attempt or session ended.
+    Down(String),
+    /// The SMSC refused the bind for good (bad credentials).
+    Refused(CommandStatus),
+    /// Closed (unbound, or given up).
+    Closed,
+}
+
+/// An I/O error as an operator reads it: `connection refused`, not
+/// `Connection refused (os error 111)`.
+pub fn describe_io_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let text = match e.kind() {
+        ErrorKind::ConnectionRefused => "connection refused",
+        ErrorKind::ConnectionReset => "connection reset",
+        ErrorKind::ConnectionAborted => "connection aborted",
+        ErrorKind::TimedOut => "connection timed out",
+        ErrorKind::HostUnreachable => "host unreachable",
+        ErrorKind::NetworkUnreachable => "network unreachable",
+        ErrorKind::AddrNotAvailable => "address not available",
+        _ => return e.to_string(),
+    };
+    text.to_owned()
 }
 
 impl Drop for Esme {
@@ -722,6 +870,7 @@ impl Worker {
                     finished: false,
                     listening: None,
                     wake: None,
+                    tuned: None,
                     ids: HashMap::new(),
                     id_order: VecDeque::new(),
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
@@ -785,6 +934,23 @@ impl Worker {
                     None => self.esme_finish(key, CloseReason::Unbound),
                 }
             }
+            EsmeCmd::Tune {
+                key,
+                window,
+                throughput,
+            } => {
+                let Some(slot) = self.esmes.get_mut(&key) else {
+                    return;
+                };
+                slot.tuned = Some((window, throughput));
+                if let Some(conn) = slot.conn {
+                    if let Some(s) = self.sessions.get_mut(&conn) {
+                        s.session.set_window(window);
+                        s.session.set_throughput(now, throughput);
+                    }
+                }
+                self.esme_pump(key, now);
+            }
             EsmeCmd::Forget { key } => {
                 let conn = self.esmes.get_mut(&key).and_then(|slot| {
                     slot.closing = true;
@@ -835,7 +1001,6 @@ impl Worker {
         let addr = match resolve(&slot.shared.config.addr) {
             Ok(a) => a,
             Err(e) => {
-                log::warn!("{}: {e}", slot.shared.config.addr);
                 return self.esme_connect_failed(key, e, Instant::now());
             }
         };
@@ -866,6 +1031,10 @@ impl Worker {
         }
         let config = &slot.shared.config;
         let mut session = Session::esme(config.session.clone(), now);
+        if let Some((window, throughput)) = slot.tuned {
+            session.set_window(window);
+            session.set_throughput(now, throughput);
+        }
         let started = match (&slot.listening, &config.outbind_password) {
             (Some(_), password) => {
                 let password = password.as_deref().unwrap_or("");
@@ -886,7 +1055,9 @@ impl Worker {
             log::error!("cannot start the session: {e}");
             return self.close_conn(conn);
         }
-        log::info!("connected to {peer}");
+        log::debug!("connected to {peer}");
+        // Not bound yet: whatever ended the last attempt is history.
+        slot.shared.status.set(LinkStatus::Connecting);
         slot.conn = Some(conn);
         let info = SessionInfo {
             id: Worker::session_id(conn),
@@ -908,10 +1079,11 @@ impl Worker {
     }
 
     pub(crate) fn esme_connect_failed(&mut self, key: u64, error: std::io::Error, now: Instant) {
-        log::warn!("connect failed: {error}");
+        let why = describe_io_error(&error);
         if let Some(slot) = self.esmes.get(&key) {
+            log::debug!("connect to {} failed: {why}", slot.shared.config.addr);
             *super::sync::lock(&slot.shared.last_error) = Some(error.to_string());
-            slot.shared.status.set(LinkStatus::Down(error.to_string()));
+            slot.shared.status.set(LinkStatus::Down(why));
         }
         self.esme_lost(key, CloseReason::TransportClosed, now);
     }
@@ -937,7 +1109,8 @@ impl Worker {
                 slot.attempt = slot.attempt.saturating_add(1);
                 let spread = base.as_millis() as u64 / 2;
                 let delay = base - Duration::from_millis(jitter(&mut slot.rng) % (spread + 1));
-                if slot.shared.status.get() == LinkStatus::Bound {
+                // A failed connect has said why already.
+                if !matches!(slot.shared.status.get(), LinkStatus::Down(_)) {
                     slot.shared.status.set(LinkStatus::Down(reason.to_string()));
                 }
                 let event = EsmeEvent::Reconnecting {
@@ -946,7 +1119,7 @@ impl Worker {
                     delay,
                 };
                 let _ = slot.shared.events.try_send(event);
-                log::info!("reconnecting in {delay:?} ({reason})");
+                log::debug!("reconnecting in {delay:?} ({reason})");
                 if let Some(k) = slot.wake.take() {
                     self.wheel.cancel(k);
                 }
@@ -984,6 +1157,14 @@ impl Worker {
             slot.shared.permits.release();
             sub.reply.send(Err(SubmitError::LinkLost {
                 maybe_delivered: sub.sent,
+            }));
+        }
+        // Requests of a session closed without its events (aborted by
+        // Forget): no response will come.
+        for (_, sub) in slot.in_flight.drain() {
+            slot.shared.permits.release();
+            sub.reply.send(Err(SubmitError::LinkLost {
+                maybe_delivered: true,
             }));
         }
         slot.ids = HashMap::new();
@@ -1121,7 +1302,7 @@ impl Worker {
         };
         match event {
             Event::Bound { mode, .. } => {
-                log::info!("link {} bound as {mode}", slot.shared.link);
+                log::debug!("link {} bound as {mode}", slot.shared.link);
                 slot.attempt = 0;
                 slot.shared.status.set(LinkStatus::Bound);
                 let _ = slot.shared.events.try_send(EsmeEvent::Bound {
@@ -1154,6 +1335,7 @@ impl Worker {
                 };
                 match reason {
                     ReturnReason::Throttled => {
+                        slot.shared.throttled.fetch_add(1, Ordering::Relaxed);
                         // Not taken by the SMSC: send again after the pause.
                         slot.queue.push_front(Submission {
                             body,

@@ -133,8 +133,8 @@ mod tls;
 mod worker;
 
 pub use esme::{
-    Completion, Delivery, Esme, EsmeConfig, EsmeError, EsmeEvent, Reconnect, SubmitError,
-    SubmitMode, Ticket,
+    describe_io_error, Completion, Delivery, Esme, EsmeConfig, EsmeError, EsmeEvent, LinkState,
+    Reconnect, SubmitError, SubmitMode, Ticket,
 };
 pub use smsc::{SessionInfo, Smsc, SmscConfig, SmscContext, SmscHandler, SmscStats};
 

@@ -12,14 +12,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A counting semaphore: the window slots one link has left.
 #[derive(Debug)]
 pub(crate) struct Semaphore {
-    permits: Mutex<usize>,
+    /// Below zero after [`Semaphore::adjust`] took away more than were
+    /// free.
+    permits: Mutex<isize>,
     freed: Condvar,
 }
 
 impl Semaphore {
     pub(crate) fn new(permits: usize) -> Semaphore {
         Semaphore {
-            permits: Mutex::new(permits),
+            permits: Mutex::new(permits as isize),
             freed: Condvar::new(),
         }
     }
@@ -60,7 +62,7 @@ impl Semaphore {
 
     /// Returns `n` permits at once: one lock, one wake-up round.
     pub(crate) fn release_n(&self, n: usize) {
-        *lock(&self.permits) += n;
+        *lock(&self.permits) += n as isize;
         if n == 1 {
             self.freed.notify_one();
         } else {
@@ -68,9 +70,18 @@ impl Semaphore {
         }
     }
 
-    /// Free permits now.
-    pub(crate) fn available(&self) -> usize {
+    /// Free permits now (negative: that many must come back before one
+    /// is free).
+    pub(crate) fn available(&self) -> isize {
         *lock(&self.permits)
+    }
+
+    /// Adds (or, below zero, takes away) permits: the window changed.
+    pub(crate) fn adjust(&self, delta: isize) {
+        *lock(&self.permits) += delta;
+        if delta > 0 {
+            self.freed.notify_all();
+        }
     }
 }
 

@@ -234,6 +234,21 @@ impl Session {
         &self.config
     }
 
+    /// Changes the window (requests awaiting a response) of the running
+    /// session. Requests already out stay out; a smaller window takes
+    /// effect as they complete.
+    pub fn set_window(&mut self, window: usize) {
+        self.config.window = window;
+        self.window.set_limit(window);
+    }
+
+    /// Changes the outgoing throughput limit of the running session
+    /// (`None`: unlimited); the token bucket starts full.
+    pub fn set_throughput(&mut self, now: Instant, throughput: Option<Throughput>) {
+        self.config.throughput = throughput;
+        self.throughput = throughput.map(|t| TokenBucket::new(t, now));
+    }
+
     /// Sending of messages is paused until this instant (the peer throttled
     /// us, or the throughput limit is reached).
     pub fn paused_until(&self, now: Instant) -> Option<Instant> {

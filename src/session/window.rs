@@ -96,6 +96,12 @@ impl Window {
         self.limit
     }
 
+    /// Changes the limit. Requests already out stay (a smaller window
+    /// takes effect as they complete); the table grows as needed.
+    pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.clamp(1, 1 << 20);
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.len >= self.limit
     }

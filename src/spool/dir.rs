@@ -714,6 +714,34 @@ impl Spool {
         Ok(names.iter().filter(|n| !ignored(n, &names)).count())
     }
 
+    /// The files waiting in `outgoing/` (counted as [`Spool::count_outgoing`]
+    /// does) and the modification time of the oldest, for the backlog
+    /// gauges: one `stat` per file.
+    pub fn outgoing_backlog(&self) -> Result<(usize, Option<SystemTime>), SpoolError> {
+        let dir = self.dir(SpoolDir::Outgoing);
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_error("list", &dir))? {
+            let entry = entry.map_err(io_error("list", &dir))?;
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            if let Ok(n) = entry.file_name().into_string() {
+                let modified = entry.metadata().and_then(|m| m.modified()).ok();
+                files.push((n, modified));
+            }
+        }
+        let names: HashSet<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let waiting = files.iter().filter(|(n, _)| !ignored(n, &names));
+        let (count, oldest) = waiting.fold((0, None::<SystemTime>), |(count, oldest), (_, m)| {
+            let oldest = match (oldest, *m) {
+                (Some(o), Some(m)) => Some(o.min(m)),
+                (o, m) => o.or(m),
+            };
+            (count + 1, oldest)
+        });
+        Ok((count, oldest))
+    }
+
     /// The files in `outgoing/` that may be claimed, `Priority: High` first,
     /// then oldest first (modification time, then name).
     ///

@@ -356,6 +356,14 @@ impl Daemon {
     }
 
     pub fn start_args(args: &[&str], log: &Path) -> Daemon {
+        let mut full = args.to_vec();
+        full.push("-v");
+        Self::spawn(&full, log, &[])
+    }
+
+    /// Starts smppd with exactly `args` (no `-v` added) and these
+    /// environment variables; stderr appended to `log`.
+    pub fn spawn(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Daemon {
         let file = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -363,11 +371,13 @@ impl Daemon {
             .unwrap();
         let child = Command::new(SMPPD)
             .args(args)
-            .arg("-v")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(file))
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .spawn()
             .expect("spawn smppd");
         Daemon {
