@@ -693,7 +693,13 @@ impl Config {
             c.sync = sync;
         }
         match &raw.smsc {
-            Some(smsc) => check_smsc(&mut ck, smsc.get_ref(), &mut c.smsc, raw.outbind.is_some()),
+            Some(smsc) => {
+                let outbind = raw
+                    .outbind
+                    .as_ref()
+                    .is_some_and(|o| o.get_ref().listen.is_some());
+                check_smsc(&mut ck, smsc.get_ref(), &mut c.smsc, outbind)
+            }
             None => ck.missing(
                 "[smsc]",
                 "the table saying which SMSC to bind to: host, system_id, password",
@@ -804,7 +810,7 @@ fn writable_dir(dir: &Path, created: bool) -> Result<(), String> {
 }
 
 /// Checks the `[smsc]` table into `s`, adding every problem to `ck`.
-/// `outbind`: an `[outbind]` table is there, so `host` may be left out
+/// `outbind`: an `[outbind]` table with a `listen` is there, so `host` may be left out
 /// (an SMSC that only outbinds; `host` stays empty).
 fn check_smsc(ck: &mut Checker<'_>, raw: &RawSmsc, s: &mut SmscConfig, outbind: bool) {
     match ck.checked(

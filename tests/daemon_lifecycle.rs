@@ -13,6 +13,7 @@ use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -112,7 +113,10 @@ fn boots_with_the_smsc_down_and_sends_once_it_is_up() {
     let mut d = Daemon::spawn(
         &["--config", cfg.to_str().unwrap()],
         &log,
-        &[("NOTIFY_SOCKET", notify.path.as_str())],
+        &[
+            ("NOTIFY_SOCKET", notify.path.as_str()),
+            ("WATCHDOG_USEC", "400000"),
+        ],
     );
     notify.wait(secs(10), "READY=1", |l| l == "READY=1");
     println!("READY=1 {:?} after exec, the SMSC down", t0.elapsed());
@@ -120,6 +124,7 @@ fn boots_with_the_smsc_down_and_sends_once_it_is_up() {
     notify.wait(secs(10), "STATUS= naming the cause", |l| {
         l.starts_with(&refused)
     });
+    notify.wait(secs(10), "WATCHDOG=1", |l| l == "WATCHDOG=1");
     drop_file(&dir.spool(), "waiting", &message(1));
     notify.wait(secs(10), "STATUS= counting the file", |l| {
         l.starts_with(&refused) && l.ends_with("backlog 1")
@@ -139,7 +144,10 @@ fn boots_with_the_smsc_down_and_sends_once_it_is_up() {
     assert!(took < secs(5), "SIGTERM took {took:?}");
     notify.wait(secs(1), "STOPPING=1", |l| l == "STOPPING=1");
     // The default log level: the refused connect named once, the bind.
-    let refused_lines = lines_with(&log, "connection refused");
+    let refused_lines: Vec<String> = lines_with(&log, "connection refused")
+        .into_iter()
+        .filter(|l| !l.contains("running: spool"))
+        .collect();
     assert_eq!(refused_lines.len(), 1, "{refused_lines:?}");
     assert!(refused_lines[0].contains(&format!("cannot bind to {addr}")));
     assert_eq!(
@@ -413,6 +421,13 @@ fn sigterm_at_random_instants_exits_within_the_response_timeout() {
         std::thread::sleep(delay);
         let (status, took) = stop_timed(&mut d, limit);
         worst = worst.max(took);
+        // Exit 0, or (a SIGTERM before the handlers are in place) the
+        // signal's default action.
+        assert!(
+            status.success() || status.signal() == Some(15),
+            "round {round}: exit {status}\n{}",
+            d.log_tail(30)
+        );
         println!(
             "round {round}: {peer:?}, SIGTERM {delay:?} after exec, exit {status} after {took:?}"
         );
@@ -430,17 +445,45 @@ fn sigterm_at_random_instants_exits_within_the_response_timeout() {
     let mut conf = Conf::new(&spool, sim.addr);
     conf.smsc = format!("response_timeout_secs = {RESPONSE_TIMEOUT_SECS}\n");
     conf.write(&cfg);
+    let runs = lines_with(&log, "running: spool").len();
     let mut d = Daemon::start(&cfg, &log);
+    // Up (handlers installed) before the SIGTERM that must exit 0.
+    wait_until(secs(10), "the last start", || {
+        lines_with(&log, "running: spool").len() > runs
+    });
     wait_until(secs(60), "every file in sent/", || {
         count(&spool, "sent") + count(&spool, "failed") >= N
     });
     let (status, _) = stop_timed(&mut d, limit);
-    assert!(status.success());
+    assert!(status.success(), "exit {status}\n{}", d.log_tail(20));
     let sent: BTreeSet<String> = list(&spool, "sent").into_iter().collect();
     let expected: BTreeSet<String> = names.into_iter().collect();
     assert_eq!(sent, expected, "sent/ differs from what was dropped");
     assert_eq!(count(&spool, "failed"), 0);
     assert_eq!(all_entries(&spool, "outgoing"), Vec::<String>::new());
     assert_eq!(all_entries(&spool, "checked"), Vec::<String>::new());
+    sim.stop();
+}
+
+/// Bad credentials are not retried: the refusal is logged with the
+/// address and the daemon exits 1.
+#[test]
+fn a_refused_bind_ends_the_daemon_with_exit_1() {
+    let dir = TestDir::new("refused");
+    let sim = Sim::start(&[]);
+    let text = Conf::new(&dir.spool(), sim.addr)
+        .text()
+        .replace("password = \"password\"", "password = \"wrong\"");
+    let cfg = dir.join("smppd.toml");
+    fs::write(&cfg, text).unwrap();
+    let log = dir.join("smppd.log");
+    let mut d = Daemon::spawn(&["--config", cfg.to_str().unwrap()], &log, &[]);
+    let status = d
+        .proc
+        .wait_timeout(secs(10))
+        .unwrap_or_else(|| panic!("still running\n{}", d.log_tail(20)));
+    assert_eq!(status.code(), Some(1), "{}", d.log_tail(20));
+    let refused = lines_with(&log, &format!("{} refused the bind: ", sim.addr));
+    assert_eq!(refused.len(), 1, "{}", d.log_tail(20));
     sim.stop();
 }

@@ -5,6 +5,7 @@
 // These run the binaries, which need the `daemon` feature.
 #![cfg(feature = "daemon")]
 
+mod daemon_util;
 mod support;
 
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm};
@@ -300,4 +301,61 @@ fn node_client_refusals_from_smsc_sim() {
     check("submit_before_bind", "submit_sm_resp", 0x04);
     let totals = sim.stop();
     assert_totals(&totals, &[("submit_sm", 0), ("deliver_sm", 0)]);
+}
+
+/// smppd configured for an SMSC that only outbinds (`[outbind]`, no
+/// `smsc.host`): node-smpp as the SMSC connects to the listener smppd
+/// opened at start, sends outbind, serves the bind_receiver and an MO,
+/// which lands in `incoming/`; smppd's stop unbinds it.
+#[test]
+fn smppd_outbind_only_takes_mo_from_node() {
+    let dir = daemon_util::TestDir::new("outbind-only");
+    let spool = dir.spool();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let cfg = dir.join("smppd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "spool = \"{}\"\ninstance = \"outbind\"\n\n[smsc]\nsystem_id = \"smppclient1\"\n\
+             password = \"password\"\n\n[outbind]\nlisten = \"{addr}\"\n",
+            spool.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("smppd.log");
+    let mut d = daemon_util::Daemon::start(&cfg, &log);
+    d.wait_log("running", Duration::from_secs(10));
+    let mut cmd = node("node_outbind_smsc.js");
+    cmd.arg(&addr).arg("node-smsc");
+    let server = support::Proc::spawn("node_outbind_smsc.js", cmd);
+    if !daemon_util::wait_for(Duration::from_secs(15), || {
+        daemon_util::count(&spool, "incoming") == 1
+    }) {
+        panic!(
+            "no MO in incoming/\n{}\nnode: {}",
+            d.log_tail(30),
+            server.output()
+        );
+    }
+    let name = daemon_util::list(&spool, "incoming").remove(0);
+    let mo = daemon_util::SpoolFile::load(&spool, "incoming", &name);
+    assert_eq!(mo.get("From"), "447700900999");
+    assert_eq!(mo.body, b"MO after outbind");
+    assert!(
+        d.log_tail(50)
+            .contains(&format!("bound as receiver after an outbind on {addr}")),
+        "{}",
+        d.log_tail(30)
+    );
+    d.proc.signal("TERM");
+    let status = d
+        .proc
+        .wait_timeout(Duration::from_secs(10))
+        .expect("smppd exits after SIGTERM");
+    assert!(status.success(), "{status}");
+    let out = server_result("node_outbind_smsc.js", server);
+    assert_eq!(out["bind"].str("system_id"), "smppclient1", "{out}");
+    assert_eq!(out["deliver_sm_resp"].as_u64(), Some(0), "{out}");
+    assert_eq!(out["unbind"].as_bool(), Some(true), "{out}");
 }

@@ -10,6 +10,7 @@ use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::Receipt;
 use crate::runtime::{Delivery, Esme, EsmeEvent, LinkState, Ticket};
+use crate::session::CloseReason;
 use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
@@ -97,6 +98,19 @@ impl Receiver<'_> {
                 };
                 lock(&self.shared.links).down(self.side, link, why.clone(), delay);
                 self.shared.event(RelayEvent::LinkDown(why));
+            }
+            EsmeEvent::Closed {
+                reason: CloseReason::BindRefused(status),
+                ..
+            } => {
+                // Bad credentials: retrying will not help.
+                log::error!(
+                    target: "smppd",
+                    "{} refused the bind: {status}; not retrying",
+                    self.esme.addr()
+                );
+                lock(&self.shared.links).error(format!("bind refused: {status}"));
+                *lock(&self.shared.refused) = Some(status);
             }
             EsmeEvent::Closed { link, reason } => log::debug!("link {link} closed: {reason}"),
             EsmeEvent::Alert(a) => log::info!("alert_notification: {:?}", a.source),

@@ -128,8 +128,6 @@ pub enum RelayError {
     Listen(std::net::SocketAddr, std::io::Error),
     /// The SMSC refused the bind (bad credentials: retrying will not help).
     BindRefused(CommandStatus),
-    /// Stopped before the first bind.
-    Stopped,
     /// The TLS settings could not be made (a PEM file changed since the
     /// configuration was read, say).
     Tls(String),
@@ -145,7 +143,6 @@ impl fmt::Display for RelayError {
                 write!(f, "cannot listen for outbinds on {addr}: {e}")
             }
             RelayError::BindRefused(s) => write!(f, "the SMSC refused the bind: {s}"),
-            RelayError::Stopped => f.write_str("stopped before binding"),
             RelayError::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
@@ -173,6 +170,8 @@ pub(crate) struct Shared {
     pub(crate) tuning: Mutex<(u32, u32)>,
     /// The links' throttle count already added to the metrics.
     pub(crate) throttled_seen: AtomicU64,
+    /// The SMSC refused a bind for good (bad credentials).
+    pub(crate) refused: Mutex<Option<CommandStatus>>,
     /// The throttle count last looked at, and when it last grew.
     pub(crate) throttle_mark: Mutex<(u64, Option<Instant>)>,
     pub(crate) index: Mutex<MessageIdIndex>,
@@ -535,6 +534,7 @@ impl Relay {
             tuning: Mutex::new((config.smsc.window, config.smsc.throughput)),
             throttled_seen: AtomicU64::new(0),
             throttle_mark: Mutex::new((0, None)),
+            refused: Mutex::new(None),
             config,
             spool,
             esme,

@@ -40,7 +40,8 @@ const SUMMARY_EVERY: Duration = Duration::from_secs(300);
 /// (`smppd --status`) current, applies [`Control::Reload`] from
 /// `config_path`, and on stop sends `STOPPING=1` and stops within
 /// `response_timeout`. Errors are start-up failures (the spool, the
-/// listener).
+/// listener) and a bind the SMSC refused for good (bad credentials), after
+/// which the relay stops as for [`Control::Stop`].
 pub fn run(
     config: Config,
     config_path: Option<&Path>,
@@ -70,7 +71,12 @@ pub fn run(
     let mut last_summary = Instant::now();
     let mut summary_base = Totals::of(&shared);
     let tick = watchdog.map_or(TICK, |w| w.min(TICK));
+    let mut outcome = Ok(());
     loop {
+        if let Some(status) = *lock(&shared.refused) {
+            outcome = Err(RelayError::BindRefused(status));
+            break;
+        }
         match control.recv_timeout(tick) {
             Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(Control::Reload) => {
@@ -109,7 +115,7 @@ pub fn run(
         "stopped: {}",
         summary_line(&shared, &Totals::default(), &Totals::of(&shared))
     );
-    Ok(())
+    outcome
 }
 
 /// The counters the summary line shows.

@@ -766,18 +766,22 @@ impl Esme {
     /// time.
     pub fn unbind_until(&self, deadline: Instant) -> bool {
         self.close_links();
-        let mut clean = true;
+        let closed = |s: &LinkStatus| matches!(s, LinkStatus::Closed | LinkStatus::Refused(_));
+        let mut forgotten = Vec::new();
         for link in &self.links {
-            let status = link.shared.status.wait_until(deadline, |s| {
-                matches!(s, LinkStatus::Closed | LinkStatus::Refused(_))
-            });
-            if !matches!(status, LinkStatus::Closed | LinkStatus::Refused(_)) {
-                clean = false;
+            if !closed(&link.shared.status.wait_until(deadline, closed)) {
                 let cmd = EsmeCmd::Forget { key: link.key };
                 let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+                forgotten.push(link);
             }
         }
-        clean
+        // The worker closes a forgotten link at once; waiting for that
+        // keeps the drop of this handle from waiting again.
+        let moment = Instant::now() + Duration::from_millis(200);
+        for link in &forgotten {
+            link.shared.status.wait_until(moment, closed);
+        }
+        forgotten.is_empty()
     }
 }
 
@@ -1083,7 +1087,10 @@ impl Worker {
         if let Some(slot) = self.esmes.get(&key) {
             log::debug!("connect to {} failed: {why}", slot.shared.config.addr);
             *super::sync::lock(&slot.shared.last_error) = Some(error.to_string());
-            slot.shared.status.set(LinkStatus::Down(why));
+            // A dial that fails after the link was closed says nothing.
+            if !slot.closing {
+                slot.shared.status.set(LinkStatus::Down(why));
+            }
         }
         self.esme_lost(key, CloseReason::TransportClosed, now);
     }
