@@ -29,7 +29,7 @@ const TICK: Duration = Duration::from_millis(250);
 const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// How often the gauges are measured (one `stat` per waiting file) and
 /// the metrics file written.
-const METRICS_EVERY: Duration = Duration::from_secs(2);
+const METRICS_EVERY: Duration = Duration::from_secs(5);
 /// How often the one-line summary is logged.
 const SUMMARY_EVERY: Duration = Duration::from_secs(300);
 

@@ -4,7 +4,7 @@
 use crate::raw_peer::RawListener;
 use crate::support::*;
 use smpp::pdu::{Body, CommandId};
-use smpp::runtime::{Esme, EsmeEvent, Smsc, SubmitError, SubmitMode};
+use smpp::runtime::{Esme, EsmeEvent, LinkState, Smsc, SubmitError, SubmitMode};
 use smpp::session::{BindMode, CloseReason};
 use std::time::{Duration, Instant};
 
@@ -417,4 +417,63 @@ fn throttled_submits_are_sent_again_after_the_pause() {
         .filter(|s| matches!(s, Seen::Submit(_)))
         .count();
     assert_eq!(handled, 8, "throttled submits never reach the handler");
+}
+
+/// `Esme::open` returns at once while nobody listens, says why the link is
+/// down (`connection refused`), holds a submit until the SMSC appears on
+/// that port, and `unbind_until` closes it within its time.
+#[test]
+fn open_binds_in_the_background_once_the_smsc_listens() {
+    let rt = runtime();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let t0 = Instant::now();
+    let mut config = esme_config(port, BindMode::Transceiver);
+    config.session.window = 1;
+    let esme = Esme::open(&rt, config).expect("opens");
+    assert!(t0.elapsed() < Duration::from_secs(1), "open waited");
+    let deadline = Instant::now() + WAIT;
+    while esme.link_states() != vec![LinkState::Down("connection refused".into())] {
+        assert!(
+            Instant::now() < deadline,
+            "link states {:?}",
+            esme.link_states()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ticket = esme
+        .submit_async(
+            Body::SubmitSm(submit_sm("queued while down", 0)),
+            SubmitMode::FailFast,
+        )
+        .expect("queued");
+    let (handler, _seen) = TestHandler::new(None);
+    let _smsc = Smsc::listen(&rt, &port.to_string(), smsc_config(), handler).expect("listens");
+    esme_event(&esme, WAIT, "bound", |e| match e {
+        EsmeEvent::Bound { .. } => Some(()),
+        _ => None,
+    });
+    assert_eq!(esme.link_states(), vec![LinkState::Bound]);
+    let done = esme.completions().recv_timeout(WAIT).expect("a completion");
+    assert_eq!(done.ticket, ticket);
+    assert!(done.outcome.is_ok(), "{:?}", done.outcome);
+    // A larger window live: eight submits may be out at once (with the
+    // window of 1 the second would find it full).
+    esme.tune(8, None);
+    let tickets: Vec<_> = (0..8)
+        .map(|i| {
+            esme.submit_async(
+                Body::SubmitSm(submit_sm(&format!("m{i}"), 0)),
+                SubmitMode::FailFast,
+            )
+            .expect("a window slot")
+        })
+        .collect();
+    for _ in &tickets {
+        let c = esme.completions().recv_timeout(WAIT).expect("a completion");
+        assert!(c.outcome.is_ok(), "{:?}", c.outcome);
+    }
+    assert!(esme.unbind_until(Instant::now() + WAIT));
+    assert_eq!(esme.link_states(), vec![LinkState::Closed]);
 }
