@@ -214,6 +214,15 @@ fn link_loss_and_recovery_are_logged_once_and_counted_once() {
     assert_eq!(metric(&m, "smppd_reconnects_total"), Some(1.0), "{m}");
     assert_eq!(metric(&m, "smppd_messages_sent_total"), Some(5.0), "{m}");
     assert_eq!(metric(&m, "smppd_up"), Some(0.0), "{m}");
+    // The last line sums the run up.
+    let stopped = lines_with(&log, "stopped: ");
+    assert_eq!(stopped.len(), 1, "{text}");
+    assert!(
+        stopped[0].contains(&format!(
+            "stopped: bound 1/1 to {addr}; sent 5, failed 0, received 0, receipts 0; backlog 0"
+        )),
+        "{text}"
+    );
     assert_eq!(metric(&m, "smppd_links"), Some(1.0), "{m}");
     assert_eq!(
         metric(&m, "smppd_submit_latency_seconds_count"),
@@ -485,5 +494,44 @@ fn a_refused_bind_ends_the_daemon_with_exit_1() {
     assert_eq!(status.code(), Some(1), "{}", d.log_tail(20));
     let refused = lines_with(&log, &format!("{} refused the bind: ", sim.addr));
     assert_eq!(refused.len(), 1, "{}", d.log_tail(20));
+    sim.stop();
+}
+
+/// An SMSC that throttles: `--status` and `STATUS=` say so, and the
+/// throttling the links absorb is counted.
+#[test]
+fn throttling_shows_in_status_and_metrics() {
+    const N: usize = 25;
+    let dir = TestDir::new("throttled");
+    let sim = Sim::start(&["--throttle-per-sec", "10"]);
+    let metrics = dir.join("smppd.prom");
+    let mut conf = Conf::new(&dir.spool(), sim.addr);
+    conf.top = format!("metrics_file = \"{}\"\n", metrics.display());
+    conf.smsc = "window = 32\n".into();
+    let cfg = conf.write(&dir.join("smppd.toml"));
+    let log = dir.join("smppd.log");
+    let mut notify = Notify::bind(&dir);
+    let mut d = Daemon::spawn(
+        &["--config", cfg.to_str().unwrap()],
+        &log,
+        &[("NOTIFY_SOCKET", notify.path.as_str())],
+    );
+    d.wait_log("bound as transceiver", secs(10));
+    drop_many(&dir.spool(), "t", N, message);
+    wait_until(secs(20), "--status showing the throttling", || {
+        status_cmd(&cfg).1.contains("throttled: yes")
+    });
+    notify.wait(secs(10), "STATUS= showing the throttling", |l| {
+        l.starts_with("STATUS=bound 1/1") && l.contains(", throttled, backlog ")
+    });
+    wait_until(secs(60), "every file sent", || {
+        count(&dir.spool(), "sent") == N
+    });
+    let (status, _) = stop_timed(&mut d, secs(2));
+    assert!(status.success());
+    let m = fs::read_to_string(&metrics).unwrap();
+    let throttled = metric(&m, "smppd_throttled_total").unwrap_or(0.0);
+    assert!(throttled > 0.0, "{m}");
+    assert_eq!(count(&dir.spool(), "failed"), 0);
     sim.stop();
 }
