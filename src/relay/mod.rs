@@ -33,9 +33,19 @@
 //! - The **receiver** writes MO messages (parts joined) to `incoming/` and
 //!   receipts to `report/` with `Original_file:`, and only then
 //!   acknowledges the deliver_sm.
-//! - [`Relay::stop`] stops claiming, waits (bounded by the response
-//!   timeout) for outstanding responses, and unbinds. Whatever is still
-//!   unanswered stays in `checked/` and is resumed at the next start.
+//! - [`Relay::start`] does not wait for the SMSC: the links bind in the
+//!   background, with backoff, and files are claimed only while one is
+//!   bound (until then they wait in `outgoing/`). The `[outbind]` listener
+//!   is open from the start, independent of the `[smsc]` link, which may be
+//!   left out (an SMSC that only outbinds).
+//! - [`Relay::stop`] stops claiming, waits for outstanding responses, and
+//!   unbinds, all within the response timeout (a link that does not answer
+//!   the unbind is closed). Whatever is still unanswered stays in
+//!   `checked/` and is resumed at the next start.
+//! - [`run`] is the daemon around it: `READY=1`, `STATUS=`, the watchdog,
+//!   the metrics and status files, SIGHUP's reload ([`Control`]), the
+//!   operator's log lines (target `smppd`); [`query_status`] is
+//!   `smppd --status`.
 
 mod inbound;
 mod links;
