@@ -804,8 +804,12 @@ pub enum LinkState {
 
 /// An I/O error as an operator reads it: `connection refused`, not
 /// `Connection refused (os error 111)`.
+/// Errors with a text of their own (a failed TLS handshake, say) keep it.
 pub fn describe_io_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind;
+    if e.raw_os_error().is_none() {
+        return e.to_string();
+    }
     let text = match e.kind() {
         ErrorKind::ConnectionRefused => "connection refused",
         ErrorKind::ConnectionReset => "connection reset",
@@ -1085,7 +1089,7 @@ impl Worker {
     pub(crate) fn esme_connect_failed(&mut self, key: u64, error: std::io::Error, now: Instant) {
         let why = describe_io_error(&error);
         if let Some(slot) = self.esmes.get(&key) {
-            log::debug!("connect to {} failed: {why}", slot.shared.config.addr);
+            log::info!("connect to {} failed: {why}", slot.shared.config.addr);
             *super::sync::lock(&slot.shared.last_error) = Some(error.to_string());
             // A dial that fails after the link was closed says nothing.
             if !slot.closing {
