@@ -33,7 +33,14 @@ fn main() {
         accounts,
         reject_every: cli.reject_every,
         dlr_delay: Duration::from_millis(cli.dlr_delay_ms),
-        dlr_state: cli.dlr_stat,
+        dlr_mix: cli.dlr_stat.0.clone(),
+        store_max: cli.store_max,
+        response_delay: Duration::from_millis(cli.response_delay_ms),
+        no_response_every: cli.no_response_every,
+        close_every: cli.close_every,
+        reject_dest: cli.reject_dest.clone(),
+        dlr_route: cli.dlr_route,
+        loopback: cli.loopback,
     });
 
     let mut config = SmscConfig::default();

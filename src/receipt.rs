@@ -887,10 +887,8 @@ mod tests {
 /// `short_message`, and the `receipted_message_id` and `message_state`
 /// TLVs.
 ///
-/// The `text:` field shows a person how the message began: its first 20
-/// characters, read in the submit's alphabet (a UDH skipped), written one
-/// octet each (Latin-1), with `?` for characters Latin-1 lacks and for
-/// control characters.
+/// The `text:` field shows a person how the message began: see
+/// [`receipt_text_head`].
 pub fn receipt_deliver_sm(
     submit: &crate::pdu::SubmitSm,
     message_id: &str,
@@ -898,20 +896,51 @@ pub fn receipt_deliver_sm(
     submitted: DateTime,
     done: DateTime,
 ) -> crate::pdu::DeliverSm {
-    use crate::pdu::{DeliverSm, ShortMessage, Tlv, TlvTag, Tlvs, ESM_TYPE_RECEIPT, ESM_UDHI};
+    use crate::pdu::{DeliverSm, ShortMessage, ESM_TYPE_RECEIPT};
+    let head = receipt_text_head(submit.payload(), submit.esm_class, submit.data_coding);
+    let mut text = receipt_text(message_id, state, submitted, done, &head);
+    text.truncate(ShortMessage::MAX);
+    DeliverSm {
+        source: submit.dest,
+        dest: submit.source,
+        esm_class: ESM_TYPE_RECEIPT,
+        short_message: ShortMessage::new(&text).unwrap_or_default(),
+        tlvs: receipt_tlvs(message_id, state),
+        ..DeliverSm::default()
+    }
+}
+
+/// The first 20 characters of a message's user data as a receipt's `text:`
+/// field shows them: read in the message's alphabet (`data_coding`), a UDH
+/// skipped (`esm_class` UDHI), written one octet each (Latin-1), with `?`
+/// for characters Latin-1 lacks and for control characters.
+pub fn receipt_text_head(user_data: &[u8], esm_class: u8, data_coding: u8) -> Vec<u8> {
+    use crate::pdu::ESM_UDHI;
     use crate::text::{decode, udh, Encoding};
-    let mut user_data = submit.payload();
-    if submit.esm_class & ESM_UDHI != 0 {
+    let mut user_data = user_data;
+    if esm_class & ESM_UDHI != 0 {
         user_data = udh::strip(user_data).map_or(&[][..], |(_, rest)| rest);
     }
-    let head: Vec<u8> = decode(user_data, Encoding::from_data_coding(submit.data_coding))
+    decode(user_data, Encoding::from_data_coding(data_coding))
         .chars()
         .take(20)
         .map(|c| match u8::try_from(u32::from(c)) {
             Ok(b) if b >= 0x20 && b != 0x7F && !(0x80..0xA0).contains(&b) => b,
             _ => b'?',
         })
-        .collect();
+        .collect()
+}
+
+/// A receipt's Appendix B text (`id:.. sub:001 dlvrd:.. submit date:..
+/// done date:.. stat:.. err:.. text:HEAD`); `err` is `000` for a
+/// delivered message, `001` otherwise.
+pub fn receipt_text(
+    message_id: &str,
+    state: MessageState,
+    submitted: DateTime,
+    done: DateTime,
+    head: &[u8],
+) -> Vec<u8> {
     let delivered = u32::from(state == MessageState::Delivered);
     let receipt = Receipt {
         id: message_id.to_owned(),
@@ -926,22 +955,21 @@ pub fn receipt_deliver_sm(
     };
     let mut text = receipt.to_text().into_bytes();
     text.extend_from_slice(b" text:");
-    text.extend_from_slice(&head);
-    text.truncate(ShortMessage::MAX);
+    text.extend_from_slice(head);
+    text
+}
+
+/// The TLVs a 3.4 receipt carries: `receipted_message_id` and
+/// `message_state`.
+pub fn receipt_tlvs(message_id: &str, state: MessageState) -> crate::pdu::Tlvs {
+    use crate::pdu::{Tlv, TlvTag, Tlvs};
     let mut tlvs = Tlvs::new();
     tlvs.push(Tlv::cstr(
         TlvTag::ReceiptedMessageId,
         message_id.as_bytes().to_vec(),
     ));
     tlvs.push(Tlv::u8(TlvTag::MessageState, state.as_u8()));
-    DeliverSm {
-        source: submit.dest,
-        dest: submit.source,
-        esm_class: ESM_TYPE_RECEIPT,
-        short_message: ShortMessage::new(&text).unwrap_or_default(),
-        tlvs,
-        ..DeliverSm::default()
-    }
+    tlvs
 }
 
 #[cfg(test)]

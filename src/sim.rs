@@ -1,27 +1,93 @@
 //! A simulated SMSC's behaviour, shared by `smsc-sim` and `smppd --demo`:
-//! accounts, message ids, receipts after a delay, rejecting every Nth
-//! submit.
+//! accounts, a message store that `query_sm`, `cancel_sm` and `replace_sm`
+//! act on, receipts after a delay with a weighted mix of outcomes, and the
+//! faults real SMSCs inflict on ESMEs (slow, lost and refused answers,
+//! dropped connections).
+//!
+//! # The message store
+//!
+//! Every accepted submit_sm, data_sm and submit_multi gets an id (eight hex
+//! digits) and an entry: ENROUTE until its receipt is due
+//! ([`SimConfig::dlr_delay`] after the submit), then the outcome drawn from
+//! [`SimConfig::dlr_mix`], with that moment as its final date. A message
+//! with no receipt delay is final at once. A cancelled message is DELETED
+//! and sends no receipt; a replaced one keeps its id, and its receipt shows
+//! the new text. The store holds at most [`SimConfig::store_max`] messages:
+//! the oldest final ones make room first; when every stored message is
+//! still pending, new submits get ESME_RMSGQFUL (what an SMSC with a full
+//! store answers).
+//!
+//! # Receipts
+//!
+//! A submit_sm or submit_multi gets its receipt as a deliver_sm, a data_sm
+//! as a data_sm (SMPP 3.4 §4.7: the SMSC may deliver receipts by data_sm;
+//! an ESME that speaks data_sm gets them the way it asked), with the
+//! Appendix B text (in `message_payload` for a data_sm) and the
+//! `receipted_message_id` and `message_state` TLVs. `registered_delivery`
+//! 1 asks for every receipt, 2 for failures only. The receipt goes to the
+//! session that submitted ([`DlrRoute::Same`]) or to another receiving
+//! session of the same account ([`DlrRoute::Other`]); either way, when the
+//! chosen session cannot take it (closed, or bound as transmitter) another
+//! receiving session of the account gets it, as with an SMSC that queues
+//! receipts per account.
 
 use crate::auth::constant_time_eq;
-use crate::datetime::DateTime;
-use crate::pdu::{Bind, COctet, CommandStatus, SubmitSm};
-use crate::receipt::{receipt_deliver_sm, MessageState};
-use crate::runtime::{SmscContext, SmscHandler};
-use crate::session::BindMode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use crate::datetime::{DateTime, SmppTime};
+use crate::pdu::{
+    Address, Bind, Body, COctet, CancelSm, CommandStatus, DataSm, DeliverSm, DestAddress, QuerySm,
+    QuerySmResp, ReplaceSm, ShortMessage, SubmitMulti, SubmitMultiResp, SubmitSm, TimeString, Tlv,
+    TlvTag, UnsuccessSme, ESM_TYPE_RECEIPT,
+};
+use crate::receipt::{receipt_text, receipt_text_head, receipt_tlvs, MessageState};
+use crate::runtime::{SessionInfo, SmscContext, SmscHandler, SmscTimer};
+use crate::session::{BindMode, CloseReason};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where receipts go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DlrRoute {
+    /// The session that submitted the message.
+    #[default]
+    Same,
+    /// Another receiving session of the same account (round robin), as
+    /// SMSCs do when an account holds several binds; the submitting
+    /// session when it is the account's only receiver.
+    Other,
+}
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     /// Accounts that may bind: (system_id, password).
     pub accounts: Vec<(String, String)>,
-    /// Receipts go out this long after a submit that asked for one.
+    /// Receipts go out this long after a submit that asked for one; the
+    /// message stays ENROUTE until then.
     pub dlr_delay: Duration,
-    /// The state receipts report.
-    pub dlr_state: MessageState,
-    /// Every Nth submit_sm gets ESME_RSUBMITFAIL (0: never).
+    /// The receipts' outcomes and their weights (each message draws one);
+    /// an empty mix means DELIVRD.
+    pub dlr_mix: Vec<(MessageState, u32)>,
+    /// Every Nth submit gets ESME_RSUBMITFAIL (0: never).
     pub reject_every: u64,
+    /// Most messages the store holds.
+    pub store_max: usize,
+    /// Each submit's answer is held back this long.
+    pub response_delay: Duration,
+    /// Every Nth submit is never answered, and forgotten (0: never).
+    pub no_response_every: u64,
+    /// A session's connection is dropped, without unbind, right after the
+    /// answer to its every Nth submit (0: never).
+    pub close_every: u64,
+    /// Destinations starting with one of these get ESME_RINVDSTADR (an
+    /// `unsuccess_sme` in a submit_multi).
+    pub reject_dest: Vec<String>,
+    /// Where receipts go.
+    pub dlr_route: DlrRoute,
+    /// A submit to one of the simulator's own numbers (see
+    /// [`is_own_number`]) comes back as an MO message.
+    pub loopback: bool,
 }
 
 impl Default for SimConfig {
@@ -29,10 +95,187 @@ impl Default for SimConfig {
         SimConfig {
             accounts: vec![("smppclient1".into(), "password".into())],
             dlr_delay: Duration::ZERO,
-            dlr_state: MessageState::Delivered,
+            dlr_mix: vec![(MessageState::Delivered, 1)],
             reject_every: 0,
+            store_max: 100_000,
+            response_delay: Duration::ZERO,
+            no_response_every: 0,
+            close_every: 0,
+            reject_dest: Vec::new(),
+            dlr_route: DlrRoute::Same,
+            loopback: false,
         }
     }
+}
+
+/// Why a `--dlr-stat` mix could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MixError {
+    /// A word that is not a receipt state.
+    State(String),
+    /// A weight that is not a whole number.
+    Weight(String),
+    /// No weight above zero.
+    Empty,
+}
+
+impl std::fmt::Display for MixError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MixError::State(s) => write!(f, "{s:?} is not a receipt state"),
+            MixError::Weight(w) => write!(f, "{w:?} is not a weight (a whole number)"),
+            MixError::Empty => f.write_str("no state has a weight above zero"),
+        }
+    }
+}
+
+impl std::error::Error for MixError {}
+
+/// Reads `STAT[:WEIGHT],...` (`DELIVRD:80,UNDELIV:15,EXPIRED:5`; a state
+/// without a weight weighs 1, so a bare `DELIVRD` is every receipt).
+pub fn parse_dlr_mix(text: &str) -> Result<Vec<(MessageState, u32)>, MixError> {
+    let mut mix = Vec::new();
+    for part in text.split(',') {
+        let (word, weight) = match part.split_once(':') {
+            Some((w, n)) => {
+                let n: u32 = n
+                    .trim()
+                    .parse()
+                    .map_err(|_| MixError::Weight(n.to_string()))?;
+                (w, n)
+            }
+            None => (part, 1),
+        };
+        let state =
+            MessageState::from_stat(word).ok_or_else(|| MixError::State(word.to_string()))?;
+        if weight > 0 {
+            mix.push((state, weight));
+        }
+    }
+    if mix.is_empty() {
+        return Err(MixError::Empty);
+    }
+    Ok(mix)
+}
+
+/// The simulator's own numbers, which [`SimConfig::loopback`] sends back as
+/// MO messages: the UK's range for drama, +44 7700 900000 to 900999
+/// (`447700900NNN`, `+447700900NNN` or `07700900NNN`), which no real phone
+/// uses. `smsc-sim --mo-every-ms` sends from one of them too.
+pub fn is_own_number(addr: &[u8]) -> bool {
+    let digits = addr.strip_prefix(b"+").unwrap_or(addr);
+    let rest = digits
+        .strip_prefix(b"447700900")
+        .or_else(|| digits.strip_prefix(b"07700900"));
+    rest.is_some_and(|r| r.len() == 3 && r.iter().all(u8::is_ascii_digit))
+}
+
+/// Which PDU carries a message's receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    DeliverSm,
+    DataSm,
+}
+
+/// One stored message.
+#[derive(Debug)]
+struct Entry {
+    state: MessageState,
+    /// When it became final.
+    final_date: Option<DateTime>,
+    submitted: DateTime,
+    /// The state its receipt will report.
+    outcome: MessageState,
+    /// Its account (an index into [`SimConfig::accounts`]).
+    account: usize,
+    /// `registered_delivery`'s receipt bits.
+    registered: u8,
+    via: Via,
+    service_type: COctet<6>,
+    source: Address<65>,
+    dest: Address<65>,
+    /// submit_multi: its other accepted destinations.
+    more: Vec<Address<65>>,
+    data_coding: u8,
+    /// The receipt's `text:`.
+    head: Vec<u8>,
+}
+
+impl Entry {
+    /// Whether its receipt goes out: `registered_delivery` 1 always, 2 on
+    /// failure.
+    fn wants_receipt(&self) -> bool {
+        match self.registered & 0x03 {
+            0 => false,
+            2 => self.outcome != MessageState::Delivered,
+            _ => true,
+        }
+    }
+
+    fn finish(&mut self, state: MessageState, now: DateTime) {
+        self.state = state;
+        self.final_date = Some(now);
+    }
+}
+
+/// A part of the store, with its own lock (workers answer in parallel).
+#[derive(Debug, Default)]
+struct Shard {
+    messages: HashMap<u64, Entry>,
+    /// Final messages, oldest first: the order of eviction.
+    finals: VecDeque<u64>,
+    /// Most messages this shard holds.
+    cap: usize,
+}
+
+impl Shard {
+    /// Makes room for one more: false when every message is pending.
+    fn make_room(&mut self) -> bool {
+        while self.messages.len() >= self.cap {
+            match self.finals.pop_front() {
+                Some(id) => {
+                    self.messages.remove(&id);
+                }
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Ids are spread over the shards by their low bits.
+#[derive(Debug)]
+struct Store {
+    shards: Vec<Mutex<Shard>>,
+}
+
+impl Store {
+    fn new(max: usize) -> Store {
+        let max = max.max(1);
+        // Small stores in one shard, so their bound is exact in order too.
+        let n = (max / 1024).clamp(1, 16);
+        let shards = (0..n)
+            .map(|i| {
+                Mutex::new(Shard {
+                    cap: max / n + usize::from(i < max % n),
+                    ..Shard::default()
+                })
+            })
+            .collect();
+        Store { shards }
+    }
+
+    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Shard> {
+        crate::runtime::sync::lock(&self.shards[(id % self.shards.len() as u64) as usize])
+    }
+}
+
+/// A bound session that may receive, for routing receipts and MO
+/// messages.
+#[derive(Debug)]
+struct Receiver {
+    id: u64,
+    account: usize,
 }
 
 /// The simulator's [`SmscHandler`].
@@ -40,14 +283,347 @@ impl Default for SimConfig {
 pub struct SimHandler {
     config: SimConfig,
     next_id: AtomicU64,
+    /// Submits seen, for `no_response_every`.
+    submits: AtomicU64,
+    store: Store,
+    /// Bound sessions that may receive.
+    receivers: Mutex<Vec<Receiver>>,
+    /// Round robin over an account's other receivers.
+    turn: AtomicUsize,
+    /// Cumulative weights of the receipt mix.
+    mix: Vec<(u64, MessageState)>,
+    /// Seeds the outcome draws (different each run).
+    seed: u64,
+}
+
+/// A submit of any kind, as the store sees it.
+struct Submitted<'a> {
+    service_type: COctet<6>,
+    source: Address<65>,
+    dest: Address<65>,
+    more: Vec<Address<65>>,
+    esm_class: u8,
+    registered: u8,
+    data_coding: u8,
+    payload: &'a [u8],
+    via: Via,
 }
 
 impl SimHandler {
     /// A simulator with these settings.
     pub fn new(config: SimConfig) -> SimHandler {
+        let mut total = 0u64;
+        let mut mix = Vec::new();
+        for &(state, w) in &config.dlr_mix {
+            if w > 0 {
+                total += u64::from(w);
+                mix.push((total, state));
+            }
+        }
+        if mix.is_empty() {
+            mix.push((1, MessageState::Delivered));
+        }
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0x5EED, |d| d.as_nanos() as u64);
         SimHandler {
+            store: Store::new(config.store_max),
             config,
             next_id: AtomicU64::new(1),
+            submits: AtomicU64::new(0),
+            receivers: Mutex::new(Vec::new()),
+            turn: AtomicUsize::new(0),
+            mix,
+            seed,
+        }
+    }
+
+    /// Draws a receipt outcome for message `n`.
+    fn outcome(&self, n: u64) -> MessageState {
+        let total = self.mix.last().map_or(1, |&(t, _)| t);
+        let r = splitmix64(self.seed ^ n) % total;
+        self.mix
+            .iter()
+            .find(|&&(t, _)| r < t)
+            .map_or(MessageState::Delivered, |&(_, s)| s)
+    }
+
+    fn rejected_dest(&self, addr: &[u8]) -> bool {
+        self.config
+            .reject_dest
+            .iter()
+            .any(|p| addr.starts_with(p.as_bytes()))
+    }
+
+    /// The faults and answer timing every kind of submit shares: whether
+    /// this one is answered at all, late, or followed by a dropped
+    /// connection. False: never answered, and forgotten.
+    fn plan_answer(&self, ctx: &mut SmscContext<'_>) -> bool {
+        let n = self.submits.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.config.no_response_every > 0 && n % self.config.no_response_every == 0 {
+            log::debug!("submit {n}: left unanswered");
+            ctx.no_response();
+            return false;
+        }
+        if !self.config.response_delay.is_zero() {
+            ctx.respond_after(self.config.response_delay);
+        }
+        if self.config.close_every > 0 {
+            use crate::pdu::CommandId;
+            let r = &ctx.stats.received;
+            let of_session = r.get(CommandId::SubmitSm)
+                + r.get(CommandId::DataSm)
+                + r.get(CommandId::SubmitMulti);
+            if of_session > 0 && of_session % self.config.close_every == 0 {
+                ctx.close_after_response();
+            }
+        }
+        true
+    }
+
+    /// The account a session bound as.
+    fn account_of(&self, session: &SessionInfo) -> usize {
+        self.config
+            .accounts
+            .iter()
+            .position(|(a, _)| *a == session.system_id)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Stores an accepted message and schedules its receipt; its id.
+    fn accept(
+        &self,
+        ctx: &mut SmscContext<'_>,
+        m: Submitted<'_>,
+    ) -> Result<COctet<65>, CommandStatus> {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if self.config.reject_every > 0 && n % self.config.reject_every == 0 {
+            return Err(CommandStatus::SubmitFail);
+        }
+        let now = DateTime::from_system_time(SystemTime::now());
+        let id = message_id(n);
+        let loop_back = self.config.loopback && is_own_number(m.dest.addr.as_bytes());
+        let mo = loop_back.then(|| mo_message(&m));
+        let mut entry = Entry {
+            state: MessageState::Enroute,
+            final_date: None,
+            submitted: now,
+            outcome: self.outcome(n),
+            account: self.account_of(ctx.session),
+            registered: m.registered,
+            via: m.via,
+            service_type: m.service_type,
+            source: m.source,
+            dest: m.dest,
+            more: m.more,
+            data_coding: m.data_coding,
+            head: receipt_text_head(m.payload, m.esm_class, m.data_coding),
+        };
+        let immediate = self.config.dlr_delay.is_zero();
+        let mut receipts = Vec::new();
+        if immediate {
+            entry.finish(entry.outcome, now);
+            if entry.wants_receipt() {
+                receipts = build_receipts(&id, &entry);
+            }
+        }
+        let account = entry.account;
+        {
+            let mut shard = self.store.shard(n);
+            if !shard.make_room() {
+                log::warn!("message store full of pending messages: submit refused");
+                return Err(CommandStatus::MsgQFul);
+            }
+            shard.messages.insert(n, entry);
+            if immediate {
+                shard.finals.push_back(n);
+            }
+        }
+        if immediate {
+            for body in receipts {
+                self.route(ctx, account, body, self.config.dlr_route);
+            }
+        } else {
+            ctx.timer(self.config.dlr_delay, n);
+        }
+        if let Some(body) = mo {
+            // An MO goes to one receiver of the account: this session when
+            // it may receive.
+            self.route(ctx, account, body, DlrRoute::Same);
+        }
+        Ok(COctet::try_from(id.as_str()).unwrap_or_default())
+    }
+
+    /// Sends `body` from a request's handler to where `route` says.
+    fn route(&self, ctx: &mut SmscContext<'_>, account: usize, body: Body, route: DlrRoute) {
+        match self.target(Some(ctx.session), ctx.session.id, account, route) {
+            Some(s) if s == ctx.session.id => ctx.send_after(Duration::ZERO, body),
+            Some(s) => ctx.send_to(s, Duration::ZERO, body),
+            None => log::debug!("no receiving session for a delivery"),
+        }
+    }
+
+    /// Where a delivery for `origin`'s account goes: `origin` itself when
+    /// it is open and may receive and the route is `Same`; else another
+    /// receiving session of the account (round robin); else `origin` if it
+    /// may receive.
+    fn target(
+        &self,
+        open: Option<&SessionInfo>,
+        origin: u64,
+        account: usize,
+        route: DlrRoute,
+    ) -> Option<u64> {
+        let here = open
+            .filter(|s| s.mode.is_some_and(BindMode::can_receive))
+            .map(|s| s.id);
+        if route == DlrRoute::Same && here.is_some() {
+            return here;
+        }
+        let receivers = crate::runtime::sync::lock(&self.receivers);
+        let count = receivers
+            .iter()
+            .filter(|r| r.account == account && r.id != origin)
+            .count();
+        if count == 0 {
+            return here;
+        }
+        let k = self.turn.fetch_add(1, Ordering::Relaxed) % count;
+        receivers
+            .iter()
+            .filter(|r| r.account == account && r.id != origin)
+            .nth(k)
+            .map(|r| r.id)
+    }
+
+    /// Looks a message up for query_sm, cancel_sm, replace_sm: its number,
+    /// when the id is one of ours.
+    fn number(id: &COctet<65>) -> Option<u64> {
+        let text = id.to_str()?;
+        if text.is_empty() || text.len() > 16 {
+            return None;
+        }
+        u64::from_str_radix(text, 16).ok()
+    }
+
+    /// Whether a request's `source` names the message's originator (an
+    /// empty source matches any).
+    fn same_source<const N: usize>(entry: &Entry, source: &Address<N>) -> bool {
+        source.addr.is_empty() || entry.source.addr.as_bytes() == source.addr.as_bytes()
+    }
+}
+
+/// Ids are eight or more hex digits.
+fn message_id(n: u64) -> String {
+    format!("{n:08x}")
+}
+
+/// A final date in SMPP's absolute form, in UTC.
+fn final_date(t: DateTime) -> TimeString {
+    let time = SmppTime::Absolute {
+        utc: t,
+        tenths: 0,
+        offset_quarters: 0,
+    };
+    TimeString::new(&time.format()).unwrap_or_default()
+}
+
+/// splitmix64: a fast, well-mixed hash of a counter, for outcome draws.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn narrow(a: &Address<65>) -> Address<21> {
+    Address {
+        ton: a.ton,
+        npi: a.npi,
+        addr: COctet::new(a.addr.as_bytes()).unwrap_or_default(),
+    }
+}
+
+fn widen<const N: usize>(a: &Address<N>) -> Address<65> {
+    Address {
+        ton: a.ton,
+        npi: a.npi,
+        addr: COctet::new(a.addr.as_bytes()).unwrap_or_default(),
+    }
+}
+
+/// The receipts of a final message: one per destination, addresses
+/// swapped, as deliver_sm or data_sm.
+fn build_receipts(id: &str, e: &Entry) -> Vec<Body> {
+    let done = e.final_date.unwrap_or(e.submitted);
+    let text = receipt_text(id, e.outcome, e.submitted, done, &e.head);
+    std::iter::once(&e.dest)
+        .chain(&e.more)
+        .map(|dest| {
+            let tlvs = receipt_tlvs(id, e.outcome);
+            match e.via {
+                Via::DeliverSm => {
+                    let mut short = text.clone();
+                    short.truncate(ShortMessage::MAX);
+                    Body::DeliverSm(DeliverSm {
+                        source: narrow(dest),
+                        dest: narrow(&e.source),
+                        esm_class: ESM_TYPE_RECEIPT,
+                        short_message: ShortMessage::new(&short).unwrap_or_default(),
+                        tlvs,
+                        ..DeliverSm::default()
+                    })
+                }
+                Via::DataSm => {
+                    let mut tlvs = tlvs;
+                    tlvs.push(Tlv::octets(TlvTag::MessagePayload, text.clone()));
+                    Body::DataSm(DataSm {
+                        source: *dest,
+                        dest: e.source,
+                        esm_class: ESM_TYPE_RECEIPT,
+                        tlvs,
+                        ..DataSm::default()
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+/// The MO message a loopback submit comes back as: from the number it was
+/// sent to, to its sender, with its text.
+fn mo_message(m: &Submitted<'_>) -> Body {
+    match m.via {
+        Via::DeliverSm => {
+            let (short, tlvs) = match ShortMessage::new(m.payload) {
+                Ok(s) => (s, crate::pdu::Tlvs::new()),
+                Err(_) => {
+                    let mut t = crate::pdu::Tlvs::new();
+                    t.push(Tlv::octets(TlvTag::MessagePayload, m.payload.to_vec()));
+                    (ShortMessage::default(), t)
+                }
+            };
+            Body::DeliverSm(DeliverSm {
+                source: narrow(&m.dest),
+                dest: narrow(&m.source),
+                esm_class: m.esm_class & crate::pdu::ESM_UDHI,
+                data_coding: m.data_coding,
+                short_message: short,
+                tlvs,
+                ..DeliverSm::default()
+            })
+        }
+        Via::DataSm => {
+            let mut tlvs = crate::pdu::Tlvs::new();
+            tlvs.push(Tlv::octets(TlvTag::MessagePayload, m.payload.to_vec()));
+            Body::DataSm(DataSm {
+                source: m.dest,
+                dest: m.source,
+                esm_class: m.esm_class & crate::pdu::ESM_UDHI,
+                data_coding: m.data_coding,
+                tlvs,
+                ..DataSm::default()
+            })
         }
     }
 }
@@ -76,16 +652,232 @@ impl SmscHandler for SimHandler {
         ctx: &mut SmscContext<'_>,
         sm: &SubmitSm,
     ) -> Result<COctet<65>, CommandStatus> {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        if self.config.reject_every > 0 && n % self.config.reject_every == 0 {
-            return Err(CommandStatus::SubmitFail);
+        if !self.plan_answer(ctx) {
+            return Err(CommandStatus::SysErr);
         }
-        let id = format!("{n:08x}");
-        if sm.registered_delivery & 0x03 != 0 {
+        if self.rejected_dest(sm.dest.addr.as_bytes()) {
+            return Err(CommandStatus::InvDstAdr);
+        }
+        self.accept(
+            ctx,
+            Submitted {
+                service_type: sm.service_type,
+                source: widen(&sm.source),
+                dest: widen(&sm.dest),
+                more: Vec::new(),
+                esm_class: sm.esm_class,
+                registered: sm.registered_delivery,
+                data_coding: sm.data_coding,
+                payload: sm.payload(),
+                via: Via::DeliverSm,
+            },
+        )
+    }
+
+    fn data_sm(&self, ctx: &mut SmscContext<'_>, d: &DataSm) -> Result<COctet<65>, CommandStatus> {
+        if !self.plan_answer(ctx) {
+            return Err(CommandStatus::SysErr);
+        }
+        if self.rejected_dest(d.dest.addr.as_bytes()) {
+            return Err(CommandStatus::InvDstAdr);
+        }
+        self.accept(
+            ctx,
+            Submitted {
+                service_type: d.service_type,
+                source: d.source,
+                dest: d.dest,
+                more: Vec::new(),
+                esm_class: d.esm_class,
+                registered: d.registered_delivery,
+                data_coding: d.data_coding,
+                payload: d.tlvs.message_payload().unwrap_or_default(),
+                via: Via::DataSm,
+            },
+        )
+    }
+
+    fn submit_multi(
+        &self,
+        ctx: &mut SmscContext<'_>,
+        m: &SubmitMulti,
+    ) -> Result<SubmitMultiResp, CommandStatus> {
+        if !self.plan_answer(ctx) {
+            return Err(CommandStatus::SysErr);
+        }
+        let mut accepted = Vec::new();
+        let mut unsuccess = Vec::new();
+        for dest in &m.dests {
+            match dest {
+                DestAddress::Sme(a) if self.rejected_dest(a.addr.as_bytes()) => {
+                    unsuccess.push(UnsuccessSme {
+                        dest: *a,
+                        error_status: CommandStatus::InvDstAdr,
+                    });
+                }
+                DestAddress::Sme(a) => accepted.push(widen(a)),
+                DestAddress::DistributionList(name) => {
+                    // The simulator holds no distribution lists.
+                    unsuccess.push(UnsuccessSme {
+                        dest: Address {
+                            ton: 0,
+                            npi: 0,
+                            addr: COctet::new(name.as_bytes()).unwrap_or_default(),
+                        },
+                        error_status: CommandStatus::InvDlName,
+                    });
+                }
+            }
+        }
+        if accepted.is_empty() {
+            // No destination left: nothing to store or deliver.
+            return Err(CommandStatus::InvDstAdr);
+        }
+        let first = accepted.remove(0);
+        let message_id = self.accept(
+            ctx,
+            Submitted {
+                service_type: m.service_type,
+                source: widen(&m.source),
+                dest: first,
+                more: accepted,
+                esm_class: m.esm_class,
+                registered: m.registered_delivery,
+                data_coding: m.data_coding,
+                payload: match m.tlvs.message_payload() {
+                    Some(p) if m.short_message.is_empty() => p,
+                    _ => m.short_message.as_bytes(),
+                },
+                via: Via::DeliverSm,
+            },
+        )?;
+        Ok(SubmitMultiResp {
+            message_id,
+            unsuccess,
+            ..SubmitMultiResp::default()
+        })
+    }
+
+    fn query_sm(
+        &self,
+        _ctx: &mut SmscContext<'_>,
+        q: &QuerySm,
+    ) -> Result<QuerySmResp, CommandStatus> {
+        let n = Self::number(&q.message_id).ok_or(CommandStatus::QueryFail)?;
+        let shard = self.store.shard(n);
+        let e = shard
+            .messages
+            .get(&n)
+            .filter(|e| Self::same_source(e, &q.source))
+            .ok_or(CommandStatus::QueryFail)?;
+        Ok(QuerySmResp {
+            message_id: q.message_id,
+            final_date: e.final_date.map_or(TimeString::EMPTY, final_date),
+            message_state: e.state.as_u8(),
+            error_code: u8::from(
+                e.state.is_final()
+                    && !matches!(e.state, MessageState::Delivered | MessageState::Deleted),
+            ),
+            ..QuerySmResp::default()
+        })
+    }
+
+    fn cancel_sm(&self, _ctx: &mut SmscContext<'_>, c: &CancelSm) -> Result<(), CommandStatus> {
+        let now = DateTime::from_system_time(SystemTime::now());
+        if !c.message_id.is_empty() {
+            let n = Self::number(&c.message_id).ok_or(CommandStatus::CancelFail)?;
+            let mut shard = self.store.shard(n);
+            let e = shard
+                .messages
+                .get_mut(&n)
+                .filter(|e| !e.state.is_final() && Self::same_source(e, &c.source))
+                .ok_or(CommandStatus::CancelFail)?;
+            e.finish(MessageState::Deleted, now);
+            shard.finals.push_back(n);
+            return Ok(());
+        }
+        // An empty id: every pending message from `source` to `dest` (and
+        // of `service_type`, when given).
+        let mut cancelled = 0;
+        for shard in &self.store.shards {
+            let mut shard = crate::runtime::sync::lock(shard);
+            let shard = &mut *shard;
+            for (&n, e) in &mut shard.messages {
+                let matches = !e.state.is_final()
+                    && e.source.addr.as_bytes() == c.source.addr.as_bytes()
+                    && e.dest.addr.as_bytes() == c.dest.addr.as_bytes()
+                    && (c.service_type.is_empty() || e.service_type == c.service_type);
+                if matches {
+                    e.finish(MessageState::Deleted, now);
+                    shard.finals.push_back(n);
+                    cancelled += 1;
+                }
+            }
+        }
+        if cancelled == 0 {
+            return Err(CommandStatus::CancelFail);
+        }
+        Ok(())
+    }
+
+    fn replace_sm(&self, _ctx: &mut SmscContext<'_>, r: &ReplaceSm) -> Result<(), CommandStatus> {
+        let n = Self::number(&r.message_id).ok_or(CommandStatus::ReplaceFail)?;
+        let mut shard = self.store.shard(n);
+        let e = shard
+            .messages
+            .get_mut(&n)
+            .filter(|e| !e.state.is_final() && Self::same_source(e, &r.source))
+            .ok_or(CommandStatus::ReplaceFail)?;
+        let text = match r.tlvs.message_payload() {
+            Some(p) if r.short_message.is_empty() => p,
+            _ => r.short_message.as_bytes(),
+        };
+        e.head = receipt_text_head(text, 0, e.data_coding);
+        e.registered = r.registered_delivery;
+        Ok(())
+    }
+
+    fn timer(&self, ctx: &mut SmscTimer<'_>, token: u64) {
+        let n = token;
+        let (account, receipts) = {
+            let mut shard = self.store.shard(n);
+            let Some(e) = shard.messages.get_mut(&n) else {
+                return;
+            };
+            if e.state.is_final() {
+                // Cancelled: no receipt.
+                return;
+            }
             let now = DateTime::from_system_time(SystemTime::now());
-            let receipt = receipt_deliver_sm(sm, &id, self.config.dlr_state, now, now);
-            ctx.deliver_after(self.config.dlr_delay, receipt);
+            e.finish(e.outcome, now);
+            let receipts = if e.wants_receipt() {
+                build_receipts(&message_id(n), e)
+            } else {
+                Vec::new()
+            };
+            let account = e.account;
+            shard.finals.push_back(n);
+            (account, receipts)
+        };
+        for body in receipts {
+            match self.target(ctx.session, ctx.origin, account, self.config.dlr_route) {
+                Some(s) => ctx.send_to(s, Duration::ZERO, body),
+                None => log::debug!("no receiving session for the receipt of {n:08x}"),
+            }
         }
-        Ok(COctet::try_from(id.as_str()).unwrap_or_default())
+    }
+
+    fn bound(&self, session: &SessionInfo) {
+        if session.mode.is_some_and(BindMode::can_receive) {
+            let account = self.account_of(session);
+            crate::runtime::sync::lock(&self.receivers).push(Receiver {
+                id: session.id,
+                account,
+            });
+        }
+    }
+
+    fn closed(&self, session: &SessionInfo, _reason: CloseReason) {
+        crate::runtime::sync::lock(&self.receivers).retain(|r| r.id != session.id);
     }
 }

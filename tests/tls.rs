@@ -145,7 +145,10 @@ fn library_esme_and_smsc_over_tls() {
     esme.unbind();
     let stats = smsc.stats().to_string();
     assert!(stats.starts_with("sessions=2 submit_sm=401 "), "{stats}");
-    assert!(stats.ends_with("errors=0"), "{stats}");
+    assert!(
+        stats.split_whitespace().any(|kv| kv == "errors=0"),
+        "{stats}"
+    );
 }
 
 /// The server name checked is the override, not the host dialed; IP

@@ -4,6 +4,7 @@
 use super::values::{host_port, in_range};
 use clap::{ArgAction, Parser};
 use smpp::receipt::MessageState;
+use smpp::sim::{parse_dlr_mix, DlrRoute};
 
 /// An SMPP 3.4 SMSC simulator, for testing ESMEs.
 #[derive(Debug, Parser)]
@@ -14,9 +15,16 @@ use smpp::receipt::MessageState;
     args_override_self = true,
     about = "An SMPP 3.4 SMSC simulator, for testing ESMEs",
     after_help = "\
+Every accepted submit_sm, data_sm and submit_multi is stored with an id and a
+state (ENROUTE, then the receipt's state); query_sm, cancel_sm and replace_sm
+act on it, with ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL for
+unknown or final messages. A data_sm's receipt comes as a data_sm, the
+others' as a deliver_sm.
+
 On SIGTERM or SIGINT it unbinds every session, waits for the unbind_resp (at
 most 5 s), prints one line of totals and exits 0:
-  sessions=.. submit_sm=.. deliver_sm=.. receipts=.. errors=..
+  sessions=.. submit_sm=.. deliver_sm=.. receipts=.. errors=.. queries=..
+  cancels=.. replaces=..
 
 Exit status: 0 on success, 2 on bad arguments, 1 on a runtime failure."
 )]
@@ -33,9 +41,44 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub(crate) dlr_delay_ms: u64,
 
-    /// The receipts' stat: DELIVRD, UNDELIV, EXPIRED, REJECTD, ...
-    #[arg(long, value_name = "STAT", default_value = "DELIVRD", value_parser = stat)]
-    pub(crate) dlr_stat: MessageState,
+    /// The receipts' stat, or a weighted mix of them
+    /// (DELIVRD:80,UNDELIV:15,EXPIRED:5): DELIVRD, UNDELIV, EXPIRED,
+    /// REJECTD, ...
+    #[arg(long, value_name = "STAT[:WEIGHT],...", default_value = "DELIVRD", value_parser = mix)]
+    pub(crate) dlr_stat: DlrMix,
+
+    /// Send receipts on the session that submitted (same) or on another
+    /// receiving session of the same account (other)
+    #[arg(long, value_name = "same|other", default_value = "same", value_parser = route)]
+    pub(crate) dlr_route: DlrRoute,
+
+    /// Messages the store keeps for query_sm, cancel_sm and replace_sm; the
+    /// oldest final ones go first
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = |s: &str| in_range::<usize>(s, 1..=usize::MAX))]
+    pub(crate) store_max: usize,
+
+    /// Answer each submit N ms late
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) response_delay_ms: u64,
+
+    /// Never answer every Nth submit (it is forgotten), 0 = never
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) no_response_every: u64,
+
+    /// Drop a session's connection, without unbind, right after its every
+    /// Nth submit, 0 = never
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) close_every: u64,
+
+    /// Answer ESME_RINVDSTADR for destinations starting with PREFIX (an
+    /// unsuccess_sme in submit_multi); repeatable
+    #[arg(long, value_name = "PREFIX", value_parser = prefix)]
+    pub(crate) reject_dest: Vec<String>,
+
+    /// A submit to one of the simulator's own numbers (447700900000 to
+    /// 447700900999) comes back to the account's receiver as an MO message
+    #[arg(long)]
+    pub(crate) loopback: bool,
 
     /// Answer ESME_RTHROTTLED to submits above N per second per session,
     /// 0 = never
@@ -100,8 +143,36 @@ fn account(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A receipt state as written in a receipt's `stat:` field.
-fn stat(s: &str) -> Result<MessageState, String> {
-    MessageState::from_stat(s)
-        .ok_or_else(|| "expected a receipt state: DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, ACCEPTD, UNKNOWN or ENROUTE".to_owned())
+/// The receipts' states and their weights (one value to clap, not a list
+/// of values).
+#[derive(Clone, Debug)]
+pub(crate) struct DlrMix(pub(crate) Vec<(MessageState, u32)>);
+
+/// `STAT[:WEIGHT],...`: receipt states as written in a receipt's `stat:`
+/// field, each with a weight (1 when left out).
+fn mix(s: &str) -> Result<DlrMix, String> {
+    parse_dlr_mix(s).map(DlrMix).map_err(|e| {
+        format!(
+            "{e}; expected STAT[:WEIGHT],... with states such as DELIVRD, UNDELIV, EXPIRED, \
+             REJECTD, DELETED, ACCEPTD, UNKNOWN, ENROUTE"
+        )
+    })
+}
+
+/// `same` or `other`.
+fn route(s: &str) -> Result<DlrRoute, String> {
+    match s {
+        "same" => Ok(DlrRoute::Same),
+        "other" => Ok(DlrRoute::Other),
+        _ => Err("expected same or other".to_owned()),
+    }
+}
+
+/// A number prefix of 1 to 20 characters.
+fn prefix(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.len() <= 20 && s.is_ascii() {
+        Ok(s.to_owned())
+    } else {
+        Err("expected a number prefix of 1 to 20 characters".to_owned())
+    }
 }

@@ -735,6 +735,7 @@ pub(crate) fn classify(e: &SubmitError) -> Retry {
     match e {
         SubmitError::Status(s) if s.is_transient() => Retry::Counted,
         SubmitError::Status(_) | SubmitError::Refused(_) => Retry::Never,
+        SubmitError::UnexpectedResponse(_) => Retry::Never,
         SubmitError::Timeout => Retry::Counted,
         SubmitError::LinkLost { .. } | SubmitError::NotBound | SubmitError::WindowFull => {
             Retry::Free

@@ -22,7 +22,10 @@ use super::sync::{Semaphore, Watch};
 use super::tls::{ClientSetup, ServerSetup};
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
 use super::{resolve, ConnId, ListenerId, Runtime, SessionInfo};
-use crate::pdu::{Bind, Body, COctet, CommandId, CommandStatus, MessageIdResp, Pdu, SubmitSm};
+use crate::pdu::{
+    Bind, Body, COctet, CancelSm, CommandId, CommandStatus, DataSm, MessageIdResp, Pdu, QuerySm,
+    QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm,
+};
 use crate::receipt::{normalize_id, Receipt};
 use crate::session::{
     BindMode, CloseReason, Event, InboundId, Refused, RequestId, ReturnReason, Session,
@@ -166,6 +169,9 @@ pub enum SubmitError {
     NotBound,
     /// The session refused the request (wrong bind mode, say).
     Refused(SessionError),
+    /// The answer was a generic_nack with status 0, not the request's
+    /// response (a typed call cannot read it).
+    UnexpectedResponse(CommandId),
 }
 
 impl fmt::Display for SubmitError {
@@ -182,6 +188,7 @@ impl fmt::Display for SubmitError {
             SubmitError::WindowFull => f.write_str("window full"),
             SubmitError::NotBound => f.write_str("not bound"),
             SubmitError::Refused(e) => write!(f, "refused: {e}"),
+            SubmitError::UnexpectedResponse(id) => write!(f, "answered with {id}, not a response"),
         }
     }
 }
@@ -654,6 +661,55 @@ impl Esme {
         let (tx, rx) = bounded(1);
         self.dispatch(link, body, Reply::Wait(tx));
         rx.recv().unwrap_or(Err(SubmitError::NotBound))
+    }
+
+    /// Sends a data_sm and waits for its data_sm_resp: the message id.
+    pub fn data_sm(&self, data: DataSm) -> Result<MessageIdResp, SubmitError> {
+        match self.typed(Body::DataSm(data))? {
+            Body::DataSmResp(r) => Ok(r),
+            other => Err(SubmitError::UnexpectedResponse(other.command_id())),
+        }
+    }
+
+    /// Sends a submit_multi and waits for its response: the message id
+    /// and the destinations the SMSC refused.
+    pub fn submit_multi(&self, multi: SubmitMulti) -> Result<SubmitMultiResp, SubmitError> {
+        match self.typed(Body::SubmitMulti(multi))? {
+            Body::SubmitMultiResp(r) => Ok(r),
+            other => Err(SubmitError::UnexpectedResponse(other.command_id())),
+        }
+    }
+
+    /// Asks for a message's state (query_sm). An unknown message is
+    /// [`SubmitError::Status`] with ESME_RQUERYFAIL.
+    pub fn query_sm(&self, query: QuerySm) -> Result<QuerySmResp, SubmitError> {
+        match self.typed(Body::QuerySm(query))? {
+            Body::QuerySmResp(r) => Ok(r),
+            other => Err(SubmitError::UnexpectedResponse(other.command_id())),
+        }
+    }
+
+    /// Cancels a pending message (cancel_sm). A message that is unknown or
+    /// already final is [`SubmitError::Status`] with ESME_RCANCELFAIL.
+    pub fn cancel_sm(&self, cancel: CancelSm) -> Result<(), SubmitError> {
+        match self.typed(Body::CancelSm(cancel))? {
+            Body::CancelSmResp => Ok(()),
+            other => Err(SubmitError::UnexpectedResponse(other.command_id())),
+        }
+    }
+
+    /// Replaces a pending message (replace_sm). A message that is unknown
+    /// or already final is [`SubmitError::Status`] with ESME_RREPLACEFAIL.
+    pub fn replace_sm(&self, replace: ReplaceSm) -> Result<(), SubmitError> {
+        match self.typed(Body::ReplaceSm(replace))? {
+            Body::ReplaceSmResp => Ok(()),
+            other => Err(SubmitError::UnexpectedResponse(other.command_id())),
+        }
+    }
+
+    fn typed(&self, body: Body) -> Result<Body, SubmitError> {
+        self.request(body, SubmitMode::Wait(self.response_wait))
+            .map(|pdu| pdu.body)
     }
 
     /// Sends a request without waiting: the outcome arrives on

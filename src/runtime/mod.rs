@@ -136,7 +136,7 @@ pub use esme::{
     describe_io_error, Completion, Delivery, Esme, EsmeConfig, EsmeError, EsmeEvent, LinkState,
     Reconnect, SubmitError, SubmitMode, Ticket,
 };
-pub use smsc::{SessionInfo, Smsc, SmscConfig, SmscContext, SmscHandler, SmscStats};
+pub use smsc::{SessionInfo, Smsc, SmscConfig, SmscContext, SmscHandler, SmscStats, SmscTimer};
 
 use crossbeam_channel::{bounded, Sender};
 use mio::{Poll, Waker};

@@ -36,9 +36,12 @@ use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
 use super::{resolve, ConnId, ListenerId, Origin, Runtime};
 use crate::pdu::{
     Bind, Body, COctet, CommandId, CommandStatus, DataSm, DeliverSm, MessageIdResp, Pdu, QuerySm,
-    QuerySmResp, SubmitMulti, SubmitMultiResp, SubmitSm,
+    QuerySmResp, SubmitMulti, SubmitMultiResp, SubmitSm, ESM_TYPE_MASK, ESM_TYPE_RECEIPT,
 };
-use crate::session::{BindMode, CloseReason, Event, Session, SessionConfig};
+use crate::session::{
+    BindMode, CloseReason, Event, InboundId, Session, SessionConfig, SessionStats,
+};
+use crossbeam_channel::Sender;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -96,7 +99,15 @@ pub struct SessionInfo {
 
 /// What the SMSC's application decides. Every method but
 /// [`SmscHandler::authenticate`] and [`SmscHandler::submit_sm`] has a
-/// default that refuses the operation.
+/// default: `data_sm` and `submit_multi` are refused with ESME_RINVCMDID (an
+/// SMSC that does not offer them); `query_sm`, `cancel_sm` and `replace_sm`
+/// answer ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL, what the
+/// spec prescribes for a message the SMSC does not know (an SMSC that keeps
+/// no message store knows none).
+///
+/// Through the [`SmscContext`] a handler also decides how the answer goes
+/// out (now, later, never, followed by a dropped connection) and what it
+/// sends afterwards (receipts, MO messages, on this session or another).
 pub trait SmscHandler: Send + Sync + 'static {
     /// Checks a bind's credentials (compare passwords with
     /// [`crate::auth::constant_time_eq`]). `Err` refuses it with that
@@ -155,7 +166,12 @@ pub trait SmscHandler: Send + Sync + 'static {
         Err(CommandStatus::ReplaceFail)
     }
 
-    /// A deliver_sm this side sent was answered (or timed out: `None`).
+    /// A timer set with [`SmscContext::timer`] is due. It fires whether or
+    /// not the session that set it is still open.
+    fn timer(&self, _ctx: &mut SmscTimer<'_>, _token: u64) {}
+
+    /// A deliver_sm or data_sm this side sent was answered (or timed out:
+    /// `None`).
     fn delivered(&self, _session: &SessionInfo, _status: Option<CommandStatus>) {}
 
     /// A session bound.
@@ -165,18 +181,127 @@ pub trait SmscHandler: Send + Sync + 'static {
     fn closed(&self, _session: &SessionInfo, _reason: CloseReason) {}
 }
 
+/// Something a handler asked to happen after its answer.
+pub(crate) enum Later {
+    /// Send a deliver_sm or data_sm on a session (`None`: the one the
+    /// request or timer came from) after a delay.
+    Send {
+        to: Option<u64>,
+        delay: Duration,
+        body: Body,
+    },
+    /// Call [`SmscHandler::timer`] after a delay.
+    Timer { delay: Duration, token: u64 },
+}
+
+/// An answer held back by [`SmscContext::respond_after`], and the
+/// deliveries that follow it.
+pub(crate) struct HeldAnswer {
+    id: InboundId,
+    answer: Result<Body, CommandStatus>,
+    follow: Vec<Body>,
+    close: bool,
+}
+
+/// How a request is answered: when, whether, and what follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AnswerPlan {
+    delay: Duration,
+    silent: bool,
+    close: bool,
+}
+
 /// What a handler may do while it handles a request.
 pub struct SmscContext<'a> {
     /// The session the request came on.
     pub session: &'a SessionInfo,
-    later: &'a mut Vec<(Duration, Body)>,
+    /// That session's counters (this request counted in `received`).
+    pub stats: &'a SessionStats,
+    later: &'a mut Vec<Later>,
+    plan: AnswerPlan,
 }
 
 impl SmscContext<'_> {
     /// Sends a deliver_sm (an MO message or a receipt) on this session
     /// after `delay`.
     pub fn deliver_after(&mut self, delay: Duration, deliver: DeliverSm) {
-        self.later.push((delay, Body::DeliverSm(deliver)));
+        self.send_after(delay, Body::DeliverSm(deliver));
+    }
+
+    /// Sends a deliver_sm or a data_sm on this session after `delay`
+    /// (queued while the session's window is full; dropped, and counted as
+    /// an error, if the session has closed by then).
+    pub fn send_after(&mut self, delay: Duration, body: Body) {
+        self.later.push(Later::Send {
+            to: None,
+            delay,
+            body,
+        });
+    }
+
+    /// Sends a deliver_sm or a data_sm on another session of this SMSC
+    /// (a [`SessionInfo::id`], for example one seen in
+    /// [`SmscHandler::bound`]) after `delay`.
+    pub fn send_to(&mut self, session: u64, delay: Duration, body: Body) {
+        self.later.push(Later::Send {
+            to: Some(session),
+            delay,
+            body,
+        });
+    }
+
+    /// Calls [`SmscHandler::timer`] with `token` after `delay`, on this
+    /// session's worker thread.
+    pub fn timer(&mut self, delay: Duration, token: u64) {
+        self.later.push(Later::Timer { delay, token });
+    }
+
+    /// Holds the answer back for `delay` (a slow SMSC). Requests after it
+    /// are still handled; their answers may overtake it. Deliveries this
+    /// request scheduled on this session for no later than the answer go
+    /// right after it.
+    pub fn respond_after(&mut self, delay: Duration) {
+        self.plan.delay = delay;
+    }
+
+    /// Never answers this request: the ESME's response timer is left to
+    /// fire, as with an SMSC that lost it. What the handler scheduled still
+    /// happens.
+    pub fn no_response(&mut self) {
+        self.plan.silent = true;
+    }
+
+    /// Drops the connection, without unbind, once the answer is written
+    /// (as SMSCs do on overload or failover). Requests that arrived after
+    /// this one are not handled.
+    pub fn close_after_response(&mut self) {
+        self.plan.close = true;
+    }
+}
+
+/// What a handler may do when one of its timers fires.
+pub struct SmscTimer<'a> {
+    /// The session that set the timer, if it is still open.
+    pub session: Option<&'a SessionInfo>,
+    /// The id of the session that set the timer (open or not).
+    pub origin: u64,
+    later: &'a mut Vec<Later>,
+}
+
+impl SmscTimer<'_> {
+    /// Sends a deliver_sm or a data_sm on a session of this SMSC (any, not
+    /// only the one that set the timer) after `delay`.
+    pub fn send_to(&mut self, session: u64, delay: Duration, body: Body) {
+        self.later.push(Later::Send {
+            to: Some(session),
+            delay,
+            body,
+        });
+    }
+
+    /// Sets another timer, tied to the same origin session.
+    pub fn timer(&mut self, delay: Duration, token: u64) {
+        self.later.push(Later::Timer { delay, token });
     }
 }
 
@@ -189,25 +314,36 @@ pub struct SmscStats {
     pub submit_sm: AtomicU64,
     /// deliver_sm sent (receipts included).
     pub deliver_sm: AtomicU64,
-    /// Of those, receipts.
+    /// Receipts sent (as deliver_sm or data_sm).
     pub receipts: AtomicU64,
+    /// query_sm received.
+    pub queries: AtomicU64,
+    /// cancel_sm received.
+    pub cancels: AtomicU64,
+    /// replace_sm received.
+    pub replaces: AtomicU64,
     /// Errors: refused binds, malformed PDUs, failed deliveries, refused
     /// submits.
     pub errors: AtomicU64,
 }
 
 impl fmt::Display for SmscStats {
-    /// The totals line: `sessions=.. submit_sm=.. deliver_sm=.. receipts=.. errors=..`.
+    /// The totals line: `sessions=.. submit_sm=.. deliver_sm=.. receipts=..
+    /// errors=.. queries=.. cancels=.. replaces=..`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         write!(
             f,
-            "sessions={} submit_sm={} deliver_sm={} receipts={} errors={}",
+            "sessions={} submit_sm={} deliver_sm={} receipts={} errors={} \
+             queries={} cancels={} replaces={}",
             g(&self.sessions),
             g(&self.submit_sm),
             g(&self.deliver_sm),
             g(&self.receipts),
-            g(&self.errors)
+            g(&self.errors),
+            g(&self.queries),
+            g(&self.cancels),
+            g(&self.replaces)
         )
     }
 }
@@ -218,6 +354,9 @@ pub(crate) struct SmscShared {
     pub(crate) stats: SmscStats,
     sessions: Mutex<HashMap<u64, (usize, SessionInfo)>>,
     live: AtomicUsize,
+    /// Every worker's channel, to hand a delivery to the worker that owns
+    /// its session.
+    workers: Vec<Sender<WorkerMsg>>,
 }
 
 /// Commands from the SMSC handle to workers.
@@ -287,6 +426,9 @@ impl Smsc {
             stats: SmscStats::default(),
             sessions: Mutex::new(HashMap::new()),
             live: AtomicUsize::new(0),
+            workers: (0..rt.workers())
+                .map(|w| rt.inner.worker(w).clone())
+                .collect(),
         });
         let id = ListenerId(rt.inner.next_id());
         for w in 0..rt.workers() {
@@ -539,13 +681,34 @@ impl Worker {
         &mut self,
         conn: ConnId,
         body: Body,
-        shared: &SmscShared,
+        shared: &Arc<SmscShared>,
         now: Instant,
     ) {
         let Some(slot) = self.sessions.get_mut(&conn) else {
-            // The session ended first (a receipt due after a disconnect).
-            shared.stats.errors.fetch_add(1, Ordering::Relaxed);
-            log::debug!("session gone: a deliver_sm is not sent");
+            let id = Worker::session_id(conn);
+            let owner = lock(&shared.sessions).get(&id).map(|(w, _)| *w);
+            match owner {
+                Some(w) if w != self.index => {
+                    // Another worker's session: hand it over (without
+                    // blocking: two workers waiting on each other's full
+                    // channels would stop both).
+                    let cmd = SmscCmd::Deliver {
+                        conn,
+                        body: Box::new(body),
+                        shared: shared.clone(),
+                    };
+                    if shared.workers[w].try_send(WorkerMsg::Smsc(cmd)).is_err() {
+                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                        log::warn!("worker {w} busy: a delivery to session {id} is dropped");
+                    }
+                }
+                _ => {
+                    // The session ended first (a receipt due after a
+                    // disconnect).
+                    shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                    log::debug!("session gone: a delivery is not sent");
+                }
+            }
             return;
         };
         if slot.queue.len() >= shared.config.max_queued_deliveries {
@@ -558,15 +721,128 @@ impl Worker {
         self.touch(conn);
     }
 
+    /// Answers a request now; `close` then drops the connection without
+    /// unbind (the answer is written first).
+    fn smsc_answer(
+        slot: &mut Slot,
+        id: InboundId,
+        answer: Result<Body, CommandStatus>,
+        close: bool,
+        now: Instant,
+    ) {
+        let result = match answer {
+            Ok(body) => slot.session.respond(now, id, body),
+            Err(status) => slot.session.respond_status(now, id, status),
+        };
+        if let Err(e) = result {
+            log::debug!("answer to {} not sent: {e}", id.command_id());
+        }
+        if close {
+            log::info!("dropping the connection of session {}", slot.info.id);
+            slot.session.abort(now);
+        }
+    }
+
+    /// A held-back answer is due.
+    pub(crate) fn smsc_answer_due(&mut self, conn: ConnId, held: HeldAnswer, now: Instant) {
+        let Some(slot) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        let HeldAnswer {
+            id,
+            answer,
+            follow,
+            close,
+        } = held;
+        if close {
+            // Nothing follows a dropped connection.
+            Self::smsc_answer(slot, id, answer, close, now);
+        } else {
+            Self::smsc_answer(slot, id, answer, false, now);
+            slot.queue.extend(follow);
+            Self::smsc_pump(slot, now);
+        }
+        self.touch(conn);
+    }
+
+    /// Carries out what a handler asked for after its answer.
+    fn smsc_later(
+        &mut self,
+        shared: &Arc<SmscShared>,
+        origin: ConnId,
+        later: Vec<Later>,
+        now: Instant,
+    ) {
+        for item in later {
+            match item {
+                Later::Send { to, delay, body } => {
+                    let target = to.map_or(origin, Worker::conn_of);
+                    if !delay.is_zero() {
+                        let wake = Wake::Deliver(target, Box::new(body), shared.clone());
+                        self.wheel.insert(now + delay, wake);
+                    } else if target == origin {
+                        // The common case: straight onto this session's
+                        // queue, pumped by the caller.
+                        match self.sessions.get_mut(&origin) {
+                            Some(slot) if !slot.session.is_closed() => slot.queue.push_back(body),
+                            _ => self.smsc_deliver(target, body, shared, now),
+                        }
+                    } else {
+                        self.smsc_deliver(target, body, shared, now);
+                    }
+                }
+                Later::Timer { delay, token } => {
+                    let wake = Wake::SmscTimer(origin, token, shared.clone());
+                    self.wheel.insert(now + delay, wake);
+                }
+            }
+        }
+    }
+
+    /// A handler's timer is due.
+    pub(crate) fn smsc_timer(
+        &mut self,
+        origin: ConnId,
+        token: u64,
+        shared: &Arc<SmscShared>,
+        now: Instant,
+    ) {
+        let mut later = Vec::new();
+        let session = self
+            .sessions
+            .get(&origin)
+            .filter(|s| !s.session.is_closed())
+            .map(|s| &s.info);
+        let mut ctx = SmscTimer {
+            session,
+            origin: Worker::session_id(origin),
+            later: &mut later,
+        };
+        shared.handler.timer(&mut ctx, token);
+        if !later.is_empty() {
+            self.smsc_later(shared, origin, later, now);
+            if let Some(slot) = self.sessions.get_mut(&origin) {
+                Self::smsc_pump(slot, now);
+                self.touch(origin);
+            }
+        }
+    }
+
     fn smsc_pump(slot: &mut Slot, now: Instant) {
         let Owner::Smsc(shared) = &slot.owner else {
             return;
         };
         while let Some(body) = slot.queue.pop_front() {
-            let receipt = matches!(&body, Body::DeliverSm(d) if d.is_receipt());
+            let (deliver, receipt) = match &body {
+                Body::DeliverSm(d) => (true, d.is_receipt()),
+                Body::DataSm(d) => (false, d.esm_class & ESM_TYPE_MASK == ESM_TYPE_RECEIPT),
+                _ => (false, false),
+            };
             match slot.session.try_send(now, body) {
                 Ok(_) => {
-                    shared.stats.deliver_sm.fetch_add(1, Ordering::Relaxed);
+                    if deliver {
+                        shared.stats.deliver_sm.fetch_add(1, Ordering::Relaxed);
+                    }
                     if receipt {
                         shared.stats.receipts.fetch_add(1, Ordering::Relaxed);
                     }
@@ -616,15 +892,23 @@ impl Worker {
                 }
             }
             Event::Request { id, pdu } => {
+                if slot.session.is_closed() {
+                    // Arrived behind a request whose answer closed the
+                    // connection: never handled, never answered.
+                    return;
+                }
                 let mut later = Vec::new();
                 let mut ctx = SmscContext {
                     session: &slot.info,
+                    stats: slot.session.stats(),
                     later: &mut later,
+                    plan: AnswerPlan::default(),
                 };
                 let h = &shared.handler;
+                let stats = &shared.stats;
                 let answer: Result<Body, CommandStatus> = match &pdu.body {
                     Body::SubmitSm(sm) => {
-                        shared.stats.submit_sm.fetch_add(1, Ordering::Relaxed);
+                        stats.submit_sm.fetch_add(1, Ordering::Relaxed);
                         h.submit_sm(&mut ctx, sm)
                             .map(|m| Body::SubmitSmResp(MessageIdResp::new(m)))
                     }
@@ -632,37 +916,63 @@ impl Worker {
                         .data_sm(&mut ctx, d)
                         .map(|m| Body::DataSmResp(MessageIdResp::new(m))),
                     Body::SubmitMulti(m) => h.submit_multi(&mut ctx, m).map(Body::SubmitMultiResp),
-                    Body::QuerySm(q) => h.query_sm(&mut ctx, q).map(Body::QuerySmResp),
-                    Body::CancelSm(c) => h.cancel_sm(&mut ctx, c).map(|()| Body::CancelSmResp),
-                    Body::ReplaceSm(r) => h.replace_sm(&mut ctx, r).map(|()| Body::ReplaceSmResp),
+                    Body::QuerySm(q) => {
+                        stats.queries.fetch_add(1, Ordering::Relaxed);
+                        h.query_sm(&mut ctx, q).map(Body::QuerySmResp)
+                    }
+                    Body::CancelSm(c) => {
+                        stats.cancels.fetch_add(1, Ordering::Relaxed);
+                        h.cancel_sm(&mut ctx, c).map(|()| Body::CancelSmResp)
+                    }
+                    Body::ReplaceSm(r) => {
+                        stats.replaces.fetch_add(1, Ordering::Relaxed);
+                        h.replace_sm(&mut ctx, r).map(|()| Body::ReplaceSmResp)
+                    }
                     _ => Err(CommandStatus::InvCmdId),
                 };
-                let result = match answer {
-                    Ok(body) => slot.session.respond(now, id, body),
-                    Err(status) => {
-                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
-                        slot.session.respond_status(now, id, status)
-                    }
-                };
-                if let Err(e) = result {
-                    log::error!("answer to {}: {e}", pdu.command_id());
+                let plan = ctx.plan;
+                if answer.is_err() && !plan.silent {
+                    stats.errors.fetch_add(1, Ordering::Relaxed);
                 }
-                for (delay, body) in later {
-                    if delay.is_zero() {
-                        slot.queue.push_back(body);
-                    } else {
-                        self.wheel.insert(
-                            now + delay,
-                            Wake::Deliver(conn, Box::new(body), shared.clone()),
-                        );
+                if plan.silent {
+                    if let Err(e) = slot.session.ignore(now, id) {
+                        log::error!("dropping {}: {e}", pdu.command_id());
                     }
+                } else if plan.delay.is_zero() {
+                    Self::smsc_answer(slot, id, answer, plan.close, now);
+                } else {
+                    // Deliveries due on this session before the answer
+                    // follow it instead: a receipt never overtakes the
+                    // answer that carries its message id.
+                    let mut follow = Vec::new();
+                    later.retain_mut(|l| match l {
+                        Later::Send {
+                            to: None,
+                            delay,
+                            body,
+                        } if *delay <= plan.delay => {
+                            follow.push(std::mem::replace(body, Body::GenericNack));
+                            false
+                        }
+                        _ => true,
+                    });
+                    let held = HeldAnswer {
+                        id,
+                        answer,
+                        follow,
+                        close: plan.close,
+                    };
+                    self.wheel
+                        .insert(now + plan.delay, Wake::Respond(conn, Box::new(held)));
                 }
+                self.smsc_later(shared, conn, later, now);
                 if let Some(slot) = self.sessions.get_mut(&conn) {
                     Self::smsc_pump(slot, now);
                 }
             }
             Event::Response { pdu, .. } => {
                 if pdu.command_id() == CommandId::DeliverSmResp
+                    || pdu.command_id() == CommandId::DataSmResp
                     || pdu.command_id() == CommandId::GenericNack
                 {
                     if !pdu.status.is_ok() {

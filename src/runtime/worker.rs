@@ -85,6 +85,10 @@ pub(crate) enum Wake {
     Esme(u64),
     /// A delayed delivery (SMSC receipts).
     Deliver(ConnId, Box<Body>, Arc<SmscShared>),
+    /// An SMSC handler's held-back answer.
+    Respond(ConnId, Box<super::smsc::HeldAnswer>),
+    /// An SMSC handler's timer: the session that set it, its token.
+    SmscTimer(ConnId, u64, Arc<SmscShared>),
 }
 
 pub(crate) struct Worker {
@@ -274,6 +278,8 @@ impl Worker {
             }
             Wake::Esme(key) => self.esme_wake(key, now),
             Wake::Deliver(conn, body, shared) => self.smsc_deliver(conn, *body, &shared, now),
+            Wake::Respond(conn, held) => self.smsc_answer_due(conn, *held, now),
+            Wake::SmscTimer(conn, token, shared) => self.smsc_timer(conn, token, &shared, now),
         }
     }
 

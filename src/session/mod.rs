@@ -698,6 +698,16 @@ impl Session {
         Ok(())
     }
 
+    /// Never answers the peer's request of [`Event::Request`]: forgets it,
+    /// as a peer that lost it would (fault injection; the other side's
+    /// response timer fires). It no longer holds back a graceful unbind.
+    pub fn ignore(&mut self, _now: Instant, id: InboundId) -> Result<(), SessionError> {
+        self.check_open()?;
+        self.take_inbound(id)?;
+        self.maybe_finish_peer_unbind();
+        Ok(())
+    }
+
     /// Ends the session gracefully: no new requests; wait (at most
     /// `drain_timeout`) for outstanding responses; send `unbind`; wait for
     /// `unbind_resp` (at most `unbind_timeout`); close. Not bound: closes
