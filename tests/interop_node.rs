@@ -359,3 +359,30 @@ fn smppd_outbind_only_takes_mo_from_node() {
     assert_eq!(out["deliver_sm_resp"].as_u64(), Some(0), "{out}");
     assert_eq!(out["unbind"].as_bool(), Some(true), "{out}");
 }
+
+/// node-smpp against smsc-sim's message store: query_sm, replace_sm and
+/// cancel_sm, with the spec's statuses for final and unknown messages
+/// (see `support::check_store_steps`). node-smpp reads the final date into
+/// a date, so it parsed as SMPP absolute time.
+#[test]
+fn node_query_replace_cancel_against_smsc_sim() {
+    let sim = SmscSim::start(&["--dlr-delay-ms", "60000"]);
+    let mut cmd = node("node_store_client.js");
+    cmd.arg(&sim.addr);
+    let out = run_client("node_store_client.js", cmd);
+    assert_eq!(out.u64("bind_status"), 0, "{out}");
+    support::check_store_steps(&out);
+    let deleted = out["steps"][5].str("final_date").to_string();
+    assert!(!deleted.contains("Invalid"), "{deleted}");
+    let totals = sim.stop();
+    assert_totals(
+        &totals,
+        &[
+            ("sessions", 1),
+            ("queries", 4),
+            ("cancels", 2),
+            ("replaces", 2),
+            ("receipts", 0),
+        ],
+    );
+}

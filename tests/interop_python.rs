@@ -73,3 +73,30 @@ fn smpplib_long_message_against_smsc_sim() {
         ],
     );
 }
+
+/// smpplib against smsc-sim's message store: query_sm, replace_sm and
+/// cancel_sm (the last two declared in the peer script the way smpplib
+/// declares its own commands), with the spec's statuses for a final
+/// message (ESME_RCANCELFAIL 0x11, ESME_RREPLACEFAIL 0x13) and an unknown
+/// one (ESME_RQUERYFAIL 0x67).
+#[test]
+fn smpplib_query_replace_cancel_against_smsc_sim() {
+    let sim = SmscSim::start(&["--dlr-delay-ms", "60000"]);
+    let mut cmd = python("python_store_client.py");
+    cmd.arg(&sim.addr);
+    let out = run_client("python_store_client.py", cmd);
+    assert_eq!(out.u64("bind_status"), 0, "{out}");
+    assert_eq!(out.u64("bind_tx_status"), 0, "{out}");
+    support::check_store_steps(&out);
+    let totals = sim.stop();
+    assert_totals(
+        &totals,
+        &[
+            ("sessions", 2),
+            ("queries", 4),
+            ("cancels", 2),
+            ("replaces", 2),
+            ("receipts", 0),
+        ],
+    );
+}

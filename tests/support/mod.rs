@@ -338,3 +338,48 @@ pub(crate) fn server_result(name: &str, mut proc: Proc) -> Json {
     );
     json
 }
+
+/// Checks what a peer's store script (`python_store_client.py`,
+/// `node_store_client.js`) saw: submit_sm, query_sm (ENROUTE, no final
+/// date), replace_sm, query_sm (still ENROUTE, the same id), cancel_sm,
+/// query_sm (DELETED, a final date), cancel_sm and replace_sm of the final
+/// message (ESME_RCANCELFAIL 0x11, ESME_RREPLACEFAIL 0x13), query_sm of an
+/// unknown id (ESME_RQUERYFAIL 0x67); each answer the request's response.
+pub(crate) fn check_store_steps(out: &Json) {
+    let id = out.str("message_id").to_string();
+    let steps = out["steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let seen: Vec<(String, String, u64)> = steps
+        .iter()
+        .map(|s| {
+            (
+                s.str("request").to_string(),
+                s.str("command").to_string(),
+                s.u64("status"),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, u64)> = [
+        ("submit_sm", 0),
+        ("query_sm", 0),
+        ("replace_sm", 0),
+        ("query_sm", 0),
+        ("cancel_sm", 0),
+        ("query_sm", 0),
+        ("cancel_sm", 0x11),
+        ("replace_sm", 0x13),
+        ("query_sm", 0x67),
+    ]
+    .iter()
+    .map(|(r, s)| (r.to_string(), format!("{r}_resp"), *s))
+    .collect();
+    assert_eq!(seen, want, "{out}");
+    for (i, state, final_date) in [(1, 1, false), (3, 1, false), (5, 4, true)] {
+        let q = &steps[i];
+        assert_eq!(q.str("message_id"), id, "{q}");
+        assert_eq!(q.u64("message_state"), state, "{q}");
+        assert_eq!(!q.str("final_date").is_empty(), final_date, "{q}");
+    }
+}
