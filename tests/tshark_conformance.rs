@@ -988,3 +988,404 @@ fn wireshark_reads_tlvs_at_their_other_spec_sizes() {
         ),
     ]);
 }
+
+#[cfg(feature = "daemon")]
+mod support;
+
+/// What smsc-sim sends, off the wire (the binary needs the `daemon`
+/// feature).
+#[cfg(feature = "daemon")]
+mod smsc_sim_wire {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// What came back on each connection.
+    type Streams = Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>;
+
+    /// Records what an SMSC sends: a TCP relay on a free loopback port to
+    /// `upstream`, keeping every octet that comes back, one buffer per
+    /// connection.
+    struct Recorder {
+        addr: String,
+        streams: Streams,
+    }
+
+    impl Recorder {
+        fn start(upstream: &str) -> Recorder {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let streams: Streams = Arc::default();
+            let upstream = upstream.to_string();
+            let all = streams.clone();
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { return };
+                    let Ok(server) = TcpStream::connect(&upstream) else {
+                        return;
+                    };
+                    let seen = Arc::new(Mutex::new(Vec::new()));
+                    all.lock().unwrap().push(seen.clone());
+                    let (mut from_client, mut to_server) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from_client, &mut to_server);
+                        let _ = to_server.shutdown(Shutdown::Write);
+                    });
+                    let (mut from_server, mut to_client) = (server, client);
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        loop {
+                            match from_server.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
+                                    if to_client.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = to_client.shutdown(Shutdown::Write);
+                    });
+                }
+            });
+            Recorder { addr, streams }
+        }
+
+        /// Every PDU recorded so far, connection by connection.
+        fn pdus(&self) -> Vec<Vec<Vec<u8>>> {
+            self.streams
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|s| split_pdus(&s.lock().unwrap()))
+                .collect()
+        }
+
+        /// Whether some connection carried a PDU with this command id.
+        fn saw(&self, id: CommandId) -> bool {
+            self.pdus()
+                .iter()
+                .flatten()
+                .any(|p| p[4..8] == u32::from(id).to_be_bytes())
+        }
+    }
+
+    /// A byte stream cut into whole PDUs at their command_length.
+    fn split_pdus(stream: &[u8]) -> Vec<Vec<u8>> {
+        let mut pdus = Vec::new();
+        let mut rest = stream;
+        while rest.len() >= 16 {
+            let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if len < 16 || len > rest.len() {
+                break;
+            }
+            pdus.push(rest[..len].to_vec());
+            rest = &rest[len..];
+        }
+        pdus
+    }
+
+    /// Dissects PDUs as consecutive segments of one TCP stream, one per
+    /// packet, in one capture; the fields of each, in order.
+    fn dissect_stream(
+        dir: &Path,
+        name: &str,
+        pdus: &[Vec<u8>],
+        fields: &[&str],
+    ) -> Vec<BTreeMap<String, String>> {
+        let txt = dir.join(format!("{name}.txt"));
+        let pcap = dir.join(format!("{name}.pcapng"));
+        let dump: String = pdus.iter().map(|p| hexdump(p)).collect();
+        std::fs::write(&txt, dump).unwrap();
+        let out = run(
+            "text2pcap",
+            &[
+                "-q",
+                "-T",
+                "2775,40000",
+                txt.to_str().unwrap(),
+                pcap.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "text2pcap: {out:?}");
+        let mut args = vec![
+            "-Q",
+            "-n",
+            "-r",
+            pcap.to_str().unwrap(),
+            "-d",
+            "tcp.port==2775,smpp",
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+        ];
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        let out = run("tshark", &args);
+        assert!(out.status.success(), "tshark: {out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| {
+                fields
+                    .iter()
+                    .zip(line.split('\t'))
+                    .map(|(f, v)| (f.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited too long for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every PDU smsc-sim sends in a session that uses every operation (binds
+    /// of all three kinds and a refused one, submit_sm accepted and refused,
+    /// data_sm, submit_multi with unsuccess_smes, query_sm pending, final and
+    /// unknown, replace_sm and cancel_sm that succeed and fail, receipts by
+    /// deliver_sm and data_sm, a loopback MO, enquire_link both ways, an
+    /// unknown command, unbind both ways) and its outbind, recorded off the
+    /// wire and read by Wireshark: each one SMPP, with the length and command
+    /// id of its header, no malformed mark, no error-level expert info.
+    #[test]
+    fn wireshark_reads_everything_smsc_sim_sends() {
+        use smpp::runtime::{Esme, EsmeConfig, EsmeEvent, Runtime};
+        use smpp::session::BindMode;
+        require_tools();
+        let outbind_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let outbind_addr = outbind_listener.local_addr().unwrap().to_string();
+        let sim = super::support::SmscSim::start(&[
+            "--dlr-delay-ms",
+            "200",
+            "--loopback",
+            "--reject-dest",
+            "4479",
+            "--enquire-link-secs",
+            "1",
+            "--outbind",
+            &outbind_addr,
+        ]);
+        let (mut outbind_conn, _) = outbind_listener.accept().unwrap();
+        outbind_conn
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let mut outbind = vec![0u8; 4];
+        outbind_conn.read_exact(&mut outbind).unwrap();
+        let len = u32::from_be_bytes([outbind[0], outbind[1], outbind[2], outbind[3]]) as usize;
+        outbind.resize(len, 0);
+        outbind_conn.read_exact(&mut outbind[4..]).unwrap();
+        drop(outbind_conn);
+
+        let rec = Recorder::start(&sim.addr);
+        let rt = Runtime::new().unwrap();
+        let connect = |mode: BindMode, password: &str| {
+            let mut config = EsmeConfig::new(&rec.addr, "smppclient1", password);
+            config.mode = mode;
+            config.auto_ack = true;
+            config.reconnect = None;
+            config.connect_timeout = Duration::from_secs(15);
+            // The transceiver probes the SMSC; the others stay quiet, so the
+            // SMSC probes them.
+            config.session.enquire_link_interval =
+                (mode == BindMode::Transceiver).then(|| Duration::from_millis(300));
+            Esme::connect(&rt, config)
+        };
+        assert!(connect(BindMode::Transceiver, "wrong").is_err());
+        let rx = connect(BindMode::Receiver, "password").unwrap();
+        let tx = connect(BindMode::Transmitter, "password").unwrap();
+        let e = connect(BindMode::Transceiver, "password").unwrap();
+
+        let source: Address<21> = addr(1, 1, "447000000001");
+        let submit = |dest: &str, registered: u8| {
+            e.submit(SubmitSm {
+                source,
+                dest: addr(1, 1, dest),
+                registered_delivery: registered,
+                short_message: sm(b"seen by wireshark"),
+                ..SubmitSm::default()
+            })
+        };
+        let id_of = |pdu: Pdu| match pdu.body {
+            Body::SubmitSmResp(r) => r.message_id,
+            other => panic!("{other:?}"),
+        };
+        let pending = id_of(submit("447700900001", 1).unwrap());
+        let query = |id: COctet<65>| {
+            e.query_sm(QuerySm {
+                message_id: id,
+                source,
+                ..QuerySm::default()
+            })
+        };
+        query(pending).unwrap();
+        e.replace_sm(ReplaceSm {
+            message_id: pending,
+            source,
+            short_message: sm(b"replaced"),
+            ..ReplaceSm::default()
+        })
+        .unwrap();
+        let cancel = CancelSm {
+            message_id: pending,
+            source,
+            ..CancelSm::default()
+        };
+        e.cancel_sm(cancel.clone()).unwrap();
+        query(pending).unwrap();
+        assert!(e.cancel_sm(cancel).is_err());
+        assert!(query(c("ffffff00")).is_err());
+        assert!(submit("447912345678", 1).is_err());
+        submit("447700900123", 1).unwrap(); // loopback MO, then a receipt
+        e.data_sm(DataSm {
+            source: addr(1, 1, "447000000001"),
+            dest: addr(1, 1, "447700900002"),
+            registered_delivery: 1,
+            tlvs: tlvs(vec![Tlv::octets(TlvTag::MessagePayload, b"data".to_vec())]),
+            ..DataSm::default()
+        })
+        .unwrap();
+        e.submit_multi(SubmitMulti {
+            service_type: c(""),
+            source,
+            dests: vec![
+                DestAddress::Sme(addr(1, 1, "447700900003")),
+                DestAddress::Sme(addr(1, 1, "447900000001")),
+                DestAddress::DistributionList(c("friends")),
+            ],
+            esm_class: 0,
+            protocol_id: 0,
+            priority_flag: 0,
+            schedule_delivery_time: TimeString::default(),
+            validity_period: TimeString::default(),
+            registered_delivery: 1,
+            replace_if_present_flag: 0,
+            data_coding: 0,
+            sm_default_msg_id: 0,
+            short_message: sm(b"multi"),
+            tlvs: Tlvs::new(),
+        })
+        .unwrap();
+        // An unknown command id (our ESME will not send one: raw octets) gets
+        // generic_nack.
+        let mut raw = TcpStream::connect(&rec.addr).unwrap();
+        let bind = Pdu::new(
+            1,
+            Body::BindTransmitter(Bind {
+                system_id: c("smppclient1"),
+                password: c("password"),
+                interface_version: 0x34,
+                ..Bind::default()
+            }),
+        );
+        raw.write_all(&bind.to_bytes().unwrap()).unwrap();
+        raw.write_all(&[0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 2])
+            .unwrap();
+        wait_until("generic_nack", || rec.saw(CommandId::GenericNack));
+        drop(raw);
+        // Three receipts (submit, loopback submit, data_sm), one per
+        // submit_multi destination accepted, and the MO.
+        let mut deliveries = 0;
+        while deliveries < 5 {
+            match e.events().recv_timeout(Duration::from_secs(15)) {
+                Ok(EsmeEvent::Delivery(_)) => deliveries += 1,
+                Ok(_) => {}
+                Err(_) => panic!("{deliveries} deliveries of 5"),
+            }
+        }
+        wait_until("enquire_link both ways", || {
+            rec.saw(CommandId::EnquireLink) && rec.saw(CommandId::EnquireLinkResp)
+        });
+        tx.unbind();
+        rx.unbind();
+        // The transceiver is still bound when smsc-sim stops: it unbinds it.
+        sim.stop();
+        wait_until("smsc-sim's unbind", || rec.saw(CommandId::Unbind));
+        e.unbind();
+
+        let mut streams = rec.pdus();
+        streams.push(vec![outbind]);
+        let must_see = [
+            CommandId::GenericNack,
+            CommandId::Outbind,
+            CommandId::BindReceiverResp,
+            CommandId::BindTransmitterResp,
+            CommandId::BindTransceiverResp,
+            CommandId::SubmitSmResp,
+            CommandId::DeliverSm,
+            CommandId::DataSm,
+            CommandId::DataSmResp,
+            CommandId::SubmitMultiResp,
+            CommandId::QuerySmResp,
+            CommandId::CancelSmResp,
+            CommandId::ReplaceSmResp,
+            CommandId::EnquireLink,
+            CommandId::EnquireLinkResp,
+            CommandId::Unbind,
+            CommandId::UnbindResp,
+        ];
+        for id in must_see {
+            let wire = u32::from(id).to_be_bytes();
+            assert!(
+                streams.iter().flatten().any(|p| p[4..8] == wire),
+                "smsc-sim sent no {id}"
+            );
+        }
+        let dir = scratch_dir();
+        let mut report = String::new();
+        let mut count = 0;
+        for (i, pdus) in streams.iter().enumerate() {
+            let got = dissect_stream(&dir, &format!("stream{i}"), pdus, COMMON_FIELDS);
+            assert_eq!(got.len(), pdus.len(), "one line per PDU");
+            for (pdu, g) in pdus.iter().zip(&got) {
+                count += 1;
+                let hex: String = pdu.iter().map(|b| format!("{b:02X}")).collect();
+                let id = u32::from_be_bytes([pdu[4], pdu[5], pdu[6], pdu[7]]);
+                let mut problems = Vec::new();
+                if !g["frame.protocols"].split(':').any(|p| p == "smpp") {
+                    problems.push(format!("not SMPP ({})", g["frame.protocols"]));
+                }
+                if !g["_ws.malformed"].is_empty() {
+                    problems.push("marked malformed".to_string());
+                }
+                for s in g["_ws.expert.severity"].split('|') {
+                    if s.parse::<u32>().is_ok_and(|s| s >= SEVERITY_ERROR) {
+                        problems.push(format!("expert error: {}", g["_ws.expert.message"]));
+                    }
+                }
+                if g["smpp.command_length"] != pdu.len().to_string() {
+                    problems.push(format!("command_length {}", g["smpp.command_length"]));
+                }
+                if g["smpp.command_id"] != format!("0x{id:08x}") {
+                    problems.push(format!("command_id {}", g["smpp.command_id"]));
+                }
+                for p in problems {
+                    writeln!(report, "0x{id:08x}: {p}\n    {hex}").unwrap();
+                }
+            }
+        }
+        assert!(count >= must_see.len());
+        assert!(
+            report.is_empty(),
+            "Wireshark disagrees with smsc-sim ({count} PDUs, captures in {}):\n{report}",
+            dir.display()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
