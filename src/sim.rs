@@ -29,7 +29,10 @@
 //! session of the same account ([`DlrRoute::Other`]); either way, when the
 //! chosen session cannot take it (closed, or bound as transmitter) another
 //! receiving session of the account gets it, as with an SMSC that queues
-//! receipts per account.
+//! receipts per account. A receipt or MO message that finds no receiver
+//! (the account's sessions all closed, or one closed with it queued or
+//! unanswered) waits until a receiver of the account binds; an ESME that
+//! was cut off gets it after it reconnects, possibly a second time.
 
 use crate::auth::constant_time_eq;
 use crate::datetime::{DateTime, SmppTime};
@@ -288,6 +291,9 @@ pub struct SimHandler {
     store: Store,
     /// Bound sessions that may receive.
     receivers: Mutex<Vec<Receiver>>,
+    /// Deliveries waiting for a receiver of their account to bind (at
+    /// most `store_max` in all; the oldest go first).
+    held: Mutex<HashMap<usize, VecDeque<Body>>>,
     /// Round robin over an account's other receivers.
     turn: AtomicUsize,
     /// Cumulative weights of the receipt mix.
@@ -332,6 +338,7 @@ impl SimHandler {
             next_id: AtomicU64::new(1),
             submits: AtomicU64::new(0),
             receivers: Mutex::new(Vec::new()),
+            held: Mutex::new(HashMap::new()),
             turn: AtomicUsize::new(0),
             mix,
             seed,
@@ -359,6 +366,11 @@ impl SimHandler {
     /// this one is answered at all, late, or followed by a dropped
     /// connection. False: never answered, and forgotten.
     fn plan_answer(&self, ctx: &mut SmscContext<'_>) -> bool {
+        if self.config.close_every > 0 && ctx.submits % self.config.close_every == 0 {
+            // Also when this submit is left unanswered: the connection
+            // drops after it all the same.
+            ctx.close_after_response();
+        }
         let n = self.submits.fetch_add(1, Ordering::Relaxed) + 1;
         if self.config.no_response_every > 0 && n % self.config.no_response_every == 0 {
             log::debug!("submit {n}: left unanswered");
@@ -367,16 +379,6 @@ impl SimHandler {
         }
         if !self.config.response_delay.is_zero() {
             ctx.respond_after(self.config.response_delay);
-        }
-        if self.config.close_every > 0 {
-            use crate::pdu::CommandId;
-            let r = &ctx.stats.received;
-            let of_session = r.get(CommandId::SubmitSm)
-                + r.get(CommandId::DataSm)
-                + r.get(CommandId::SubmitMulti);
-            if of_session > 0 && of_session % self.config.close_every == 0 {
-                ctx.close_after_response();
-            }
         }
         true
     }
@@ -459,7 +461,7 @@ impl SimHandler {
         match self.target(Some(ctx.session), ctx.session.id, account, route) {
             Some(s) if s == ctx.session.id => ctx.send_after(Duration::ZERO, body),
             Some(s) => ctx.send_to(s, Duration::ZERO, body),
-            None => log::debug!("no receiving session for a delivery"),
+            None => self.hold(account, body),
         }
     }
 
@@ -494,6 +496,18 @@ impl SimHandler {
             .filter(|r| r.account == account && r.id != origin)
             .nth(k)
             .map(|r| r.id)
+    }
+
+    /// Keeps a delivery until a receiver of `account` binds.
+    fn hold(&self, account: usize, body: Body) {
+        let mut held = crate::runtime::sync::lock(&self.held);
+        let total: usize = held.values().map(VecDeque::len).sum();
+        let queue = held.entry(account).or_default();
+        if total >= self.config.store_max {
+            queue.pop_front();
+            log::warn!("too many deliveries held for absent receivers: the oldest is dropped");
+        }
+        queue.push_back(body);
     }
 
     /// Looks a message up for query_sm, cancel_sm, replace_sm: its number,
@@ -862,8 +876,40 @@ impl SmscHandler for SimHandler {
         for body in receipts {
             match self.target(ctx.session, ctx.origin, account, self.config.dlr_route) {
                 Some(s) => ctx.send_to(s, Duration::ZERO, body),
-                None => log::debug!("no receiving session for the receipt of {n:08x}"),
+                None => self.hold(account, body),
             }
+        }
+    }
+
+    fn ready(&self, ctx: &mut SmscTimer<'_>) {
+        let Some(session) = ctx.session else { return };
+        if !session.mode.is_some_and(BindMode::can_receive) {
+            return;
+        }
+        let account = self.account_of(session);
+        let waiting = crate::runtime::sync::lock(&self.held).remove(&account);
+        for body in waiting.into_iter().flatten() {
+            ctx.send_to(session.id, Duration::ZERO, body);
+        }
+    }
+
+    fn undelivered(&self, ctx: &mut SmscTimer<'_>, body: Body) {
+        if ctx.session.is_some() {
+            // The ESME is there but did not answer: it is not sent again.
+            log::debug!("session {}: a delivery went unanswered", ctx.origin);
+            return;
+        }
+        // Its session closed first: to another receiver of the account,
+        // or kept until one binds (as an SMSC keeps receipts for an
+        // account that is away).
+        let account = crate::runtime::sync::lock(&self.receivers)
+            .iter()
+            .find(|r| r.id == ctx.origin)
+            .map(|r| r.account);
+        let Some(account) = account else { return };
+        match self.target(None, ctx.origin, account, DlrRoute::Same) {
+            Some(s) => ctx.send_to(s, Duration::ZERO, body),
+            None => self.hold(account, body),
         }
     }
 

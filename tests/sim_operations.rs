@@ -594,3 +594,24 @@ fn loopback_returns_submits_to_own_numbers_as_mo() {
     assert!(rest.is_empty(), "{rest:?}");
     sim.stop();
 }
+
+/// A receipt that falls due while its account has no receiver bound waits
+/// for one: it comes as soon as a receiver binds.
+#[test]
+fn receipts_wait_for_a_receiver_to_bind() {
+    let sim = SmscSim::start(&["--dlr-delay-ms", "200"]);
+    let rt = Runtime::new().unwrap();
+    let tx = esme(&rt, &sim, BindMode::Transmitter);
+    let m = submit(&tx, "447700900001", "kept for later", 1).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while query(&tx, &m).unwrap().0 != DELIVERED {
+        assert!(Instant::now() < deadline, "the message never became final");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rx = esme(&rt, &sim, BindMode::Receiver);
+    assert_eq!(receipt_of(&next_delivery(&rx)).id, m);
+    rx.unbind();
+    tx.unbind();
+    let totals = sim.stop();
+    support::assert_totals(&totals, &[("receipts", 1)]);
+}

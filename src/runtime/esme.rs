@@ -1137,6 +1137,7 @@ impl Worker {
                 info,
                 timer: None,
                 queue: VecDeque::new(),
+                submits: 0,
             },
         );
         self.touch(conn);

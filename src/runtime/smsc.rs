@@ -38,9 +38,7 @@ use crate::pdu::{
     Bind, Body, COctet, CommandId, CommandStatus, DataSm, DeliverSm, MessageIdResp, Pdu, QuerySm,
     QuerySmResp, SubmitMulti, SubmitMultiResp, SubmitSm, ESM_TYPE_MASK, ESM_TYPE_RECEIPT,
 };
-use crate::session::{
-    BindMode, CloseReason, Event, InboundId, Session, SessionConfig, SessionStats,
-};
+use crate::session::{BindMode, CloseReason, Event, InboundId, Session, SessionConfig};
 use crossbeam_channel::Sender;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -170,6 +168,18 @@ pub trait SmscHandler: Send + Sync + 'static {
     /// not the session that set it is still open.
     fn timer(&self, _ctx: &mut SmscTimer<'_>, _token: u64) {}
 
+    /// A session bound (called after [`SmscHandler::bound`]): through
+    /// `ctx` the handler may send it what waited for it (receipts held
+    /// while the account had no receiver bound, say).
+    fn ready(&self, _ctx: &mut SmscTimer<'_>) {}
+
+    /// A deliver_sm or data_sm that did not reach the ESME comes back:
+    /// its session closed with it queued or unanswered (`ctx.session` is
+    /// `None` then), or the ESME did not answer it in time. The default
+    /// drops it (it was counted as an error); a handler may send it again
+    /// through `ctx`, elsewhere or later.
+    fn undelivered(&self, _ctx: &mut SmscTimer<'_>, _body: Body) {}
+
     /// A deliver_sm or data_sm this side sent was answered (or timed out:
     /// `None`).
     fn delivered(&self, _session: &SessionInfo, _status: Option<CommandStatus>) {}
@@ -215,8 +225,9 @@ pub(crate) struct AnswerPlan {
 pub struct SmscContext<'a> {
     /// The session the request came on.
     pub session: &'a SessionInfo,
-    /// That session's counters (this request counted in `received`).
-    pub stats: &'a SessionStats,
+    /// The submits (submit_sm, data_sm, submit_multi) this session has
+    /// handed to the handler so far, this one included.
+    pub submits: u64,
     later: &'a mut Vec<Later>,
     plan: AnswerPlan,
 }
@@ -272,18 +283,24 @@ impl SmscContext<'_> {
     }
 
     /// Drops the connection, without unbind, once the answer is written
-    /// (as SMSCs do on overload or failover). Requests that arrived after
-    /// this one are not handled.
+    /// (or at once, with [`SmscContext::no_response`]) (as SMSCs do on
+    /// overload or failover). Deliveries this request
+    /// scheduled on this session with no delay go out before it, as far as
+    /// the window allows; requests that arrived after this one are not
+    /// handled.
     pub fn close_after_response(&mut self) {
         self.plan.close = true;
     }
 }
 
-/// What a handler may do when one of its timers fires.
+/// What a handler may do outside a request: when one of its timers fires,
+/// when a session binds ([`SmscHandler::ready`]), when a delivery comes
+/// back ([`SmscHandler::undelivered`]).
 pub struct SmscTimer<'a> {
-    /// The session that set the timer, if it is still open.
+    /// The session concerned (that set the timer, bound, or had the
+    /// delivery), if it is still open.
     pub session: Option<&'a SessionInfo>,
-    /// The id of the session that set the timer (open or not).
+    /// That session's id (open or not).
     pub origin: u64,
     later: &'a mut Vec<Later>,
 }
@@ -634,6 +651,7 @@ impl Worker {
             info,
             timer: None,
             queue: VecDeque::new(),
+            submits: 0,
         };
         self.sessions.insert(conn, slot);
         self.touch(conn);
@@ -721,13 +739,11 @@ impl Worker {
         self.touch(conn);
     }
 
-    /// Answers a request now; `close` then drops the connection without
-    /// unbind (the answer is written first).
+    /// Answers a request now.
     fn smsc_answer(
         slot: &mut Slot,
         id: InboundId,
         answer: Result<Body, CommandStatus>,
-        close: bool,
         now: Instant,
     ) {
         let result = match answer {
@@ -737,10 +753,13 @@ impl Worker {
         if let Err(e) = result {
             log::debug!("answer to {} not sent: {e}", id.command_id());
         }
-        if close {
-            log::info!("dropping the connection of session {}", slot.info.id);
-            slot.session.abort(now);
-        }
+    }
+
+    /// Drops a session's connection without unbind (what it has written
+    /// goes out first).
+    fn smsc_drop(slot: &mut Slot, now: Instant) {
+        log::info!("dropping the connection of session {}", slot.info.id);
+        slot.session.abort(now);
     }
 
     /// A held-back answer is due.
@@ -754,13 +773,11 @@ impl Worker {
             follow,
             close,
         } = held;
+        Self::smsc_answer(slot, id, answer, now);
+        slot.queue.extend(follow);
+        Self::smsc_pump(slot, now);
         if close {
-            // Nothing follows a dropped connection.
-            Self::smsc_answer(slot, id, answer, close, now);
-        } else {
-            Self::smsc_answer(slot, id, answer, false, now);
-            slot.queue.extend(follow);
-            Self::smsc_pump(slot, now);
+            Self::smsc_drop(slot, now);
         }
         self.touch(conn);
     }
@@ -799,6 +816,31 @@ impl Worker {
         }
     }
 
+    /// Hands deliveries that did not reach the ESME back to the handler.
+    fn smsc_undelivered(
+        &mut self,
+        shared: &Arc<SmscShared>,
+        conn: ConnId,
+        bodies: Vec<Body>,
+        now: Instant,
+    ) {
+        let mut later = Vec::new();
+        if let Some(slot) = self.sessions.get(&conn) {
+            let session = (!slot.session.is_closed()).then_some(&slot.info);
+            let mut ctx = SmscTimer {
+                session,
+                origin: slot.info.id,
+                later: &mut later,
+            };
+            for body in bodies {
+                shared.handler.undelivered(&mut ctx, body);
+            }
+        }
+        if !later.is_empty() {
+            self.smsc_later(shared, conn, later, now);
+        }
+    }
+
     /// A handler's timer is due.
     pub(crate) fn smsc_timer(
         &mut self,
@@ -832,6 +874,10 @@ impl Worker {
         let Owner::Smsc(shared) = &slot.owner else {
             return;
         };
+        if slot.session.is_closed() {
+            // What is queued goes back to the handler with Event::Closed.
+            return;
+        }
         while let Some(body) = slot.queue.pop_front() {
             let (deliver, receipt) = match &body {
                 Body::DeliverSm(d) => (true, d.is_receipt()),
@@ -889,6 +935,19 @@ impl Worker {
                         info.clone_from(&slot.info);
                     }
                     shared.handler.bound(&slot.info);
+                    let mut later = Vec::new();
+                    let mut ctx = SmscTimer {
+                        session: Some(&slot.info),
+                        origin: slot.info.id,
+                        later: &mut later,
+                    };
+                    shared.handler.ready(&mut ctx);
+                    if !later.is_empty() {
+                        self.smsc_later(shared, conn, later, now);
+                        if let Some(slot) = self.sessions.get_mut(&conn) {
+                            Self::smsc_pump(slot, now);
+                        }
+                    }
                 }
             }
             Event::Request { id, pdu } => {
@@ -897,10 +956,16 @@ impl Worker {
                     // connection: never handled, never answered.
                     return;
                 }
+                if matches!(
+                    pdu.body,
+                    Body::SubmitSm(_) | Body::DataSm(_) | Body::SubmitMulti(_)
+                ) {
+                    slot.submits += 1;
+                }
                 let mut later = Vec::new();
                 let mut ctx = SmscContext {
                     session: &slot.info,
-                    stats: slot.session.stats(),
+                    submits: slot.submits,
                     later: &mut later,
                     plan: AnswerPlan::default(),
                 };
@@ -939,7 +1004,7 @@ impl Worker {
                         log::error!("dropping {}: {e}", pdu.command_id());
                     }
                 } else if plan.delay.is_zero() {
-                    Self::smsc_answer(slot, id, answer, plan.close, now);
+                    Self::smsc_answer(slot, id, answer, now);
                 } else {
                     // Deliveries due on this session before the answer
                     // follow it instead: a receipt never overtakes the
@@ -968,6 +1033,11 @@ impl Worker {
                 self.smsc_later(shared, conn, later, now);
                 if let Some(slot) = self.sessions.get_mut(&conn) {
                     Self::smsc_pump(slot, now);
+                    if plan.close && (plan.silent || plan.delay.is_zero()) {
+                        // After the answer and what the window lets follow
+                        // it (a receipt due at once).
+                        Self::smsc_drop(slot, now);
+                    }
                 }
             }
             Event::Response { pdu, .. } => {
@@ -982,12 +1052,24 @@ impl Worker {
                 }
                 Self::smsc_pump(slot, now);
             }
-            Event::Returned { .. } => {
+            Event::Returned { body, .. } => {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
                 shared.handler.delivered(&slot.info, None);
-                Self::smsc_pump(slot, now);
+                self.smsc_undelivered(shared, conn, vec![body], now);
+                if let Some(slot) = self.sessions.get_mut(&conn) {
+                    Self::smsc_pump(slot, now);
+                }
             }
             Event::Closed(reason) => {
+                // Deliveries still waiting for the window go back to the
+                // handler.
+                let queued: Vec<Body> = slot.queue.drain(..).collect();
+                if !queued.is_empty() {
+                    self.smsc_undelivered(shared, conn, queued, now);
+                }
+                let Some(slot) = self.sessions.get_mut(&conn) else {
+                    return;
+                };
                 let id = slot.info.id;
                 if matches!(reason, CloseReason::BadFrame | CloseReason::TooManyBadPdus) {
                     shared.stats.errors.fetch_add(1, Ordering::Relaxed);

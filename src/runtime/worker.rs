@@ -75,6 +75,8 @@ pub(crate) struct Slot {
     pub(crate) timer: Option<(TimerKey, Instant)>,
     /// SMSC: deliveries waiting for a window slot.
     pub(crate) queue: std::collections::VecDeque<Body>,
+    /// SMSC: submits handled (see `SmscContext::submits`).
+    pub(crate) submits: u64,
 }
 
 /// Why the wheel woke the worker.
