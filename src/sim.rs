@@ -195,10 +195,9 @@ struct Entry {
     registered: u8,
     via: Via,
     service_type: COctet<6>,
-    source: Address<65>,
-    dest: Address<65>,
+    addrs: Addrs,
     /// submit_multi: its other accepted destinations.
-    more: Vec<Address<65>>,
+    more: Vec<Address<21>>,
     data_coding: u8,
     /// The receipt's `text:`.
     head: Vec<u8>,
@@ -221,28 +220,145 @@ impl Entry {
     }
 }
 
+/// A message's originator and recipient: inline when they fit the 20
+/// characters of submit_sm (every submit_sm and submit_multi, and most
+/// data_sm), boxed otherwise, to keep entries small.
+#[derive(Debug)]
+enum Addrs {
+    Short(Address<21>, Address<21>),
+    Long(Box<(Address<65>, Address<65>)>),
+}
+
+impl Addrs {
+    fn new(source: &Address<65>, dest: &Address<65>) -> Addrs {
+        if source.addr.len() <= 20 && dest.addr.len() <= 20 {
+            Addrs::Short(narrow(source), narrow(dest))
+        } else {
+            Addrs::Long(Box::new((*source, *dest)))
+        }
+    }
+
+    fn source(&self) -> Address<65> {
+        match self {
+            Addrs::Short(s, _) => widen(s),
+            Addrs::Long(b) => b.0,
+        }
+    }
+
+    fn dest(&self) -> Address<65> {
+        match self {
+            Addrs::Short(_, d) => widen(d),
+            Addrs::Long(b) => b.1,
+        }
+    }
+
+    fn source_bytes(&self) -> &[u8] {
+        match self {
+            Addrs::Short(s, _) => s.addr.as_bytes(),
+            Addrs::Long(b) => b.0.addr.as_bytes(),
+        }
+    }
+
+    fn dest_bytes(&self) -> &[u8] {
+        match self {
+            Addrs::Short(_, d) => d.addr.as_bytes(),
+            Addrs::Long(b) => b.1.addr.as_bytes(),
+        }
+    }
+}
+
 /// A part of the store, with its own lock (workers answer in parallel).
+///
+/// Ids come from one counter, so a shard's messages sit in a ring in id
+/// order: a submit appends at the back, eviction (the oldest final
+/// message first, which is the oldest message unless an older one is still
+/// pending) leaves a hole that the front sheds. Both ends move in order,
+/// which keeps a store far larger than the CPU caches cheap: a hash map of
+/// the same size cost a cache miss per insert and per eviction.
 #[derive(Debug, Default)]
 struct Shard {
-    messages: HashMap<u64, Entry>,
-    /// Final messages, oldest first: the order of eviction.
+    /// Messages by their index in the shard (`id / shards`) less `first`;
+    /// `None` where a message was evicted, refused or not yet inserted.
+    slots: VecDeque<Option<Entry>>,
+    /// The index of `slots[0]`.
+    first: u64,
+    /// Messages held.
+    live: usize,
+    /// Final messages' ids, oldest final first: the order of eviction.
     finals: VecDeque<u64>,
     /// Most messages this shard holds.
     cap: usize,
+    /// How many shards the store has (an id's index is `id / shards`).
+    shards: u64,
+    /// This shard's number (`id % shards`).
+    number: u64,
 }
 
 impl Shard {
+    fn slot(&self, id: u64) -> Option<usize> {
+        let index = (id / self.shards).checked_sub(self.first)?;
+        usize::try_from(index).ok()
+    }
+
+    fn get(&self, id: u64) -> Option<&Entry> {
+        self.slots.get(self.slot(id)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
+        let i = self.slot(id)?;
+        self.slots.get_mut(i)?.as_mut()
+    }
+
+    fn insert(&mut self, id: u64, entry: Entry) {
+        let index = id / self.shards;
+        if self.slots.is_empty() {
+            self.first = index;
+        }
+        // An id taken before one already stored, inserted after the front
+        // moved past it.
+        while index < self.first {
+            self.slots.push_front(None);
+            self.first -= 1;
+        }
+        let i = (index - self.first) as usize;
+        if i >= self.slots.len() {
+            self.slots.resize_with(i + 1, || None);
+        }
+        if self.slots[i].replace(entry).is_none() {
+            self.live += 1;
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(i) = self.slot(id) {
+            if self.slots.get_mut(i).and_then(Option::take).is_some() {
+                self.live -= 1;
+            }
+        }
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+    }
+
     /// Makes room for one more: false when every message is pending.
     fn make_room(&mut self) -> bool {
-        while self.messages.len() >= self.cap {
+        while self.live >= self.cap {
             match self.finals.pop_front() {
-                Some(id) => {
-                    self.messages.remove(&id);
-                }
+                Some(id) => self.remove(id),
                 None => return false,
             }
         }
         true
+    }
+
+    /// Every stored message, with its id.
+    fn entries_mut(&mut self) -> impl Iterator<Item = (u64, &mut Entry)> {
+        let (first, shards, number) = (self.first, self.shards, self.number);
+        self.slots.iter_mut().enumerate().filter_map(move |(i, e)| {
+            let index = first + i as u64;
+            e.as_mut().map(|e| (index * shards + number, e))
+        })
     }
 }
 
@@ -261,6 +377,8 @@ impl Store {
             .map(|i| {
                 Mutex::new(Shard {
                     cap: max / n + usize::from(i < max % n),
+                    shards: n as u64,
+                    number: i as u64,
                     ..Shard::default()
                 })
             })
@@ -307,7 +425,7 @@ struct Submitted<'a> {
     service_type: COctet<6>,
     source: Address<65>,
     dest: Address<65>,
-    more: Vec<Address<65>>,
+    more: Vec<Address<21>>,
     esm_class: u8,
     registered: u8,
     data_coding: u8,
@@ -402,8 +520,7 @@ impl SimHandler {
         if self.config.reject_every > 0 && n % self.config.reject_every == 0 {
             return Err(CommandStatus::SubmitFail);
         }
-        let now = DateTime::from_system_time(SystemTime::now());
-        let id = message_id(n);
+        let now = now();
         let loop_back = self.config.loopback && is_own_number(m.dest.addr.as_bytes());
         let mo = loop_back.then(|| mo_message(&m));
         let mut entry = Entry {
@@ -415,18 +532,22 @@ impl SimHandler {
             registered: m.registered,
             via: m.via,
             service_type: m.service_type,
-            source: m.source,
-            dest: m.dest,
+            addrs: Addrs::new(&m.source, &m.dest),
             more: m.more,
             data_coding: m.data_coding,
-            head: receipt_text_head(m.payload, m.esm_class, m.data_coding),
+            // Only a receipt shows it (a replace_sm asking for one sets it).
+            head: if m.registered & 0x03 != 0 {
+                receipt_text_head(m.payload, m.esm_class, m.data_coding)
+            } else {
+                Vec::new()
+            },
         };
         let immediate = self.config.dlr_delay.is_zero();
         let mut receipts = Vec::new();
         if immediate {
             entry.finish(entry.outcome, now);
             if entry.wants_receipt() {
-                receipts = build_receipts(&id, &entry);
+                receipts = build_receipts(&message_id(n), &entry);
             }
         }
         let account = entry.account;
@@ -436,7 +557,7 @@ impl SimHandler {
                 log::warn!("message store full of pending messages: submit refused");
                 return Err(CommandStatus::MsgQFul);
             }
-            shard.messages.insert(n, entry);
+            shard.insert(n, entry);
             if immediate {
                 shard.finals.push_back(n);
             }
@@ -453,7 +574,7 @@ impl SimHandler {
             // it may receive.
             self.route(ctx, account, body, DlrRoute::Same);
         }
-        Ok(COctet::try_from(id.as_str()).unwrap_or_default())
+        Ok(message_id_field(n))
     }
 
     /// Sends `body` from a request's handler to where `route` says.
@@ -523,11 +644,41 @@ impl SimHandler {
     /// Whether a request's `source` names the message's originator (an
     /// empty source matches any).
     fn same_source<const N: usize>(entry: &Entry, source: &Address<N>) -> bool {
-        source.addr.is_empty() || entry.source.addr.as_bytes() == source.addr.as_bytes()
+        source.addr.is_empty() || entry.addrs.source_bytes() == source.addr.as_bytes()
     }
 }
 
 /// Ids are eight or more hex digits.
+/// The id as the response carries it, without going through a String.
+fn message_id_field(n: u64) -> COctet<65> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = ((64 - n.leading_zeros()).div_ceil(4) as usize).max(8);
+    let mut buf = [0u8; 16];
+    for (i, b) in buf[..digits].iter_mut().rev().enumerate() {
+        *b = HEX[((n >> (4 * i)) & 0xF) as usize];
+    }
+    COctet::new(&buf[..digits]).unwrap_or_default()
+}
+
+/// The time now, to the second; the calendar conversion is done once a
+/// second per thread.
+fn now() -> DateTime {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(u64, DateTime)>> = const { std::cell::Cell::new(None) };
+    }
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LAST.with(|last| match last.get() {
+        Some((s, t)) if s == secs => t,
+        _ => {
+            let t = DateTime::from_unix(secs as i64);
+            last.set(Some((secs, t)));
+            t
+        }
+    })
+}
+
 fn message_id(n: u64) -> String {
     format!("{n:08x}")
 }
@@ -571,8 +722,9 @@ fn widen<const N: usize>(a: &Address<N>) -> Address<65> {
 fn build_receipts(id: &str, e: &Entry) -> Vec<Body> {
     let done = e.final_date.unwrap_or(e.submitted);
     let text = receipt_text(id, e.outcome, e.submitted, done, &e.head);
-    std::iter::once(&e.dest)
-        .chain(&e.more)
+    let source = e.addrs.source();
+    std::iter::once(e.addrs.dest())
+        .chain(e.more.iter().map(widen))
         .map(|dest| {
             let tlvs = receipt_tlvs(id, e.outcome);
             match e.via {
@@ -580,8 +732,8 @@ fn build_receipts(id: &str, e: &Entry) -> Vec<Body> {
                     let mut short = text.clone();
                     short.truncate(ShortMessage::MAX);
                     Body::DeliverSm(DeliverSm {
-                        source: narrow(dest),
-                        dest: narrow(&e.source),
+                        source: narrow(&dest),
+                        dest: narrow(&source),
                         esm_class: ESM_TYPE_RECEIPT,
                         short_message: ShortMessage::new(&short).unwrap_or_default(),
                         tlvs,
@@ -592,8 +744,8 @@ fn build_receipts(id: &str, e: &Entry) -> Vec<Body> {
                     let mut tlvs = tlvs;
                     tlvs.push(Tlv::octets(TlvTag::MessagePayload, text.clone()));
                     Body::DataSm(DataSm {
-                        source: *dest,
-                        dest: e.source,
+                        source: dest,
+                        dest: source,
                         esm_class: ESM_TYPE_RECEIPT,
                         tlvs,
                         ..DataSm::default()
@@ -729,7 +881,7 @@ impl SmscHandler for SimHandler {
                         error_status: CommandStatus::InvDstAdr,
                     });
                 }
-                DestAddress::Sme(a) => accepted.push(widen(a)),
+                DestAddress::Sme(a) => accepted.push(*a),
                 DestAddress::DistributionList(name) => {
                     // The simulator holds no distribution lists.
                     unsuccess.push(UnsuccessSme {
@@ -753,7 +905,7 @@ impl SmscHandler for SimHandler {
             Submitted {
                 service_type: m.service_type,
                 source: widen(&m.source),
-                dest: first,
+                dest: widen(&first),
                 more: accepted,
                 esm_class: m.esm_class,
                 registered: m.registered_delivery,
@@ -780,8 +932,7 @@ impl SmscHandler for SimHandler {
         let n = Self::number(&q.message_id).ok_or(CommandStatus::QueryFail)?;
         let shard = self.store.shard(n);
         let e = shard
-            .messages
-            .get(&n)
+            .get(n)
             .filter(|e| Self::same_source(e, &q.source))
             .ok_or(CommandStatus::QueryFail)?;
         Ok(QuerySmResp {
@@ -797,13 +948,12 @@ impl SmscHandler for SimHandler {
     }
 
     fn cancel_sm(&self, _ctx: &mut SmscContext<'_>, c: &CancelSm) -> Result<(), CommandStatus> {
-        let now = DateTime::from_system_time(SystemTime::now());
+        let now = now();
         if !c.message_id.is_empty() {
             let n = Self::number(&c.message_id).ok_or(CommandStatus::CancelFail)?;
             let mut shard = self.store.shard(n);
             let e = shard
-                .messages
-                .get_mut(&n)
+                .get_mut(n)
                 .filter(|e| !e.state.is_final() && Self::same_source(e, &c.source))
                 .ok_or(CommandStatus::CancelFail)?;
             e.finish(MessageState::Deleted, now);
@@ -815,18 +965,19 @@ impl SmscHandler for SimHandler {
         let mut cancelled = 0;
         for shard in &self.store.shards {
             let mut shard = crate::runtime::sync::lock(shard);
-            let shard = &mut *shard;
-            for (&n, e) in &mut shard.messages {
+            let mut done = Vec::new();
+            for (n, e) in shard.entries_mut() {
                 let matches = !e.state.is_final()
-                    && e.source.addr.as_bytes() == c.source.addr.as_bytes()
-                    && e.dest.addr.as_bytes() == c.dest.addr.as_bytes()
+                    && e.addrs.source_bytes() == c.source.addr.as_bytes()
+                    && e.addrs.dest_bytes() == c.dest.addr.as_bytes()
                     && (c.service_type.is_empty() || e.service_type == c.service_type);
                 if matches {
                     e.finish(MessageState::Deleted, now);
-                    shard.finals.push_back(n);
-                    cancelled += 1;
+                    done.push(n);
                 }
             }
+            cancelled += done.len();
+            shard.finals.extend(done);
         }
         if cancelled == 0 {
             return Err(CommandStatus::CancelFail);
@@ -838,8 +989,7 @@ impl SmscHandler for SimHandler {
         let n = Self::number(&r.message_id).ok_or(CommandStatus::ReplaceFail)?;
         let mut shard = self.store.shard(n);
         let e = shard
-            .messages
-            .get_mut(&n)
+            .get_mut(n)
             .filter(|e| !e.state.is_final() && Self::same_source(e, &r.source))
             .ok_or(CommandStatus::ReplaceFail)?;
         let text = match r.tlvs.message_payload() {
@@ -855,14 +1005,14 @@ impl SmscHandler for SimHandler {
         let n = token;
         let (account, receipts) = {
             let mut shard = self.store.shard(n);
-            let Some(e) = shard.messages.get_mut(&n) else {
+            let Some(e) = shard.get_mut(n) else {
                 return;
             };
             if e.state.is_final() {
                 // Cancelled: no receipt.
                 return;
             }
-            let now = DateTime::from_system_time(SystemTime::now());
+            let now = now();
             e.finish(e.outcome, now);
             let receipts = if e.wants_receipt() {
                 build_receipts(&message_id(n), e)
@@ -925,5 +1075,123 @@ impl SmscHandler for SimHandler {
 
     fn closed(&self, session: &SessionInfo, _reason: CloseReason) {
         crate::runtime::sync::lock(&self.receivers).retain(|r| r.id != session.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(state: MessageState) -> Entry {
+        Entry {
+            state,
+            final_date: None,
+            submitted: DateTime::from_unix(0),
+            outcome: MessageState::Delivered,
+            account: 0,
+            registered: 0,
+            via: Via::DeliverSm,
+            service_type: COctet::default(),
+            addrs: Addrs::Short(Address::default(), Address::default()),
+            more: Vec::new(),
+            data_coding: 0,
+            head: Vec::new(),
+        }
+    }
+
+    fn shard(cap: usize, shards: u64, number: u64) -> Shard {
+        Shard {
+            cap,
+            shards,
+            number,
+            ..Shard::default()
+        }
+    }
+
+    #[test]
+    fn the_oldest_final_message_goes_first_and_the_front_follows() {
+        let mut s = shard(3, 1, 0);
+        for id in 1..=3 {
+            assert!(s.make_room());
+            s.insert(id, entry(MessageState::Enroute));
+        }
+        // All pending: no room.
+        assert!(!s.make_room());
+        // 2 becomes final first: it is evicted, 1 stays, the ring keeps
+        // the hole until 1 goes.
+        s.get_mut(2).unwrap().state = MessageState::Delivered;
+        s.finals.push_back(2);
+        assert!(s.make_room());
+        s.insert(4, entry(MessageState::Enroute));
+        assert!(s.get(2).is_none());
+        assert!(s.get(1).is_some() && s.get(3).is_some() && s.get(4).is_some());
+        assert_eq!((s.live, s.slots.len()), (3, 4));
+        s.finals.push_back(1);
+        assert!(s.make_room());
+        assert!(s.get(1).is_none());
+        assert_eq!((s.first, s.slots.len(), s.live), (3, 2, 2));
+    }
+
+    #[test]
+    fn ids_inserted_out_of_order_are_found() {
+        // Shard 1 of 4 holds ids 1, 5, 9, ...
+        let mut s = shard(10, 4, 1);
+        s.insert(9, entry(MessageState::Enroute));
+        s.insert(5, entry(MessageState::Enroute));
+        s.insert(13, entry(MessageState::Enroute));
+        assert!(s.get(5).is_some() && s.get(9).is_some() && s.get(13).is_some());
+        assert!(s.get(1).is_none() && s.get(17).is_none());
+        let ids: Vec<u64> = s.entries_mut().map(|(id, _)| id).collect();
+        assert_eq!(ids, [5, 9, 13]);
+        s.remove(5);
+        s.remove(9);
+        assert_eq!((s.first, s.live), (3, 1));
+        // Older than the front now: still stored and found.
+        s.insert(1, entry(MessageState::Enroute));
+        assert!(s.get(1).is_some() && s.get(13).is_some());
+    }
+
+    #[test]
+    fn dlr_mix_reads_weights() {
+        assert_eq!(
+            parse_dlr_mix("DELIVRD:80,UNDELIV:15,EXPIRED:5").unwrap(),
+            [
+                (MessageState::Delivered, 80),
+                (MessageState::Undeliverable, 15),
+                (MessageState::Expired, 5)
+            ]
+        );
+        assert_eq!(
+            parse_dlr_mix("DELIVRD").unwrap(),
+            [(MessageState::Delivered, 1)]
+        );
+        assert!(matches!(parse_dlr_mix("NOPE"), Err(MixError::State(_))));
+        assert!(matches!(
+            parse_dlr_mix("DELIVRD:x"),
+            Err(MixError::Weight(_))
+        ));
+        assert_eq!(parse_dlr_mix("DELIVRD:0"), Err(MixError::Empty));
+    }
+
+    #[test]
+    fn id_field_matches_the_text_id() {
+        for n in [0, 1, 0xabc, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
+            assert_eq!(message_id_field(n).to_string(), message_id(n));
+        }
+    }
+
+    #[test]
+    fn own_numbers_are_the_drama_range() {
+        for n in ["447700900000", "+447700900999", "07700900123"] {
+            assert!(is_own_number(n.as_bytes()), "{n}");
+        }
+        for n in [
+            "447700901000",
+            "4477009001234",
+            "44770090012",
+            "447700900a12",
+        ] {
+            assert!(!is_own_number(n.as_bytes()), "{n}");
+        }
     }
 }
