@@ -292,9 +292,19 @@ struct Shard {
     shards: u64,
     /// This shard's number (`id % shards`).
     number: u64,
+    /// The index the next id gets (from 1).
+    next: u64,
 }
 
 impl Shard {
+    /// A new id, of this shard.
+    fn take_id(&mut self) -> u64 {
+        self.next = self.next.max(1);
+        let id = self.next * self.shards + self.number;
+        self.next += 1;
+        id
+    }
+
     fn slot(&self, id: u64) -> Option<usize> {
         let index = (id / self.shards).checked_sub(self.first)?;
         usize::try_from(index).ok()
@@ -362,10 +372,13 @@ impl Shard {
     }
 }
 
-/// Ids are spread over the shards by their low bits.
+/// Shards, each with its own lock and ids (`id % shards` names the
+/// shard). Each worker thread takes its ids from a shard of its own.
 #[derive(Debug)]
 struct Store {
     shards: Vec<Mutex<Shard>>,
+    /// Hands threads their shards, round robin.
+    threads: AtomicUsize,
 }
 
 impl Store {
@@ -383,7 +396,26 @@ impl Store {
                 })
             })
             .collect();
-        Store { shards }
+        Store {
+            shards,
+            threads: AtomicUsize::new(0),
+        }
+    }
+
+    /// The calling thread's shard.
+    fn own_shard(&self) -> std::sync::MutexGuard<'_, Shard> {
+        thread_local! {
+            static INDEX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+        }
+        let index = INDEX.with(|i| match i.get() {
+            Some(i) => i,
+            None => {
+                let n = self.threads.fetch_add(1, Ordering::Relaxed);
+                i.set(Some(n));
+                n
+            }
+        });
+        crate::runtime::sync::lock(&self.shards[index % self.shards.len()])
     }
 
     fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Shard> {
@@ -403,7 +435,6 @@ struct Receiver {
 #[derive(Debug)]
 pub struct SimHandler {
     config: SimConfig,
-    next_id: AtomicU64,
     /// Submits seen, for `no_response_every`.
     submits: AtomicU64,
     store: Store,
@@ -453,7 +484,6 @@ impl SimHandler {
         SimHandler {
             store: Store::new(config.store_max),
             config,
-            next_id: AtomicU64::new(1),
             submits: AtomicU64::new(0),
             receivers: Mutex::new(Vec::new()),
             held: Mutex::new(HashMap::new()),
@@ -482,8 +512,9 @@ impl SimHandler {
 
     /// The faults and answer timing every kind of submit shares: whether
     /// this one is answered at all, late, or followed by a dropped
-    /// connection. False: never answered, and forgotten.
-    fn plan_answer(&self, ctx: &mut SmscContext<'_>) -> bool {
+    /// connection. `None`: never answered, and forgotten; else the
+    /// submit's number (from 1, over all sessions).
+    fn plan_answer(&self, ctx: &mut SmscContext<'_>) -> Option<u64> {
         if self.config.close_every > 0 && ctx.submits % self.config.close_every == 0 {
             // Also when this submit is left unanswered: the connection
             // drops after it all the same.
@@ -493,12 +524,12 @@ impl SimHandler {
         if self.config.no_response_every > 0 && n % self.config.no_response_every == 0 {
             log::debug!("submit {n}: left unanswered");
             ctx.no_response();
-            return false;
+            return None;
         }
         if !self.config.response_delay.is_zero() {
             ctx.respond_after(self.config.response_delay);
         }
-        true
+        Some(n)
     }
 
     /// The account a session bound as.
@@ -511,13 +542,15 @@ impl SimHandler {
     }
 
     /// Stores an accepted message and schedules its receipt; its id.
+    /// `k` is the submit's number (for `reject_every` and the outcome
+    /// draw).
     fn accept(
         &self,
         ctx: &mut SmscContext<'_>,
+        k: u64,
         m: Submitted<'_>,
     ) -> Result<COctet<65>, CommandStatus> {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        if self.config.reject_every > 0 && n % self.config.reject_every == 0 {
+        if self.config.reject_every > 0 && k % self.config.reject_every == 0 {
             return Err(CommandStatus::SubmitFail);
         }
         let now = now();
@@ -527,7 +560,7 @@ impl SimHandler {
             state: MessageState::Enroute,
             final_date: None,
             submitted: now,
-            outcome: self.outcome(n),
+            outcome: self.outcome(k),
             account: self.account_of(ctx.session),
             registered: m.registered,
             via: m.via,
@@ -543,25 +576,31 @@ impl SimHandler {
             },
         };
         let immediate = self.config.dlr_delay.is_zero();
-        let mut receipts = Vec::new();
         if immediate {
             entry.finish(entry.outcome, now);
-            if entry.wants_receipt() {
-                receipts = build_receipts(&message_id(n), &entry);
-            }
         }
         let account = entry.account;
-        {
-            let mut shard = self.store.shard(n);
+        let wants_receipt = immediate && entry.wants_receipt();
+        let (n, receipts) = {
+            // This thread's shard: ids are taken from it, so threads share
+            // no lock and no cache line here.
+            let mut shard = self.store.own_shard();
             if !shard.make_room() {
                 log::warn!("message store full of pending messages: submit refused");
                 return Err(CommandStatus::MsgQFul);
             }
+            let n = shard.take_id();
+            let receipts = if wants_receipt {
+                build_receipts(&message_id(n), &entry)
+            } else {
+                Vec::new()
+            };
             shard.insert(n, entry);
             if immediate {
                 shard.finals.push_back(n);
             }
-        }
+            (n, receipts)
+        };
         if immediate {
             for body in receipts {
                 self.route(ctx, account, body, self.config.dlr_route);
@@ -818,14 +857,15 @@ impl SmscHandler for SimHandler {
         ctx: &mut SmscContext<'_>,
         sm: &SubmitSm,
     ) -> Result<COctet<65>, CommandStatus> {
-        if !self.plan_answer(ctx) {
+        let Some(k) = self.plan_answer(ctx) else {
             return Err(CommandStatus::SysErr);
-        }
+        };
         if self.rejected_dest(sm.dest.addr.as_bytes()) {
             return Err(CommandStatus::InvDstAdr);
         }
         self.accept(
             ctx,
+            k,
             Submitted {
                 service_type: sm.service_type,
                 source: widen(&sm.source),
@@ -841,14 +881,15 @@ impl SmscHandler for SimHandler {
     }
 
     fn data_sm(&self, ctx: &mut SmscContext<'_>, d: &DataSm) -> Result<COctet<65>, CommandStatus> {
-        if !self.plan_answer(ctx) {
+        let Some(k) = self.plan_answer(ctx) else {
             return Err(CommandStatus::SysErr);
-        }
+        };
         if self.rejected_dest(d.dest.addr.as_bytes()) {
             return Err(CommandStatus::InvDstAdr);
         }
         self.accept(
             ctx,
+            k,
             Submitted {
                 service_type: d.service_type,
                 source: d.source,
@@ -868,9 +909,9 @@ impl SmscHandler for SimHandler {
         ctx: &mut SmscContext<'_>,
         m: &SubmitMulti,
     ) -> Result<SubmitMultiResp, CommandStatus> {
-        if !self.plan_answer(ctx) {
+        let Some(k) = self.plan_answer(ctx) else {
             return Err(CommandStatus::SysErr);
-        }
+        };
         let mut accepted = Vec::new();
         let mut unsuccess = Vec::new();
         for dest in &m.dests {
@@ -902,6 +943,7 @@ impl SmscHandler for SimHandler {
         let first = accepted.remove(0);
         let message_id = self.accept(
             ctx,
+            k,
             Submitted {
                 service_type: m.service_type,
                 source: widen(&m.source),
