@@ -286,8 +286,6 @@ struct Shard {
     live: usize,
     /// Final messages' ids, oldest final first: the order of eviction.
     finals: VecDeque<u64>,
-    /// Most messages this shard holds.
-    cap: usize,
     /// How many shards the store has (an id's index is `id / shards`).
     shards: u64,
     /// This shard's number (`id % shards`).
@@ -351,15 +349,15 @@ impl Shard {
         }
     }
 
-    /// Makes room for one more: false when every message is pending.
-    fn make_room(&mut self) -> bool {
-        while self.live >= self.cap {
-            match self.finals.pop_front() {
-                Some(id) => self.remove(id),
-                None => return false,
+    /// Evicts its oldest final message: false when it has none.
+    fn evict(&mut self) -> bool {
+        match self.finals.pop_front() {
+            Some(id) => {
+                self.remove(id);
+                true
             }
+            None => false,
         }
-        true
     }
 
     /// Every stored message, with its id.
@@ -373,24 +371,30 @@ impl Shard {
 }
 
 /// Shards, each with its own lock and ids (`id % shards` names the
-/// shard). Each worker thread takes its ids from a shard of its own.
+/// shard). Each worker thread takes its ids from a shard of its own, so
+/// threads share no lock and no written cache line per submit: the count
+/// of stored messages only changes while the store fills, and once it is
+/// full a submit evicts (in its own shard first) as it inserts.
 #[derive(Debug)]
 struct Store {
     shards: Vec<Mutex<Shard>>,
     /// Hands threads their shards, round robin.
     threads: AtomicUsize,
+    /// Messages stored, in all shards.
+    total: AtomicUsize,
+    /// Most messages stored.
+    max: usize,
 }
+
+/// Shards of a store; worker threads beyond this share them.
+const SHARDS: usize = 16;
 
 impl Store {
     fn new(max: usize) -> Store {
-        let max = max.max(1);
-        // Small stores in one shard, so their bound is exact in order too.
-        let n = (max / 1024).clamp(1, 16);
-        let shards = (0..n)
+        let shards = (0..SHARDS)
             .map(|i| {
                 Mutex::new(Shard {
-                    cap: max / n + usize::from(i < max % n),
-                    shards: n as u64,
+                    shards: SHARDS as u64,
                     number: i as u64,
                     ..Shard::default()
                 })
@@ -399,11 +403,38 @@ impl Store {
         Store {
             shards,
             threads: AtomicUsize::new(0),
+            total: AtomicUsize::new(0),
+            max: max.max(1),
         }
     }
 
-    /// The calling thread's shard.
-    fn own_shard(&self) -> std::sync::MutexGuard<'_, Shard> {
+    /// Makes room for one more message in `own` (the caller's shard,
+    /// locked): false when the store is full and every stored message is
+    /// pending. The oldest final message of `own` goes first, else one of
+    /// another shard (one not locked at the moment: waiting for it while
+    /// holding `own` could deadlock).
+    fn make_room(&self, own: &mut Shard, own_index: usize) -> bool {
+        let admitted = self
+            .total
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                (t < self.max).then_some(t + 1)
+            })
+            .is_ok();
+        if admitted || own.evict() {
+            return true;
+        }
+        self.shards.iter().enumerate().any(|(i, other)| {
+            i != own_index
+                && match other.try_lock() {
+                    Ok(mut shard) => shard.evict(),
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().evict(),
+                    Err(std::sync::TryLockError::WouldBlock) => false,
+                }
+        })
+    }
+
+    /// The calling thread's shard, and its index.
+    fn own_shard(&self) -> (std::sync::MutexGuard<'_, Shard>, usize) {
         thread_local! {
             static INDEX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
         }
@@ -415,7 +446,8 @@ impl Store {
                 n
             }
         });
-        crate::runtime::sync::lock(&self.shards[index % self.shards.len()])
+        let index = index % self.shards.len();
+        (crate::runtime::sync::lock(&self.shards[index]), index)
     }
 
     fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Shard> {
@@ -584,8 +616,8 @@ impl SimHandler {
         let (n, receipts) = {
             // This thread's shard: ids are taken from it, so threads share
             // no lock and no cache line here.
-            let mut shard = self.store.own_shard();
-            if !shard.make_room() {
+            let (mut shard, index) = self.store.own_shard();
+            if !self.store.make_room(&mut shard, index) {
                 log::warn!("message store full of pending messages: submit refused");
                 return Err(CommandStatus::MsgQFul);
             }
@@ -1141,9 +1173,8 @@ mod tests {
         }
     }
 
-    fn shard(cap: usize, shards: u64, number: u64) -> Shard {
+    fn shard(shards: u64, number: u64) -> Shard {
         Shard {
-            cap,
             shards,
             number,
             ..Shard::default()
@@ -1152,32 +1183,53 @@ mod tests {
 
     #[test]
     fn the_oldest_final_message_goes_first_and_the_front_follows() {
-        let mut s = shard(3, 1, 0);
-        for id in 1..=3 {
-            assert!(s.make_room());
+        let store = Store::new(3);
+        let mut s = crate::runtime::sync::lock(&store.shards[0]);
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            assert!(store.make_room(&mut s, 0));
+            let id = s.take_id();
             s.insert(id, entry(MessageState::Enroute));
+            ids.push(id);
         }
-        // All pending: no room.
-        assert!(!s.make_room());
-        // 2 becomes final first: it is evicted, 1 stays, the ring keeps
-        // the hole until 1 goes.
-        s.get_mut(2).unwrap().state = MessageState::Delivered;
-        s.finals.push_back(2);
-        assert!(s.make_room());
-        s.insert(4, entry(MessageState::Enroute));
-        assert!(s.get(2).is_none());
-        assert!(s.get(1).is_some() && s.get(3).is_some() && s.get(4).is_some());
+        assert_eq!(ids, [16, 32, 48]);
+        // All pending: no room, in this shard or another.
+        assert!(!store.make_room(&mut s, 0));
+        // The second becomes final first: it is evicted, the first stays,
+        // the ring keeps the hole until the first goes.
+        s.get_mut(32).unwrap().state = MessageState::Delivered;
+        s.finals.push_back(32);
+        assert!(store.make_room(&mut s, 0));
+        s.insert(64, entry(MessageState::Enroute));
+        assert!(s.get(32).is_none());
+        assert!(s.get(16).is_some() && s.get(48).is_some() && s.get(64).is_some());
         assert_eq!((s.live, s.slots.len()), (3, 4));
-        s.finals.push_back(1);
-        assert!(s.make_room());
-        assert!(s.get(1).is_none());
+        s.finals.push_back(16);
+        assert!(store.make_room(&mut s, 0));
+        assert!(s.get(16).is_none());
         assert_eq!((s.first, s.slots.len(), s.live), (3, 2, 2));
+        assert_eq!(store.total.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_full_store_evicts_from_another_shard() {
+        let store = Store::new(1);
+        {
+            let mut a = crate::runtime::sync::lock(&store.shards[0]);
+            assert!(store.make_room(&mut a, 0));
+            let id = a.take_id();
+            a.insert(id, entry(MessageState::Delivered));
+            a.finals.push_back(id);
+        }
+        let mut b = crate::runtime::sync::lock(&store.shards[1]);
+        assert!(store.make_room(&mut b, 1));
+        assert_eq!(crate::runtime::sync::lock(&store.shards[0]).live, 0);
     }
 
     #[test]
     fn ids_inserted_out_of_order_are_found() {
         // Shard 1 of 4 holds ids 1, 5, 9, ...
-        let mut s = shard(10, 4, 1);
+        let mut s = shard(4, 1);
         s.insert(9, entry(MessageState::Enroute));
         s.insert(5, entry(MessageState::Enroute));
         s.insert(13, entry(MessageState::Enroute));
