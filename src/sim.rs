@@ -269,83 +269,71 @@ impl Addrs {
 
 /// A part of the store, with its own lock (workers answer in parallel).
 ///
-/// Ids come from one counter, so a shard's messages sit in a ring in id
-/// order: a submit appends at the back, eviction (the oldest final
-/// message first, which is the oldest message unless an older one is still
-/// pending) leaves a hole that the front sheds. Both ends move in order,
-/// which keeps a store far larger than the CPU caches cheap: a hash map of
-/// the same size cost a cache miss per insert and per eviction.
+/// Its messages sit in a ring in id order: a submit appends at the back,
+/// eviction (the oldest final message first, which is the oldest message
+/// unless an older one is still pending) leaves a hole that the front
+/// sheds. Both ends move in order, which keeps a store far larger than the
+/// CPU caches cheap: a hash map of the same size cost a cache miss per
+/// insert and per eviction.
 #[derive(Debug, Default)]
 struct Shard {
-    /// Messages by their index in the shard (`id / shards`) less `first`;
-    /// `None` where a message was evicted, refused or not yet inserted.
-    slots: VecDeque<Option<Entry>>,
-    /// The index of `slots[0]`.
-    first: u64,
+    /// Messages by id, ascending; `None` where one was evicted.
+    slots: VecDeque<(u64, Option<Entry>)>,
     /// Messages held.
     live: usize,
     /// Final messages' ids, oldest final first: the order of eviction.
     finals: VecDeque<u64>,
-    /// How many shards the store has (an id's index is `id / shards`).
-    shards: u64,
-    /// This shard's number (`id % shards`).
-    number: u64,
-    /// The index the next id gets (from 1).
-    next: u64,
 }
 
 impl Shard {
-    /// A new id, of this shard.
-    fn take_id(&mut self) -> u64 {
-        self.next = self.next.max(1);
-        let id = self.next * self.shards + self.number;
-        self.next += 1;
-        id
+    fn position(&self, id: u64) -> Option<usize> {
+        match self.slots.front() {
+            Some(&(front, _)) if front == id => Some(0),
+            _ => self.slots.binary_search_by_key(&id, |&(i, _)| i).ok(),
+        }
     }
 
-    fn slot(&self, id: u64) -> Option<usize> {
-        let index = (id / self.shards).checked_sub(self.first)?;
-        usize::try_from(index).ok()
+    fn contains(&self, id: u64) -> bool {
+        self.get(id).is_some()
     }
 
     fn get(&self, id: u64) -> Option<&Entry> {
-        self.slots.get(self.slot(id)?)?.as_ref()
+        self.slots.get(self.position(id)?)?.1.as_ref()
     }
 
     fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
-        let i = self.slot(id)?;
-        self.slots.get_mut(i)?.as_mut()
+        let i = self.position(id)?;
+        self.slots.get_mut(i)?.1.as_mut()
     }
 
     fn insert(&mut self, id: u64, entry: Entry) {
-        let index = id / self.shards;
-        if self.slots.is_empty() {
-            self.first = index;
+        let slot = (id, Some(entry));
+        match self.slots.back() {
+            None => self.slots.push_back(slot),
+            Some(&(last, _)) if last < id => self.slots.push_back(slot),
+            // Ids are taken before the shard is locked: a thread sharing
+            // this shard may come second with an earlier one.
+            _ => match self.slots.binary_search_by_key(&id, |&(i, _)| i) {
+                Ok(i) => {
+                    if self.slots[i].1.is_some() {
+                        self.live -= 1;
+                    }
+                    self.slots[i] = slot;
+                }
+                Err(i) => self.slots.insert(i, slot),
+            },
         }
-        // An id taken before one already stored, inserted after the front
-        // moved past it.
-        while index < self.first {
-            self.slots.push_front(None);
-            self.first -= 1;
-        }
-        let i = (index - self.first) as usize;
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
-        }
-        if self.slots[i].replace(entry).is_none() {
-            self.live += 1;
-        }
+        self.live += 1;
     }
 
     fn remove(&mut self, id: u64) {
-        if let Some(i) = self.slot(id) {
-            if self.slots.get_mut(i).and_then(Option::take).is_some() {
+        if let Some(i) = self.position(id) {
+            if self.slots[i].1.take().is_some() {
                 self.live -= 1;
             }
         }
-        while matches!(self.slots.front(), Some(None)) {
+        while matches!(self.slots.front(), Some((_, None))) {
             self.slots.pop_front();
-            self.first += 1;
         }
     }
 
@@ -362,17 +350,15 @@ impl Shard {
 
     /// Every stored message, with its id.
     fn entries_mut(&mut self) -> impl Iterator<Item = (u64, &mut Entry)> {
-        let (first, shards, number) = (self.first, self.shards, self.number);
-        self.slots.iter_mut().enumerate().filter_map(move |(i, e)| {
-            let index = first + i as u64;
-            e.as_mut().map(|e| (index * shards + number, e))
-        })
+        self.slots
+            .iter_mut()
+            .filter_map(|(id, e)| e.as_mut().map(|e| (*id, e)))
     }
 }
 
-/// Shards, each with its own lock and ids (`id % shards` names the
-/// shard). Each worker thread takes its ids from a shard of its own, so
-/// threads share no lock and no written cache line per submit: the count
+/// Shards, each with its own lock. Each worker thread stores into a shard
+/// of its own, so threads share no lock and no written cache line per
+/// submit (but the submit counter that numbers messages): the count
 /// of stored messages only changes while the store fills, and once it is
 /// full a submit evicts (in its own shard first) as it inserts.
 #[derive(Debug)]
@@ -391,15 +377,7 @@ const SHARDS: usize = 16;
 
 impl Store {
     fn new(max: usize) -> Store {
-        let shards = (0..SHARDS)
-            .map(|i| {
-                Mutex::new(Shard {
-                    shards: SHARDS as u64,
-                    number: i as u64,
-                    ..Shard::default()
-                })
-            })
-            .collect();
+        let shards = (0..SHARDS).map(|_| Mutex::default()).collect();
         Store {
             shards,
             threads: AtomicUsize::new(0),
@@ -450,8 +428,20 @@ impl Store {
         (crate::runtime::sync::lock(&self.shards[index]), index)
     }
 
-    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Shard> {
-        crate::runtime::sync::lock(&self.shards[(id % self.shards.len() as u64) as usize])
+    /// The shard holding message `id`, locked: the calling thread's own
+    /// first (where its timers' messages are), then the others.
+    fn shard_of(&self, id: u64) -> Option<std::sync::MutexGuard<'_, Shard>> {
+        let (own, index) = self.own_shard();
+        if own.contains(id) {
+            return Some(own);
+        }
+        drop(own);
+        self.shards
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != index)
+            .map(|(_, s)| crate::runtime::sync::lock(s))
+            .find(|s| s.contains(id))
     }
 }
 
@@ -621,7 +611,7 @@ impl SimHandler {
                 log::warn!("message store full of pending messages: submit refused");
                 return Err(CommandStatus::MsgQFul);
             }
-            let n = shard.take_id();
+            let n = k;
             let receipts = if wants_receipt {
                 build_receipts(&message_id(n), &entry)
             } else {
@@ -1004,7 +994,7 @@ impl SmscHandler for SimHandler {
         q: &QuerySm,
     ) -> Result<QuerySmResp, CommandStatus> {
         let n = Self::number(&q.message_id).ok_or(CommandStatus::QueryFail)?;
-        let shard = self.store.shard(n);
+        let shard = self.store.shard_of(n).ok_or(CommandStatus::QueryFail)?;
         let e = shard
             .get(n)
             .filter(|e| Self::same_source(e, &q.source))
@@ -1025,7 +1015,7 @@ impl SmscHandler for SimHandler {
         let now = now();
         if !c.message_id.is_empty() {
             let n = Self::number(&c.message_id).ok_or(CommandStatus::CancelFail)?;
-            let mut shard = self.store.shard(n);
+            let mut shard = self.store.shard_of(n).ok_or(CommandStatus::CancelFail)?;
             let e = shard
                 .get_mut(n)
                 .filter(|e| !e.state.is_final() && Self::same_source(e, &c.source))
@@ -1061,7 +1051,7 @@ impl SmscHandler for SimHandler {
 
     fn replace_sm(&self, _ctx: &mut SmscContext<'_>, r: &ReplaceSm) -> Result<(), CommandStatus> {
         let n = Self::number(&r.message_id).ok_or(CommandStatus::ReplaceFail)?;
-        let mut shard = self.store.shard(n);
+        let mut shard = self.store.shard_of(n).ok_or(CommandStatus::ReplaceFail)?;
         let e = shard
             .get_mut(n)
             .filter(|e| !e.state.is_final() && Self::same_source(e, &r.source))
@@ -1078,7 +1068,9 @@ impl SmscHandler for SimHandler {
     fn timer(&self, ctx: &mut SmscTimer<'_>, token: u64) {
         let n = token;
         let (account, receipts) = {
-            let mut shard = self.store.shard(n);
+            let Some(mut shard) = self.store.shard_of(n) else {
+                return;
+            };
             let Some(e) = shard.get_mut(n) else {
                 return;
             };
@@ -1173,41 +1165,29 @@ mod tests {
         }
     }
 
-    fn shard(shards: u64, number: u64) -> Shard {
-        Shard {
-            shards,
-            number,
-            ..Shard::default()
-        }
-    }
-
     #[test]
     fn the_oldest_final_message_goes_first_and_the_front_follows() {
         let store = Store::new(3);
         let mut s = crate::runtime::sync::lock(&store.shards[0]);
-        let mut ids = Vec::new();
-        for _ in 0..3 {
+        for id in 1..=3 {
             assert!(store.make_room(&mut s, 0));
-            let id = s.take_id();
             s.insert(id, entry(MessageState::Enroute));
-            ids.push(id);
         }
-        assert_eq!(ids, [16, 32, 48]);
         // All pending: no room, in this shard or another.
         assert!(!store.make_room(&mut s, 0));
-        // The second becomes final first: it is evicted, the first stays,
-        // the ring keeps the hole until the first goes.
-        s.get_mut(32).unwrap().state = MessageState::Delivered;
-        s.finals.push_back(32);
+        // 2 becomes final first: it is evicted, 1 stays, the ring keeps the
+        // hole until 1 goes.
+        s.get_mut(2).unwrap().state = MessageState::Delivered;
+        s.finals.push_back(2);
         assert!(store.make_room(&mut s, 0));
-        s.insert(64, entry(MessageState::Enroute));
-        assert!(s.get(32).is_none());
-        assert!(s.get(16).is_some() && s.get(48).is_some() && s.get(64).is_some());
+        s.insert(4, entry(MessageState::Enroute));
+        assert!(s.get(2).is_none());
+        assert!(s.get(1).is_some() && s.get(3).is_some() && s.get(4).is_some());
         assert_eq!((s.live, s.slots.len()), (3, 4));
-        s.finals.push_back(16);
+        s.finals.push_back(1);
         assert!(store.make_room(&mut s, 0));
-        assert!(s.get(16).is_none());
-        assert_eq!((s.first, s.slots.len(), s.live), (3, 2, 2));
+        assert!(s.get(1).is_none());
+        assert_eq!((s.slots.len(), s.live), (2, 2));
         assert_eq!(store.total.load(Ordering::Relaxed), 3);
     }
 
@@ -1217,9 +1197,8 @@ mod tests {
         {
             let mut a = crate::runtime::sync::lock(&store.shards[0]);
             assert!(store.make_room(&mut a, 0));
-            let id = a.take_id();
-            a.insert(id, entry(MessageState::Delivered));
-            a.finals.push_back(id);
+            a.insert(7, entry(MessageState::Delivered));
+            a.finals.push_back(7);
         }
         let mut b = crate::runtime::sync::lock(&store.shards[1]);
         assert!(store.make_room(&mut b, 1));
@@ -1228,8 +1207,7 @@ mod tests {
 
     #[test]
     fn ids_inserted_out_of_order_are_found() {
-        // Shard 1 of 4 holds ids 1, 5, 9, ...
-        let mut s = shard(4, 1);
+        let mut s = Shard::default();
         s.insert(9, entry(MessageState::Enroute));
         s.insert(5, entry(MessageState::Enroute));
         s.insert(13, entry(MessageState::Enroute));
@@ -1239,10 +1217,31 @@ mod tests {
         assert_eq!(ids, [5, 9, 13]);
         s.remove(5);
         s.remove(9);
-        assert_eq!((s.first, s.live), (3, 1));
-        // Older than the front now: still stored and found.
+        assert_eq!((s.slots.len(), s.live), (1, 1));
         s.insert(1, entry(MessageState::Enroute));
         assert!(s.get(1).is_some() && s.get(13).is_some());
+        assert_eq!(s.live, 2);
+    }
+
+    /// Every message is found where it was stored, whichever thread
+    /// stored it.
+    #[test]
+    fn messages_are_found_across_threads() {
+        let store = Store::new(100);
+        std::thread::scope(|scope| {
+            for t in 0..3u64 {
+                let store = &store;
+                scope.spawn(move || {
+                    let (mut s, index) = store.own_shard();
+                    assert!(store.make_room(&mut s, index));
+                    s.insert(100 + t, entry(MessageState::Enroute));
+                });
+            }
+        });
+        for t in 0..3u64 {
+            assert!(store.shard_of(100 + t).is_some(), "{t}");
+        }
+        assert!(store.shard_of(99).is_none());
     }
 
     #[test]
