@@ -230,11 +230,11 @@ enum Addrs {
 }
 
 impl Addrs {
-    fn new(source: &Address<65>, dest: &Address<65>) -> Addrs {
-        if source.addr.len() <= 20 && dest.addr.len() <= 20 {
-            Addrs::Short(narrow(source), narrow(dest))
+    fn new(source: AddrRef<'_>, dest: AddrRef<'_>) -> Addrs {
+        if source.bytes().len() <= 20 && dest.bytes().len() <= 20 {
+            Addrs::Short(source.short(), dest.short())
         } else {
-            Addrs::Long(Box::new((*source, *dest)))
+            Addrs::Long(Box::new((source.long(), dest.long())))
         }
     }
 
@@ -473,11 +473,41 @@ pub struct SimHandler {
     seed: u64,
 }
 
+/// An address of a request, borrowed: submit_sm-sized or data_sm-sized.
+#[derive(Clone, Copy)]
+enum AddrRef<'a> {
+    Short(&'a Address<21>),
+    Long(&'a Address<65>),
+}
+
+impl AddrRef<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            AddrRef::Short(a) => a.addr.as_bytes(),
+            AddrRef::Long(a) => a.addr.as_bytes(),
+        }
+    }
+
+    fn short(&self) -> Address<21> {
+        match self {
+            AddrRef::Short(a) => **a,
+            AddrRef::Long(a) => narrow(a),
+        }
+    }
+
+    fn long(&self) -> Address<65> {
+        match self {
+            AddrRef::Short(a) => widen(a),
+            AddrRef::Long(a) => **a,
+        }
+    }
+}
+
 /// A submit of any kind, as the store sees it.
 struct Submitted<'a> {
     service_type: COctet<6>,
-    source: Address<65>,
-    dest: Address<65>,
+    source: AddrRef<'a>,
+    dest: AddrRef<'a>,
     more: Vec<Address<21>>,
     esm_class: u8,
     registered: u8,
@@ -576,7 +606,7 @@ impl SimHandler {
             return Err(CommandStatus::SubmitFail);
         }
         let now = now();
-        let loop_back = self.config.loopback && is_own_number(m.dest.addr.as_bytes());
+        let loop_back = self.config.loopback && is_own_number(m.dest.bytes());
         let mo = loop_back.then(|| mo_message(&m));
         let mut entry = Entry {
             state: MessageState::Enroute,
@@ -587,7 +617,7 @@ impl SimHandler {
             registered: m.registered,
             via: m.via,
             service_type: m.service_type,
-            addrs: Addrs::new(&m.source, &m.dest),
+            addrs: Addrs::new(m.source, m.dest),
             more: m.more,
             data_coding: m.data_coding,
             // Only a receipt shows it (a replace_sm asking for one sets it).
@@ -831,8 +861,8 @@ fn mo_message(m: &Submitted<'_>) -> Body {
                 }
             };
             Body::DeliverSm(DeliverSm {
-                source: narrow(&m.dest),
-                dest: narrow(&m.source),
+                source: m.dest.short(),
+                dest: m.source.short(),
                 esm_class: m.esm_class & crate::pdu::ESM_UDHI,
                 data_coding: m.data_coding,
                 short_message: short,
@@ -844,8 +874,8 @@ fn mo_message(m: &Submitted<'_>) -> Body {
             let mut tlvs = crate::pdu::Tlvs::new();
             tlvs.push(Tlv::octets(TlvTag::MessagePayload, m.payload.to_vec()));
             Body::DataSm(DataSm {
-                source: m.dest,
-                dest: m.source,
+                source: m.dest.long(),
+                dest: m.source.long(),
                 esm_class: m.esm_class & crate::pdu::ESM_UDHI,
                 data_coding: m.data_coding,
                 tlvs,
@@ -890,8 +920,8 @@ impl SmscHandler for SimHandler {
             k,
             Submitted {
                 service_type: sm.service_type,
-                source: widen(&sm.source),
-                dest: widen(&sm.dest),
+                source: AddrRef::Short(&sm.source),
+                dest: AddrRef::Short(&sm.dest),
                 more: Vec::new(),
                 esm_class: sm.esm_class,
                 registered: sm.registered_delivery,
@@ -914,8 +944,8 @@ impl SmscHandler for SimHandler {
             k,
             Submitted {
                 service_type: d.service_type,
-                source: d.source,
-                dest: d.dest,
+                source: AddrRef::Long(&d.source),
+                dest: AddrRef::Long(&d.dest),
                 more: Vec::new(),
                 esm_class: d.esm_class,
                 registered: d.registered_delivery,
@@ -968,8 +998,8 @@ impl SmscHandler for SimHandler {
             k,
             Submitted {
                 service_type: m.service_type,
-                source: widen(&m.source),
-                dest: widen(&first),
+                source: AddrRef::Short(&m.source),
+                dest: AddrRef::Short(&first),
                 more: accepted,
                 esm_class: m.esm_class,
                 registered: m.registered_delivery,
