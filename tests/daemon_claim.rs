@@ -5,6 +5,8 @@
 //!
 //! The `sendsms` tests need the script from Debian's `smstools` package,
 //! unpacked into `.peers/smstools` by `scripts/install-peers`.
+// These run the binaries, which need the `daemon` feature.
+#![cfg(feature = "daemon")]
 
 mod daemon_util;
 
