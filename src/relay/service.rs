@@ -302,6 +302,8 @@ fn changed_keys(a: &Config, b: &Config) -> Vec<String> {
     check("latin1", a.latin1 != b.latin1);
     check("max_parts", a.max_parts != b.max_parts);
     check("scan_interval_ms", a.scan_interval != b.scan_interval);
+    check("settle_ms", a.settle != b.settle);
+    check("empty_grace_secs", a.empty_grace != b.empty_grace);
     check("receipt_days", a.receipt_days != b.receipt_days);
     check("sync", a.sync != b.sync);
     let (s, t) = (&a.smsc, &b.smsc);
@@ -320,10 +322,48 @@ fn changed_keys(a: &Config, b: &Config) -> Vec<String> {
     check("smsc.reconnect_min_ms", s.reconnect_min != t.reconnect_min);
     check("smsc.reconnect_max_ms", s.reconnect_max != t.reconnect_max);
     check("smsc.source_addr", s.source_addr != t.source_addr);
+    check("smsc.tls", s.tls != t.tls);
+    check("smsc.tls_ca_file", s.tls_ca_file != t.tls_ca_file);
+    check(
+        "smsc.tls_server_name",
+        s.tls_server_name != t.tls_server_name,
+    );
+    check("smsc.tls_cert_file", s.tls_cert_file != t.tls_cert_file);
+    check("smsc.tls_key_file", s.tls_key_file != t.tls_key_file);
     check("outbind", a.outbind != b.outbind);
     if keys.is_empty() {
         // A key this list does not know yet.
         keys.push("(other settings)".to_owned());
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_keys;
+    use crate::config::Config;
+
+    fn parse(extra: &str, smsc_extra: &str) -> Config {
+        Config::parse(&format!(
+            "spool = \"/tmp/s\"\n{extra}\n[smsc]\nhost = \"127.0.0.1\"\nsystem_id = \"a\"\n\
+             password = \"b\"\n{smsc_extra}\n"
+        ))
+        .expect("valid configuration")
+    }
+
+    #[test]
+    fn every_changed_key_is_named() {
+        let old = parse("", "");
+        assert!(changed_keys(&old, &old.clone()) == ["(other settings)"]);
+        let new = parse("settle_ms = 100\nempty_grace_secs = 5", "port = 2776");
+        assert_eq!(
+            changed_keys(&old, &new),
+            ["settle_ms", "empty_grace_secs", "smsc.port"]
+        );
+        let new = parse("", "tls = true\ntls_server_name = \"smsc.example\"");
+        assert_eq!(
+            changed_keys(&old, &new),
+            ["smsc.tls", "smsc.tls_server_name"]
+        );
+    }
 }
