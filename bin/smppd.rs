@@ -39,6 +39,7 @@ fn main() {
     if cli.status {
         std::process::exit(status(&config));
     }
+    smpp::logging::set_filter(&config.log_level);
     let control = signals();
     std::process::exit(run(config, Some(&config_path), None, &control));
 }

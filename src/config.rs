@@ -29,6 +29,7 @@
 //! | `spool` | `/var/spool/smppd` | the spool root |
 //! | `instance` | host name, plus `-` and the config file's stem when read with [`Config::from_file`] | this daemon's owner id in the spool ([`crate::spool::Spool::with_owner`]); must stay the same across restarts and differ between daemons sharing a spool |
 //! | `metrics_file` | none | write Prometheus textfile metrics here |
+//! | `log_level` | `warn,smppd=info` | the log filter in `RUST_LOG` syntax (`info`, `debug`, `warn,smppd=info,smpp::runtime=debug`); `RUST_LOG` and `-v` override it; SIGHUP applies a change |
 //! | `split` | `udh` | how long messages are sent: `udh`, `udh16`, `sar`, or `payload` (whole, in `message_payload`) |
 //! | `latin1` | `false` | let text be sent as Latin-1 (`data_coding` 3) when GSM 7-bit does not hold it |
 //! | `max_parts` | `10` | longest message in parts, 1 to 255; longer files fail |
@@ -103,6 +104,8 @@ pub struct Config {
     pub instance: String,
     /// `metrics_file`.
     pub metrics_file: Option<PathBuf>,
+    /// `log_level`: the log filter.
+    pub log_level: String,
     /// `split`.
     pub split: SplitMethod,
     /// `latin1`.
@@ -306,6 +309,7 @@ struct RawConfig {
     spool: Option<Spanned<String>>,
     instance: Option<Spanned<String>>,
     metrics_file: Option<Spanned<String>>,
+    log_level: Option<Spanned<String>>,
     split: Option<Spanned<String>>,
     latin1: Option<Spanned<bool>>,
     max_parts: Option<Spanned<i64>>,
@@ -603,6 +607,7 @@ impl Config {
             spool: PathBuf::from("/var/spool/smppd"),
             instance: default_instance,
             metrics_file: None,
+            log_level: crate::logging::DEFAULT_FILTER.to_owned(),
             split: SplitMethod::Udh8,
             latin1: false,
             max_parts: 10,
@@ -651,6 +656,14 @@ impl Config {
             c.instance = s;
         }
         c.metrics_file = ck.path(&raw.metrics_file, "metrics_file");
+        if let Some(s) = ck.checked(
+            &raw.log_level,
+            "log_level",
+            crate::logging::valid_filter,
+            "a log filter: comma-separated LEVEL, TARGET or TARGET=LEVEL, a level being off, error, warn, info, debug or trace",
+        ) {
+            c.log_level = s;
+        }
         if let Some(split) = ck.choice(
             &raw.split,
             "split",
@@ -1267,6 +1280,10 @@ outbind = { listen = "127.0.0.1:2777" }
         assert_eq!(
             one("reconnect_min_ms = 1000\nreconnect_max_ms = 999\n"),
             "line 6, column 20: smsc.reconnect_max_ms must be at least smsc.reconnect_min_ms (1000), not 999"
+        );
+        assert_eq!(
+            err(&format!("log_level = \"smppd=loud\"\n{MINIMAL}")),
+            "line 1, column 13: log_level must be a log filter: comma-separated LEVEL, TARGET or TARGET=LEVEL, a level being off, error, warn, info, debug or trace, not \"smppd=loud\""
         );
         assert_eq!(
             err(&format!("instance = \"a/b\"\n{MINIMAL}")),

@@ -54,6 +54,8 @@ pub mod compose;
 pub mod config;
 pub mod datetime;
 #[cfg(feature = "daemon")]
+pub mod logging;
+#[cfg(feature = "daemon")]
 pub mod metrics;
 #[cfg(feature = "daemon")]
 pub mod notify;

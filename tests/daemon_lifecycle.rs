@@ -280,8 +280,8 @@ fn status_cmd(cfg: &Path) -> (i32, String) {
     (status.code().unwrap_or(-1), format!("{out}{err}"))
 }
 
-/// `--status` with and without a daemon; SIGHUP applies throughput, window
-/// and retries live and names what needs a restart.
+/// `--status` with and without a daemon; SIGHUP applies throughput, window,
+/// retries and the log level live and names what needs a restart.
 #[test]
 fn status_and_sighup_reload() {
     const N: usize = 30;
@@ -318,7 +318,12 @@ fn status_and_sighup_reload() {
         assert!(out.contains(want), "{want:?} missing:\n{out}");
     }
     // At 2 a second the rest would take 14 s; unlimited, well under 10.
+    assert!(
+        !fs::read_to_string(&log).unwrap().contains(" DEBUG "),
+        "no debug lines at the default log level"
+    );
     conf.smsc = "throughput = 0\nwindow = 8\nretries = 7\nsessions = 2\n".into();
+    conf.top.push_str("log_level = \"debug\"\n");
     conf.write(&cfg);
     d.proc.signal("HUP");
     d.wait_log("SIGHUP: applied", secs(10));
@@ -327,9 +332,11 @@ fn status_and_sighup_reload() {
         "smsc.retries: 5 -> 7",
         "smsc.window: 1 -> 8",
         "smsc.throughput: 2 -> 0",
+        "log_level: \"warn,smppd=info\" -> \"debug\"",
     ] {
         assert!(applied.contains(want), "{want:?} missing: {applied}");
     }
+    d.wait_log(" DEBUG ", secs(10));
     d.wait_log("only after a restart: smsc.sessions", secs(5));
     let t0 = Instant::now();
     wait_until(secs(10), "every file sent after the reload", || {

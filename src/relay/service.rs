@@ -5,6 +5,7 @@
 
 use super::{lock, status, Relay, RelayError, RelayEvent, Shared};
 use crate::config::Config;
+use crate::logging::FilterChange;
 use crate::metrics::{Counter, Gauge};
 use crate::notify;
 use crate::session::Throughput;
@@ -238,7 +239,7 @@ fn reload(relay: &Relay, path: Option<&Path>) {
 }
 
 /// Applies what may change while running (`throughput`, `window`,
-/// `retries`); lists as `key: old -> new` what was applied and what
+/// `retries`, `log_level`); lists as `key: old -> new` what was applied and what
 /// changed but needs a restart.
 pub(super) fn apply_reload(shared: &Shared, new: &Config) -> (Vec<String>, Vec<String>) {
     let old = &shared.config;
@@ -275,7 +276,16 @@ pub(super) fn apply_reload(shared: &Shared, new: &Config) -> (Vec<String>, Vec<S
     }
     // Everything else needs a restart: compare with the live settings
     // taken out.
+    match crate::logging::set_filter(&new.log_level) {
+        FilterChange::Applied { from, to } => {
+            applied.push(format!("log_level: \"{from}\" -> \"{to}\""));
+        }
+        FilterChange::Pinned if new.log_level != old.log_level => applied
+            .push("log_level: not changed (RUST_LOG or -v set the filter for this run)".to_owned()),
+        FilterChange::Pinned | FilterChange::Unchanged | FilterChange::NotInstalled => {}
+    }
     let mut live = new.clone();
+    live.log_level = old.log_level.clone();
     live.smsc.retries = old.smsc.retries;
     live.smsc.window = old.smsc.window;
     live.smsc.throughput = old.smsc.throughput;
