@@ -680,22 +680,16 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
-/// Dissects one PDU; returns field values, or why it could not.
-fn dissect(
-    dir: &Path,
-    index: usize,
-    wire: &[u8],
-    fields: &[&str],
-) -> Result<BTreeMap<String, String>, String> {
-    let txt = dir.join(format!("{index:02}.txt"));
-    let pcap = dir.join(format!("{index:02}.pcapng"));
-    std::fs::write(&txt, hexdump(wire)).unwrap();
+/// Turns the hex dump in `txt` into a capture (`pcap`) of TCP segments
+/// between `ports` (`SRC,DST`; port 2775 is read as SMPP) and returns
+/// tshark's values of `fields`, one line per packet, tab-separated.
+fn capture_fields(txt: &Path, pcap: &Path, ports: &str, fields: &[&str]) -> Result<String, String> {
     let out = run(
         "text2pcap",
         &[
             "-q",
             "-T",
-            "40000,2775",
+            ports,
             txt.to_str().unwrap(),
             pcap.to_str().unwrap(),
         ],
@@ -732,7 +726,20 @@ fn dissect(
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Dissects one PDU; returns field values, or why it could not.
+fn dissect(
+    dir: &Path,
+    index: usize,
+    wire: &[u8],
+    fields: &[&str],
+) -> Result<BTreeMap<String, String>, String> {
+    let txt = dir.join(format!("{index:02}.txt"));
+    let pcap = dir.join(format!("{index:02}.pcapng"));
+    std::fs::write(&txt, hexdump(wire)).unwrap();
+    let stdout = capture_fields(&txt, &pcap, "40000,2775", fields)?;
     let lines: Vec<&str> = stdout.lines().collect();
     if lines.len() != 1 {
         return Err(format!("expected one packet, tshark printed {lines:?}"));
@@ -1101,39 +1108,8 @@ mod smsc_sim_wire {
         let pcap = dir.join(format!("{name}.pcapng"));
         let dump: String = pdus.iter().map(|p| hexdump(p)).collect();
         std::fs::write(&txt, dump).unwrap();
-        let out = run(
-            "text2pcap",
-            &[
-                "-q",
-                "-T",
-                "2775,40000",
-                txt.to_str().unwrap(),
-                pcap.to_str().unwrap(),
-            ],
-        );
-        assert!(out.status.success(), "text2pcap: {out:?}");
-        let mut args = vec![
-            "-Q",
-            "-n",
-            "-r",
-            pcap.to_str().unwrap(),
-            "-d",
-            "tcp.port==2775,smpp",
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-E",
-            "occurrence=a",
-            "-E",
-            "aggregator=|",
-        ];
-        for f in fields {
-            args.extend(["-e", f]);
-        }
-        let out = run("tshark", &args);
-        assert!(out.status.success(), "tshark: {out:?}");
-        String::from_utf8_lossy(&out.stdout)
+        capture_fields(&txt, &pcap, "2775,40000", fields)
+            .unwrap_or_else(|e| panic!("{e}"))
             .lines()
             .map(|line| {
                 fields
