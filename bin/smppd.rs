@@ -7,9 +7,9 @@ mod args;
 mod cli;
 
 use clap::Parser;
-use smpp::config::{Config, ConfigError};
+use smpp::daemon::config::{Config, ConfigError};
+use smpp::daemon::relay::{Control, RelayEvent};
 use smpp::pdu::{Address, COctet, DeliverSm, ShortMessage};
-use smpp::relay::{Control, RelayEvent};
 use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig};
 use smpp::session::BindMode;
 use smpp::sim::{SimConfig, SimHandler};
@@ -39,7 +39,7 @@ fn main() {
     if cli.status {
         std::process::exit(status(&config));
     }
-    smpp::logging::set_filter(&config.log_level);
+    smpp::daemon::logging::set_filter(&config.log_level);
     let control = signals();
     std::process::exit(run(config, Some(&config_path), None, &control));
 }
@@ -47,7 +47,7 @@ fn main() {
 /// `--status`: prints what the daemon of the configured spool publishes;
 /// 0 if it runs, 1 if not.
 fn status(config: &Config) -> i32 {
-    let status = smpp::relay::query_status(config);
+    let status = smpp::daemon::relay::query_status(config);
     match (status.running, &status.text) {
         (true, Some(text)) => {
             print!("{text}");
@@ -155,7 +155,7 @@ fn run(
     events: Option<crossbeam_channel::Sender<RelayEvent>>,
     control: &crossbeam_channel::Receiver<Control>,
 ) -> i32 {
-    match smpp::relay::run(config, config_path, events, control) {
+    match smpp::daemon::relay::run(config, config_path, events, control) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{PROG}: {e}");

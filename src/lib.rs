@@ -33,17 +33,11 @@
 //! - `tls` (cargo feature `tls`, on by default): SMPP over TLS with rustls,
 //!   for both roles, driven inside the reactor.
 //!
-//! For the `smppd` daemon, with the cargo feature `daemon` (on by default;
-//! a program that links only the protocol library turns it off with
-//! `default-features = false` and builds with `mio`, `crossbeam-channel`,
-//! `log` and `socket2` alone):
-//!
-//! - [`spool`]: the smstools3-compatible spool: message files, atomic
-//!   claims, durable result files, per-part progress that survives a crash.
-//! - [`relay`]: the relay itself: files out to the SMSC, deliveries in.
-//! - [`config`]: the daemon's configuration file (TOML, read with `serde`).
-//! - [`notify`]: the systemd notification protocol (`READY=1`, watchdog).
-//! - [`metrics`]: counters written as a Prometheus textfile.
+//! - `daemon` (cargo feature `daemon`, on by default): the `smppd` spool
+//!   relay's modules, all in one folder so that the library's layers above
+//!   never reach into them. A program that links only the protocol library
+//!   turns the feature off with `default-features = false` and builds with
+//!   `mio`, `crossbeam-channel`, `log` and `socket2` alone.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -51,23 +45,13 @@
 pub mod auth;
 pub mod compose;
 #[cfg(feature = "daemon")]
-pub mod config;
+pub mod daemon;
 pub mod datetime;
-#[cfg(feature = "daemon")]
-pub mod logging;
-#[cfg(feature = "daemon")]
-pub mod metrics;
-#[cfg(feature = "daemon")]
-pub mod notify;
 pub mod pdu;
 pub mod receipt;
-#[cfg(feature = "daemon")]
-pub mod relay;
 pub mod runtime;
 pub mod session;
 pub mod sim;
-#[cfg(feature = "daemon")]
-pub mod spool;
 pub mod text;
 pub mod timer;
 #[cfg(feature = "tls")]

@@ -1,11 +1,11 @@
 //! The spool through its public API, on real directories.
 #![cfg(feature = "daemon")]
 
-use smpp::datetime::DateTime;
-use smpp::spool::{
+use smpp::daemon::spool::{
     BadFile, Content, IncomingMessage, MessageIdIndex, Outcome, OutgoingMessage, ReportMessage,
     Spool, SpoolDir, SpoolError, SyncMode,
 };
+use smpp::datetime::DateTime;
 use smpp::text::{Encoding, SplitMethod};
 use std::collections::BTreeMap;
 use std::fs;
@@ -255,7 +255,7 @@ fn bad_files_go_to_failed_with_a_reason() {
         // The original with two lines added, nothing else changed.
         assert_eq!(
             failed,
-            smpp::spool::message::failed_file(data, at(0, 0, 1), &e.to_string()),
+            smpp::daemon::spool::message::failed_file(data, at(0, 0, 1), &e.to_string()),
             "{name}"
         );
     }
@@ -739,7 +739,7 @@ fn crash_worker() {
         .unwrap()
         .with_owner("crash")
         .unwrap();
-    let finish = |mut c: smpp::spool::ClaimedFile| {
+    let finish = |mut c: smpp::daemon::spool::ClaimedFile| {
         for i in 0..3 {
             if !c.parts_done().contains_key(&i) {
                 c.record_part(i, &format!("{}-p{i}", c.name())).unwrap();

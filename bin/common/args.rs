@@ -5,7 +5,7 @@
 /// `-vvv` (trace); otherwise warnings, and the operator's lines (target
 /// `smppd`: binds, link losses, summaries) at info, or smppd's `log_level`.
 /// Under journald lines start with their syslog priority. See
-/// [`smpp::logging`].
+/// [`smpp::daemon::logging`].
 pub(crate) fn init_logging(verbose: u8) {
-    smpp::logging::init(verbose);
+    smpp::daemon::logging::init(verbose);
 }

@@ -34,10 +34,10 @@
 //!
 //! The log only grows while files are held: once it passes a size that
 //! depends on what it still has to remember, it is rewritten with the
-//! records of the files still held ([`ProgressLog::compact`]), to a
+//! records of the files still held (`ProgressLog::compact`), to a
 //! temporary file that is synced and renamed over it.
 //!
-//! Appending costs a `write`; [`ProgressLog::sync`] makes everything
+//! Appending costs a `write`; `ProgressLog::sync` makes everything
 //! appended so far durable, and callers that sync at the same time share one
 //! `fdatasync` (group commit).
 

@@ -31,8 +31,8 @@
 //! a write that the read saw is in the queue by the time it is drained.
 
 use super::Shared;
+use crate::daemon::spool::Candidate;
 use crate::runtime::sync::lock;
-use crate::spool::Candidate;
 use inotify::{EventMask, Inotify, WatchMask};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -373,7 +373,7 @@ impl ClaimRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spool::{Spool, SpoolDir};
+    use crate::daemon::spool::{Spool, SpoolDir};
     use std::fs::{self, OpenOptions};
     use std::io::Write;
     use std::path::PathBuf;

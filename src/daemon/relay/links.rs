@@ -2,7 +2,7 @@
 //! log lines (each bind, each loss and recovery once, a failing connect
 //! once per cause), the `STATUS=` line and what `smppd --status` shows.
 
-use crate::config::Config;
+use crate::daemon::config::Config;
 use crate::session::BindMode;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};

@@ -58,12 +58,12 @@ pub use links::{LinkView, ViewState};
 pub use service::{run, Control};
 pub use status::{query_status, DaemonStatus};
 
-use crate::config::Config;
-use crate::metrics::{Gauge, Metrics};
+use crate::daemon::config::Config;
+use crate::daemon::metrics::{Gauge, Metrics};
+use crate::daemon::spool::{MessageIdIndex, Spool, SpoolError};
 use crate::pdu::{COctet, CommandStatus};
 use crate::runtime::{Esme, EsmeConfig, Reconnect, Runtime, SubmitError};
 use crate::session::{BindMode, SessionConfig, Throughput};
-use crate::spool::{MessageIdIndex, Spool, SpoolError};
 use crossbeam_channel::{bounded, Sender};
 use outbound::Outbound;
 use std::fmt;
@@ -523,7 +523,7 @@ impl Relay {
             Some(Esme::open(&runtime, esme_config).map_err(|e| RelayError::Tls(e.to_string()))?)
         };
         let (wake, woken) = bounded(1);
-        let outgoing = spool.dir(crate::spool::SpoolDir::Outgoing);
+        let outgoing = spool.dir(crate::daemon::spool::SpoolDir::Outgoing);
         let (watch, poll) = match watch::Watch::new(&outgoing) {
             Ok((w, p)) => (Some(w), Some(p)),
             Err(e) => {

@@ -8,7 +8,7 @@
 //! fsync), so node_exporter's textfile collector never reads half a file.
 //!
 //! ```
-//! use smpp::metrics::{Counter, Gauge, Metrics};
+//! use smpp::daemon::metrics::{Counter, Gauge, Metrics};
 //!
 //! let m = Metrics::new().with_label("instance", "host1-smppd");
 //! m.inc(Counter::Sent);
@@ -333,7 +333,7 @@ impl Metrics {
 
     /// Renders and replaces `path` atomically and durably.
     pub fn write_textfile(&self, path: &Path) -> io::Result<()> {
-        crate::spool::replace_file(path, self.render().as_bytes())
+        crate::daemon::spool::replace_file(path, self.render().as_bytes())
     }
 }
 

@@ -9,7 +9,7 @@
 //! operator's word for this run: the configuration does not override them.
 //!
 //! Under journald (`JOURNAL_STREAM` names stderr, see
-//! [`crate::notify::stderr_is_journal`]) lines carry no timestamp and start
+//! [`crate::daemon::notify::stderr_is_journal`]) lines carry no timestamp and start
 //! with their syslog priority (`<3>` error to `<7>` debug), which journald
 //! reads as the entry's priority.
 //!
@@ -70,7 +70,7 @@ pub fn init(verbose: u8) {
         }
         .to_owned()
     });
-    let journal = crate::notify::stderr_is_journal();
+    let journal = crate::daemon::notify::stderr_is_journal();
     let logger = build(&spec, journal);
     let max = logger.filter();
     let installed = LOGGER.get_or_init(|| Reloadable {

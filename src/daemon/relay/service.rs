@@ -4,10 +4,10 @@
 //! within the response timeout.
 
 use super::{lock, status, Relay, RelayError, RelayEvent, Shared};
-use crate::config::Config;
-use crate::logging::FilterChange;
-use crate::metrics::{Counter, Gauge};
-use crate::notify;
+use crate::daemon::config::Config;
+use crate::daemon::logging::FilterChange;
+use crate::daemon::metrics::{Counter, Gauge};
+use crate::daemon::notify;
 use crate::session::Throughput;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::path::Path;
@@ -276,7 +276,7 @@ pub(super) fn apply_reload(shared: &Shared, new: &Config) -> (Vec<String>, Vec<S
     }
     // Everything else needs a restart: compare with the live settings
     // taken out.
-    match crate::logging::set_filter(&new.log_level) {
+    match crate::daemon::logging::set_filter(&new.log_level) {
         FilterChange::Applied { from, to } => {
             applied.push(format!("log_level: \"{from}\" -> \"{to}\""));
         }
@@ -351,7 +351,7 @@ fn changed_keys(a: &Config, b: &Config) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::changed_keys;
-    use crate::config::Config;
+    use crate::daemon::config::Config;
 
     fn parse(extra: &str, smsc_extra: &str) -> Config {
         Config::parse(&format!(

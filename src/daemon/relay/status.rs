@@ -5,9 +5,9 @@
 
 use super::links::ViewState;
 use super::{lock, Shared};
-use crate::config::Config;
+use crate::daemon::config::Config;
+use crate::daemon::metrics::{Counter, Gauge};
 use crate::datetime::DateTime;
-use crate::metrics::{Counter, Gauge};
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io;

@@ -26,7 +26,7 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use smpp::datetime::DateTime;
-//! use smpp::spool::Spool;
+//! use smpp::daemon::spool::Spool;
 //! use std::time::SystemTime;
 //! # let root = std::env::temp_dir().join(format!("smpp-doc-spool-{}", std::process::id()));
 //!

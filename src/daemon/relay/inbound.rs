@@ -5,13 +5,13 @@
 
 use super::links::Side;
 use super::{lock, RelayEvent, Shared};
+use crate::daemon::metrics::Counter;
+use crate::daemon::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::datetime::DateTime;
-use crate::metrics::Counter;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::Receipt;
 use crate::runtime::{Delivery, Esme, EsmeEvent, LinkState, Ticket};
 use crate::session::CloseReason;
-use crate::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
 use std::collections::HashMap;

@@ -27,7 +27,7 @@
 //! | Key | Default | Meaning |
 //! |---|---|---|
 //! | `spool` | `/var/spool/smppd` | the spool root |
-//! | `instance` | host name, plus `-` and the config file's stem when read with [`Config::from_file`] | this daemon's owner id in the spool ([`crate::spool::Spool::with_owner`]); must stay the same across restarts and differ between daemons sharing a spool |
+//! | `instance` | host name, plus `-` and the config file's stem when read with [`Config::from_file`] | this daemon's owner id in the spool ([`crate::daemon::spool::Spool::with_owner`]); must stay the same across restarts and differ between daemons sharing a spool |
 //! | `metrics_file` | none | write Prometheus textfile metrics here |
 //! | `log_level` | `warn,smppd=info` | the log filter in `RUST_LOG` syntax (`info`, `debug`, `warn,smppd=info,smpp::runtime=debug`); `RUST_LOG` and `-v` override it; SIGHUP applies a change |
 //! | `split` | `udh` | how long messages are sent: `udh`, `udh16`, `sar`, or `payload` (whole, in `message_payload`) |
@@ -37,7 +37,7 @@
 //! | `settle_ms` | `500` | how long a file first seen by a scan (not announced by a close-write or rename event) must stay unchanged before it is claimed, 0 to 60000 |
 //! | `empty_grace_secs` | `60` | how long an empty file may wait for its writer before it goes to `failed/`, 1 to 86400 |
 //! | `receipt_days` | `3` | how many days message ids are remembered to match receipts, 1 to 90 |
-//! | `sync` | `filesystem` | how spool files are made durable: `filesystem` (one `syncfs` per batch: fastest; also flushes what other programs wrote to that filesystem) or `files` (an `fdatasync` per file, an `fsync` per directory; [`crate::spool::SyncMode`]) |
+//! | `sync` | `filesystem` | how spool files are made durable: `filesystem` (one `syncfs` per batch: fastest; also flushes what other programs wrote to that filesystem) or `files` (an `fdatasync` per file, an `fsync` per directory; [`crate::daemon::spool::SyncMode`]) |
 //!
 //! `[smsc]` (required):
 //!
@@ -81,7 +81,7 @@
 //! key with its default, and the tests check that the two and the parser
 //! agree.
 
-use crate::spool::{default_owner, message::is_valid_sender, valid_owner, SyncMode};
+use crate::daemon::spool::{default_owner, message::is_valid_sender, valid_owner, SyncMode};
 use crate::text::SplitMethod;
 use serde::Deserialize;
 use std::fmt;
@@ -607,7 +607,7 @@ impl Config {
             spool: PathBuf::from("/var/spool/smppd"),
             instance: default_instance,
             metrics_file: None,
-            log_level: crate::logging::DEFAULT_FILTER.to_owned(),
+            log_level: crate::daemon::logging::DEFAULT_FILTER.to_owned(),
             split: SplitMethod::Udh8,
             latin1: false,
             max_parts: 10,
@@ -659,7 +659,7 @@ impl Config {
         if let Some(s) = ck.checked(
             &raw.log_level,
             "log_level",
-            crate::logging::valid_filter,
+            crate::daemon::logging::valid_filter,
             "a log filter: comma-separated LEVEL, TARGET or TARGET=LEVEL, a level being off, error, warn, info, debug or trace",
         ) {
             c.log_level = s;
@@ -764,7 +764,7 @@ impl Config {
         let mut dirs = Vec::new();
         match writable_dir(&self.spool, true) {
             Ok(()) => {
-                for dir in crate::spool::SpoolDir::ALL {
+                for dir in crate::daemon::spool::SpoolDir::ALL {
                     dirs.push(("spool folder", self.spool.join(dir.name()), true));
                 }
             }
@@ -1009,7 +1009,8 @@ fn check_tls(ck: &mut Checker<'_>, raw: &RawSmsc, c: &Config) {
                 _ => "tls_key_file",
             }
         };
-        let result = crate::relay::tls_client(c).and_then(|_| crate::relay::tls_outbind(c));
+        let result =
+            crate::daemon::relay::tls_client(c).and_then(|_| crate::daemon::relay::tls_outbind(c));
         if let Err(e) = result {
             let key = key_of(&e);
             let message = format!("smsc.{key}: {e}");
@@ -1473,7 +1474,7 @@ outbind = { listen = "127.0.0.1:2777" }
             "the module docs' tables and the parser differ"
         );
         // The example: "key = value" or "#key = value" lines.
-        let example = include_str!("../systemd/smppd.toml.example");
+        let example = include_str!("../../systemd/smppd.toml.example");
         let mut table = "";
         let mut keys = Vec::new();
         for line in example.lines() {
@@ -1498,7 +1499,7 @@ outbind = { listen = "127.0.0.1:2777" }
     /// parses (its password file made for the test).
     #[test]
     fn readme_example_parses() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         let block = readme
             .split("```toml\n")
             .skip(1)
@@ -1589,7 +1590,7 @@ outbind = { listen = "127.0.0.1:2777" }
 
     #[test]
     fn example_file_parses() {
-        let text = include_str!("../systemd/smppd.toml.example");
+        let text = include_str!("../../systemd/smppd.toml.example");
         // The example leaves its optional settings commented out.
         let c = Config::parse(text).unwrap();
         assert_eq!(c.smsc.system_id, "smppclient1");

@@ -4,12 +4,12 @@
 //! need are paid once per batch, not once per file:
 //!
 //! - the submitter claims up to [`CLAIM_BATCH`] files at once
-//!   ([`Spool::claim_many`](crate::spool::Spool::claim_many)): one write
+//!   ([`Spool::claim_many`](crate::daemon::spool::Spool::claim_many)): one write
 //!   to the progress log and one fsync of `checked/`;
 //! - the completer takes every completion that has arrived (up to
 //!   [`COMPLETE_BATCH`]), appends their records to the progress log, syncs
 //!   it once, and finishes the files that are done with one
-//!   [`Spool::finish_many`](crate::spool::Spool::finish_many).
+//!   [`Spool::finish_many`](crate::daemon::spool::Spool::finish_many).
 //!
 //! A part holds one of the relay's credits (window x sessions) from its
 //! submit until its outcome is recorded durably, so that the parts a crash
@@ -19,11 +19,11 @@
 use super::watch::ClaimRule;
 use super::{classify, lock, RelayEvent, Retry, Shared};
 use crate::compose::{self, Content, Options};
+use crate::daemon::metrics::Counter;
+use crate::daemon::spool::{self, ClaimedFile, Finish, MessageIdIndex, SpoolError};
 use crate::datetime::DateTime;
-use crate::metrics::Counter;
 use crate::pdu::{Body, Pdu, SubmitSm};
 use crate::runtime::{Completion, SubmitError, SubmitMode, Ticket};
-use crate::spool::{self, ClaimedFile, Finish, MessageIdIndex, SpoolError};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -384,7 +384,7 @@ pub(crate) fn completer(shared: &Shared) {
 
 /// Records a batch of outcomes: accepted parts in the progress log (synced
 /// once, then their credits freed), retries scheduled, finished files
-/// moved with one [`Spool::finish_many`](crate::spool::Spool::finish_many).
+/// moved with one [`Spool::finish_many`](crate::daemon::spool::Spool::finish_many).
 fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
     let mut finishing = Vec::new();
     let mut credits = 0;

@@ -7,7 +7,7 @@
 //! `NOTIFY_SOCKET` every function here does nothing and returns `Ok(false)`.
 //!
 //! ```no_run
-//! use smpp::notify;
+//! use smpp::daemon::notify;
 //!
 //! // Once bound:
 //! notify::ready().ok();
