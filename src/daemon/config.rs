@@ -753,6 +753,44 @@ impl Config {
 }
 
 impl Config {
+    /// The TLS client settings for the `[smsc]` link, when `tls = true`.
+    #[cfg(feature = "tls")]
+    pub fn tls_client(&self) -> Result<Option<crate::tls::TlsConnector>, crate::tls::TlsError> {
+        let smsc = &self.smsc;
+        if !smsc.tls {
+            return Ok(None);
+        }
+        let connector = crate::tls::TlsClientOptions {
+            ca_file: smsc.tls_ca_file.clone(),
+            insecure: false,
+            server_name: smsc.tls_server_name.clone(),
+            cert_file: smsc.tls_cert_file.clone(),
+            key_file: smsc.tls_key_file.clone(),
+        }
+        .connector()?;
+        // A host that is no valid TLS name is found now, not at each dial.
+        connector.name_for(&format!("{}:{}", smsc.host, smsc.port))?;
+        Ok(Some(connector))
+    }
+
+    /// The TLS server settings for the `[outbind]` listener, when `tls = true`:
+    /// the SMSC dials, so this side serves `tls_cert_file`.
+    #[cfg(feature = "tls")]
+    pub fn tls_outbind(&self) -> Result<Option<crate::tls::TlsAcceptor>, crate::tls::TlsError> {
+        let smsc = &self.smsc;
+        match (
+            &self.outbind,
+            smsc.tls,
+            &smsc.tls_cert_file,
+            &smsc.tls_key_file,
+        ) {
+            (Some(_), true, Some(cert), Some(key)) => crate::tls::TlsServerOptions::new(cert, key)
+                .acceptor()
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Checks that the user running this can write every place the daemon
     /// writes: the spool root and its folders (or, where they do not exist
     /// yet, the folder they will be created in) and the directory of
@@ -1009,8 +1047,7 @@ fn check_tls(ck: &mut Checker<'_>, raw: &RawSmsc, c: &Config) {
                 _ => "tls_key_file",
             }
         };
-        let result =
-            crate::daemon::relay::tls_client(c).and_then(|_| crate::daemon::relay::tls_outbind(c));
+        let result = c.tls_client().and_then(|_| c.tls_outbind());
         if let Err(e) = result {
             let key = key_of(&e);
             let message = format!("smsc.{key}: {e}");

@@ -373,48 +373,6 @@ fn outbind_config(config: &Config, listen: std::net::SocketAddr, tls: &Tls) -> E
     e
 }
 
-/// The TLS client settings for the `[smsc]` link, when `tls = true`.
-#[cfg(feature = "tls")]
-pub fn tls_client(
-    config: &Config,
-) -> Result<Option<crate::tls::TlsConnector>, crate::tls::TlsError> {
-    let smsc = &config.smsc;
-    if !smsc.tls {
-        return Ok(None);
-    }
-    let connector = crate::tls::TlsClientOptions {
-        ca_file: smsc.tls_ca_file.clone(),
-        insecure: false,
-        server_name: smsc.tls_server_name.clone(),
-        cert_file: smsc.tls_cert_file.clone(),
-        key_file: smsc.tls_key_file.clone(),
-    }
-    .connector()?;
-    // A host that is no valid TLS name is found now, not at each dial.
-    connector.name_for(&format!("{}:{}", smsc.host, smsc.port))?;
-    Ok(Some(connector))
-}
-
-/// The TLS server settings for the `[outbind]` listener, when `tls = true`:
-/// the SMSC dials, so this side serves `tls_cert_file`.
-#[cfg(feature = "tls")]
-pub fn tls_outbind(
-    config: &Config,
-) -> Result<Option<crate::tls::TlsAcceptor>, crate::tls::TlsError> {
-    let smsc = &config.smsc;
-    match (
-        &config.outbind,
-        smsc.tls,
-        &smsc.tls_cert_file,
-        &smsc.tls_key_file,
-    ) {
-        (Some(_), true, Some(cert), Some(key)) => crate::tls::TlsServerOptions::new(cert, key)
-            .acceptor()
-            .map(Some),
-        _ => Ok(None),
-    }
-}
-
 /// TLS for the link and for the outbind listener, made once at the start.
 #[derive(Clone, Default)]
 struct Tls {
@@ -429,8 +387,8 @@ impl Tls {
     fn new(config: &Config) -> Result<Tls, RelayError> {
         let e = |e: crate::tls::TlsError| RelayError::Tls(e.to_string());
         Ok(Tls {
-            client: tls_client(config).map_err(e)?,
-            outbind: tls_outbind(config).map_err(e)?,
+            client: config.tls_client().map_err(e)?,
+            outbind: config.tls_outbind().map_err(e)?,
         })
     }
 
@@ -452,7 +410,7 @@ impl Tls {
     }
 }
 
-/// The ESME settings the config asks for (TLS aside: see [`tls_client`]).
+/// The ESME settings the config asks for (TLS aside: see [`Config::tls_client`]).
 pub fn esme_config(config: &Config) -> EsmeConfig {
     let smsc = &config.smsc;
     let addr = format!("{}:{}", smsc.host, smsc.port);
