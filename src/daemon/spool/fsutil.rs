@@ -366,6 +366,19 @@ pub(crate) fn unescape(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Whether an error says the file is not there.
+pub(crate) fn not_found(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound
+}
+
+/// Removes `path`; a file already gone is no error.
+pub(crate) fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if !not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

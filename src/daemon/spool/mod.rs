@@ -13,10 +13,19 @@
 //!
 //! - [`message`]: the file formats: [`OutgoingMessage`] read from
 //!   `outgoing/`, and the files the daemon writes.
-//! - [`Spool`]: opening the spool, [`Spool::scan_outgoing`],
-//!   [`Spool::claim`], [`Spool::finish_sent`] / [`Spool::finish_failed`],
-//!   [`Spool::write_incoming`] / [`Spool::write_report`], and
-//!   [`Spool::recover_checked`].
+//! - [`Spool`] (here): opening the spool ([`Spool::open`]), its owner id,
+//!   its directories ([`SpoolDir`]) and how it syncs ([`SyncMode`]). Its
+//!   other methods live beside what they work on:
+//!   - `names`: usable file names and owner ids, the `NAME@@OWNER` key in
+//!     `checked/`, the `NAME.N` names of results;
+//!   - `scan`: [`Spool::scan_outgoing`] and its [`Candidate`]s, and the
+//!     backlog counts;
+//!   - `claim`: [`Spool::claim`] / [`Spool::claim_many`] and the
+//!     [`ClaimedFile`] they give;
+//!   - `recover`: [`Spool::recover_checked`] and [`Spool::resume`];
+//!   - `finish`: [`Spool::finish_sent`] / [`Spool::finish_failed`] /
+//!     [`Spool::finish_many`], and [`Spool::write_incoming`] /
+//!     [`Spool::write_report`].
 //! - [`progress`]: the progress log of the files a daemon holds: claims,
 //!   accepted parts and decided results.
 //! - [`msgid_index`]: the [`MessageIdIndex`] that ties receipts to files.
@@ -104,24 +113,36 @@
 //! a rename that happened, which shows up as a claim that fails with an
 //! I/O error and a file found by recovery.
 
+use crate::runtime::sync::lock;
+use fsutil::{create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE};
+use progress::ProgressLog;
 use std::fmt;
-use std::io;
-use std::path::PathBuf;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
 
-mod dir;
+mod claim;
+mod finish;
 mod fsutil;
 pub mod message;
 pub mod msgid_index;
+mod names;
 pub mod progress;
+mod recover;
+mod scan;
 
-pub use dir::{
-    default_owner, valid_owner, Candidate, ClaimedFile, Finish, Spool, SpoolDir, SyncMode,
-};
+pub use claim::ClaimedFile;
+pub use finish::Finish;
 pub use message::{
     Alphabet, BadFile, Content, IncomingMessage, OutgoingMessage, ReportMessage, MAX_FILE_LEN,
 };
 pub use msgid_index::MessageIdIndex;
+pub use names::{default_owner, valid_owner};
 pub use progress::{Outcome, Progress};
+pub use scan::Candidate;
 
 pub(crate) use fsutil::replace_file;
 
@@ -217,5 +238,262 @@ impl std::error::Error for SpoolError {
 impl From<BadFile> for SpoolError {
     fn from(b: BadFile) -> Self {
         SpoolError::BadFile(b)
+    }
+}
+
+/// The six subdirectories of a spool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpoolDir {
+    /// `outgoing/`: files waiting to be sent.
+    Outgoing,
+    /// `checked/`: files claimed by a daemon, being sent.
+    Checked,
+    /// `sent/`: files accepted by the SMSC.
+    Sent,
+    /// `failed/`: files rejected for good.
+    Failed,
+    /// `incoming/`: mobile-originated messages.
+    Incoming,
+    /// `report/`: delivery receipts.
+    Report,
+}
+
+impl SpoolDir {
+    /// All six, in the order above.
+    pub const ALL: [SpoolDir; 6] = [
+        SpoolDir::Outgoing,
+        SpoolDir::Checked,
+        SpoolDir::Sent,
+        SpoolDir::Failed,
+        SpoolDir::Incoming,
+        SpoolDir::Report,
+    ];
+
+    /// Where a file that ended so goes: `sent/` or `failed/`.
+    pub fn of_result(outcome: Outcome) -> SpoolDir {
+        match outcome {
+            Outcome::Sent => SpoolDir::Sent,
+            Outcome::Failed => SpoolDir::Failed,
+        }
+    }
+
+    /// The directory's name under the spool root.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpoolDir::Outgoing => "outgoing",
+            SpoolDir::Checked => "checked",
+            SpoolDir::Sent => "sent",
+            SpoolDir::Failed => "failed",
+            SpoolDir::Incoming => "incoming",
+            SpoolDir::Report => "report",
+        }
+    }
+}
+
+/// How the spool makes what it writes durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// One `syncfs(2)` for each batch of files: every file written, every
+    /// rename, one flush of the disk's cache. The fastest by far; it also
+    /// flushes whatever else was written to that filesystem, so give the
+    /// spool a filesystem of its own when other programs write a lot there.
+    #[default]
+    Filesystem,
+    /// An `fdatasync` for each file (many at once) and an `fsync` for each
+    /// directory touched: costs one device flush per file, and touches
+    /// nothing but the spool's own files.
+    Files,
+}
+
+/// A spool directory; see the [module docs](self).
+///
+/// All methods take `&self`, so one `Spool` can be shared between threads.
+#[derive(Debug)]
+pub struct Spool {
+    root: PathBuf,
+    owner: String,
+    seq: AtomicU64,
+    sync: SyncMode,
+    /// One directory of the spool on each filesystem it spans (usually
+    /// one), for `syncfs`.
+    filesystems: Vec<File>,
+    /// This owner's progress log, opened (and locked) on first use.
+    log: Mutex<Option<Arc<ProgressLog>>>,
+    /// Whether `renameat2(RENAME_NOREPLACE)` works here.
+    noreplace: AtomicBool,
+    /// Whether [`Spool::recover_checked`] has run: until then a claim
+    /// checks that its name in `checked/` is free.
+    recovered: AtomicBool,
+}
+
+/// The [`SpoolError::Io`] for `action` on `path`.
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SpoolError + 'a {
+    move |source| SpoolError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The temporary-file tag of the probe in [`Spool::open`].
+const PROBE_TAG: &str = "probe";
+
+/// Whether `name` is a probe file of [`Spool::open`] left by a process that
+/// is gone (killed while probing): `.tmp-probe+PID-N` with no `/proc/PID`.
+fn stale_probe(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(&temp_prefix(PROBE_TAG)) else {
+        return false;
+    };
+    let Some(pid) = rest
+        .split_once('-')
+        .and_then(|(p, _)| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    pid != std::process::id()
+        && Path::new("/proc/self").exists()
+        && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+impl Spool {
+    /// Opens the spool at `root`: creates the root and the six directories
+    /// if missing (mode 2770, whatever the umask: a group of writers may
+    /// drop files, and every file gets the folder's group), and checks that each one is a directory this process can
+    /// create and remove files in (by doing so with a hidden probe file).
+    /// The owner id is [`default_owner`]; see [`Spool::with_owner`].
+    pub fn open(root: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
+        let root = root.into();
+        if fs::symlink_metadata(&root).is_err() {
+            if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent).map_err(io_error("create", parent))?;
+            }
+            match create_shared_dir(&root) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(io_error("create", &root)(e))
+                }
+                _ => {}
+            }
+        }
+        let root_dir = File::open(&root).map_err(io_error("open", &root))?;
+        let mut spool = Spool {
+            root,
+            owner: default_owner(),
+            seq: AtomicU64::new(0),
+            sync: SyncMode::default(),
+            filesystems: vec![root_dir],
+            log: Mutex::new(None),
+            noreplace: AtomicBool::new(true),
+            recovered: AtomicBool::new(false),
+        };
+        for d in SpoolDir::ALL {
+            let path = spool.dir(d);
+            match fs::metadata(&path) {
+                Ok(m) if !m.is_dir() => return Err(SpoolError::NotADirectory { path }),
+                Ok(_) => {}
+                Err(e) if not_found(&e) => match create_shared_dir(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io_error("create", &path)(e)),
+                },
+                Err(e) => return Err(io_error("open", &path)(e)),
+            }
+            spool.probe(&path)?;
+            let dir = File::open(&path).map_err(io_error("open", &path))?;
+            let dev = dir.metadata().map_err(io_error("open", &path))?.dev();
+            let known = spool
+                .filesystems
+                .iter()
+                .any(|f| f.metadata().is_ok_and(|m| m.dev() == dev));
+            if !known {
+                spool.filesystems.push(dir);
+            }
+        }
+        Ok(spool)
+    }
+
+    fn probe(&self, dir: &Path) -> Result<(), SpoolError> {
+        let unusable = |source| SpoolError::Unusable {
+            path: dir.to_owned(),
+            source,
+        };
+        let temp =
+            write_temp(dir, PROBE_TAG, FILE_MODE, |f| f.write_all(b"probe")).map_err(unusable)?;
+        // Gone already: removed as debris by a recovery that took this
+        // process for a dead one (another host's, on a shared spool).
+        remove_if_exists(&temp).map_err(unusable)
+    }
+
+    /// Sets the id of this daemon instance: it holds files as
+    /// `checked/NAME@@OWNER` and keeps its progress log in
+    /// `.smppd/progress/OWNER.log`. Recovery takes back only files with
+    /// this id, so daemons that share a spool must each have their own, and
+    /// a restarted daemon must keep its id. Errors unless [`valid_owner`].
+    pub fn with_owner(mut self, owner: &str) -> Result<Spool, SpoolError> {
+        if !valid_owner(owner) {
+            return Err(SpoolError::BadOwner {
+                owner: owner.to_owned(),
+            });
+        }
+        owner.clone_into(&mut self.owner);
+        *lock(&self.log) = None;
+        Ok(self)
+    }
+
+    /// Sets how files are made durable (default [`SyncMode::Filesystem`]).
+    pub fn with_sync(mut self, sync: SyncMode) -> Spool {
+        self.sync = sync;
+        self
+    }
+
+    /// The progress log, opened and locked on first use: of two processes
+    /// with one owner id on a spool, the second gets an error here.
+    fn log(&self) -> Result<Arc<ProgressLog>, SpoolError> {
+        let mut slot = lock(&self.log);
+        if let Some(log) = &*slot {
+            return Ok(log.clone());
+        }
+        let path = self.root.join(ProgressLog::DIR);
+        let log = Arc::new(
+            ProgressLog::open(&self.root, &self.owner).map_err(|source| SpoolError::Io {
+                action: "open the progress log in",
+                path,
+                source,
+            })?,
+        );
+        *slot = Some(log.clone());
+        Ok(log)
+    }
+
+    /// Opens and locks this owner's progress log now (it is otherwise
+    /// opened on first use), so that a second process with the same owner
+    /// id on this spool fails here rather than later.
+    pub fn open_progress_log(&self) -> Result<(), SpoolError> {
+        self.log().map(drop)
+    }
+
+    /// Makes the parts recorded so far durable (one `fdatasync` of the
+    /// progress log, shared by callers that sync at the same time).
+    pub fn sync_progress(&self) -> Result<(), SpoolError> {
+        let log = self.log()?;
+        log.sync().map_err(|source| SpoolError::Io {
+            action: "sync",
+            path: log.path().to_owned(),
+            source,
+        })
+    }
+
+    /// The spool root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The owner id.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The path of one of the six directories.
+    pub fn dir(&self, d: SpoolDir) -> PathBuf {
+        self.root.join(d.name())
     }
 }
