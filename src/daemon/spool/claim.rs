@@ -2,7 +2,7 @@
 //! `outgoing/NAME` to `checked/NAME@@OWNER`, and the [`ClaimedFile`] they
 //! return is what the daemon holds until it finishes the file.
 
-use super::fsutil::{fsync_dir, not_found, rename_noreplace, Moved};
+use super::durable::{fsync_dir, not_found, rename_noreplace, Moved};
 use super::message::{OutgoingMessage, MAX_FILE_LEN};
 use super::names::{claim_key, valid_name};
 use super::progress::{Outcome, Progress, ProgressLog};

@@ -3,7 +3,7 @@
 //! [`Spool::finish_many`]), and new files in `incoming/` and `report/`.
 
 use super::claim::ClaimedFile;
-use super::fsutil::{
+use super::durable::{
     fsync_dir, move_by_link, remove_if_exists, sync_files, sync_filesystem, write_temp,
     write_temp_unsynced, Moved, FILE_MODE,
 };

@@ -29,6 +29,11 @@
 //! - [`progress`]: the progress log of the files a daemon holds: claims,
 //!   accepted parts and decided results.
 //! - [`msgid_index`]: the [`MessageIdIndex`] that ties receipts to files.
+//! - `durable`: writing files so they last: temporary files synced before
+//!   they get their name, renames and links that never replace a file, and
+//!   the syncs of files, directories and filesystems.
+//! - `records`: the checksummed, escaped record lines of the progress log
+//!   and the message id index.
 //!
 //! # How a file travels
 //!
@@ -114,7 +119,7 @@
 //! I/O error and a file found by recovery.
 
 use crate::runtime::sync::lock;
-use fsutil::{create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE};
+use durable::{create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE};
 use progress::ProgressLog;
 use std::fmt;
 use std::fs::{self, File};
@@ -125,12 +130,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 mod claim;
+mod durable;
 mod finish;
-mod fsutil;
 pub mod message;
 pub mod msgid_index;
 mod names;
 pub mod progress;
+mod records;
 mod recover;
 mod scan;
 
@@ -144,7 +150,7 @@ pub use names::{default_owner, valid_owner};
 pub use progress::{Outcome, Progress};
 pub use scan::Candidate;
 
-pub(crate) use fsutil::replace_file;
+pub(crate) use durable::replace_file;
 
 /// Why a spool operation failed.
 #[derive(Debug)]

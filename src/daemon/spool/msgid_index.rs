@@ -15,7 +15,7 @@
 //! process, and [`MessageIdIndex::sync`] makes them durable); a lost entry
 //! only costs a report its `Original_file:` line.
 
-use super::fsutil::{checked_line, escape, records, unescape};
+use super::records::{checked_line, escape, records, unescape};
 use crate::datetime::DateTime;
 use crate::receipt::normalize_id;
 use std::collections::HashMap;

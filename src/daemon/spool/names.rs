@@ -2,7 +2,7 @@
 //! the name a claimed file has in `checked/` (`NAME@@OWNER`), and the names
 //! a result file may take in `sent/` or `failed/` (`NAME`, `NAME.1`, ...).
 
-use super::fsutil::crc32;
+use super::records::crc32;
 use std::fs;
 
 /// How many `NAME.N` suffixes are tried for a result file, and how many

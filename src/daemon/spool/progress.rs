@@ -41,7 +41,8 @@
 //! appended so far durable, and callers that sync at the same time share one
 //! `fdatasync` (group commit).
 
-use super::fsutil::{crc32, escape, fsync_dir, unescape, verify_line};
+use super::durable::fsync_dir;
+use super::records::{crc32, escape, unescape, verify_line};
 use crate::runtime::sync::lock;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};

@@ -3,8 +3,10 @@
 //! decided and gives back the others; [`Spool::resume`] does it for one.
 
 use super::claim::ClaimedFile;
+use super::durable::{
+    fsync_dir, not_found, remove_if_exists, rename_noreplace, temp_prefix, Moved,
+};
 use super::finish::Finish;
-use super::fsutil::{fsync_dir, not_found, remove_if_exists, rename_noreplace, temp_prefix, Moved};
 use super::names::{claim_key, split_key, valid_name};
 use super::progress::{Entry, Outcome, Progress, ProgressLog};
 use super::{io_error, stale_probe, Spool, SpoolDir, SpoolError};
