@@ -9,7 +9,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A counting semaphore: the window slots one link has left.
+/// A counting semaphore: the window slots one link has left; the relay's
+/// credits.
 #[derive(Debug)]
 pub(crate) struct Semaphore {
     /// Below zero after [`Semaphore::adjust`] took away more than were
@@ -37,10 +38,11 @@ impl Semaphore {
         }
     }
 
-    /// Takes a permit, waiting until `deadline` for one.
+    /// Takes a permit, waiting until `deadline` for one (while the count
+    /// is below zero too: after [`Semaphore::adjust`] took some away).
     pub(crate) fn acquire_until(&self, deadline: Instant) -> bool {
         let mut p = lock(&self.permits);
-        while *p == 0 {
+        while *p <= 0 {
             let now = Instant::now();
             if now >= deadline {
                 return false;

@@ -4,10 +4,9 @@
 //! sends it again.
 
 use super::links::Side;
-use super::{lock, RelayEvent, Shared};
+use super::{lock, now_dt, RelayEvent, Shared};
 use crate::daemon::metrics::Counter;
 use crate::daemon::spool::{IncomingMessage, MessageIdIndex, ReportMessage};
-use crate::datetime::DateTime;
 use crate::pdu::{Body, CommandStatus, ESM_UDHI};
 use crate::receipt::Receipt;
 use crate::runtime::{Delivery, Esme, EsmeEvent, LinkState, Ticket};
@@ -15,7 +14,7 @@ use crate::session::CloseReason;
 use crate::text::{udh, Encoding, Pushed, Reassembler};
 use crossbeam_channel::RecvTimeoutError;
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How long the parts of one MO message may take to arrive.
 const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -34,10 +33,6 @@ struct Receiver<'a> {
     /// Deliveries of incomplete messages, answered once the message is
     /// written.
     held: HashMap<Key, Vec<Delivery>>,
-}
-
-fn now_dt() -> DateTime {
-    DateTime::from_system_time(SystemTime::now())
 }
 
 /// The receiver thread: deliveries of `esme` (the main link, or a link an

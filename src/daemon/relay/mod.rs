@@ -50,9 +50,9 @@
 mod inbound;
 mod links;
 mod outbound;
+mod outgoing_watch;
 mod service;
 mod status;
-mod watch;
 
 pub use links::{LinkView, ViewState};
 pub use service::{run, Control};
@@ -61,7 +61,9 @@ pub use status::{query_status, DaemonStatus};
 use crate::daemon::config::Config;
 use crate::daemon::metrics::{Gauge, Metrics};
 use crate::daemon::spool::{MessageIdIndex, Spool, SpoolError};
+use crate::datetime::DateTime;
 use crate::pdu::{COctet, CommandStatus};
+use crate::runtime::sync::Semaphore;
 use crate::runtime::{Esme, EsmeConfig, Reconnect, Runtime, SubmitError};
 use crate::session::{BindMode, SessionConfig, Throughput};
 use crossbeam_channel::{bounded, Sender};
@@ -190,11 +192,11 @@ pub(crate) struct Shared {
     pub(crate) wake: Sender<()>,
     /// The inotify watch on `outgoing/`; `None` where inotify is not to
     /// be had (rescans only).
-    pub(crate) watch: Option<watch::Watch>,
+    pub(crate) watch: Option<outgoing_watch::Watch>,
     pub(crate) events: Option<Sender<RelayEvent>>,
     pub(crate) outbound: Mutex<Outbound>,
     /// Parts submitted and not yet recorded: at most window x sessions.
-    pub(crate) credits: Credits,
+    pub(crate) credits: Semaphore,
     /// Files claimed and not yet finished: the submitter claims no more
     /// than [`OPEN_FILES_PER_CREDIT`] per credit (at least
     /// [`MIN_OPEN_FILES`]), so that files waiting for their finish do not
@@ -254,58 +256,9 @@ impl OpenFiles {
     }
 }
 
-/// A counting semaphore: the parts that may be between their submit and
-/// the durable record of their outcome.
-pub(crate) struct Credits {
-    /// Below zero after the window shrank: the parts out then must come
-    /// back before the next may go.
-    free: Mutex<isize>,
-    freed: Condvar,
-}
-
-impl Credits {
-    pub(crate) fn new(n: usize) -> Credits {
-        Credits {
-            free: Mutex::new(n.max(1) as isize),
-            freed: Condvar::new(),
-        }
-    }
-
-    /// Takes a credit, waiting while none is free. `false` (and no credit)
-    /// once `give_up` says so.
-    pub(crate) fn acquire(&self, give_up: impl Fn() -> bool) -> bool {
-        let mut free = lock(&self.free);
-        loop {
-            if *free > 0 {
-                *free -= 1;
-                return true;
-            }
-            if give_up() {
-                return false;
-            }
-            free = self
-                .freed
-                .wait_timeout(free, Duration::from_millis(50))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
-        }
-    }
-
-    /// Gives back `n` credits.
-    pub(crate) fn release(&self, n: usize) {
-        if n > 0 {
-            *lock(&self.free) += n as isize;
-            self.freed.notify_all();
-        }
-    }
-
-    /// Changes how many credits there are (the window changed).
-    pub(crate) fn adjust(&self, delta: isize) {
-        *lock(&self.free) += delta;
-        if delta > 0 {
-            self.freed.notify_all();
-        }
-    }
+/// The wall-clock time now, for the times written into spool files.
+pub(crate) fn now_dt() -> DateTime {
+    DateTime::from_system_time(SystemTime::now())
 }
 
 impl Shared {
@@ -482,7 +435,7 @@ impl Relay {
         };
         let (wake, woken) = bounded(1);
         let outgoing = spool.dir(crate::daemon::spool::SpoolDir::Outgoing);
-        let (watch, poll) = match watch::Watch::new(&outgoing) {
+        let (watch, poll) = match outgoing_watch::Watch::new(&outgoing) {
             Ok((w, p)) => (Some(w), Some(p)),
             Err(e) => {
                 log::warn!(
@@ -494,7 +447,7 @@ impl Relay {
         };
         let credit_count =
             config.smsc.window.max(1) as usize * config.smsc.sessions.max(1) as usize;
-        let credits = Credits::new(credit_count);
+        let credits = Semaphore::new(credit_count.max(1));
         let open_files = OpenFiles::new((credit_count * OPEN_FILES_PER_CREDIT).max(MIN_OPEN_FILES));
         let links = links::Links::new(&config, esme.is_some());
         let shared = Arc::new(Shared {
@@ -579,7 +532,7 @@ impl Relay {
             let s = shared.clone();
             threads.push(spawn(
                 "smppd-watch",
-                Box::new(move || watch::watcher(&s, poll)),
+                Box::new(move || outgoing_watch::watcher(&s, poll)),
             )?);
         }
         Ok(Relay {

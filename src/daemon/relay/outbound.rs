@@ -16,12 +16,11 @@
 //! can make the SMSC see twice (sent or answered, not yet recorded) are at
 //! most window x sessions.
 
-use super::watch::ClaimRule;
-use super::{classify, lock, RelayEvent, Retry, Shared};
+use super::outgoing_watch::ClaimRule;
+use super::{classify, lock, now_dt, RelayEvent, Retry, Shared};
 use crate::compose::{self, Content, Options};
 use crate::daemon::metrics::Counter;
 use crate::daemon::spool::{self, ClaimedFile, Finish, MessageIdIndex, SpoolError};
-use crate::datetime::DateTime;
 use crate::pdu::{Body, Pdu, SubmitSm};
 use crate::runtime::{Completion, SubmitError, SubmitMode, Ticket};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -67,10 +66,6 @@ impl Outbound {
         let (key, _) = self.tickets.get(&ticket)?;
         self.files.get(key).map(|f| f.claimed.name())
     }
-}
-
-fn now_dt() -> DateTime {
-    DateTime::from_system_time(SystemTime::now())
 }
 
 /// The backoff before retry `attempt` (1-based): 1 s, 2 s, 4 s, ... 60 s.
@@ -293,24 +288,44 @@ fn compose_file(shared: &Shared, claimed: &ClaimedFile) -> Result<Vec<SubmitSm>,
     compose::compose(&message.to, from, &content, &options, reference).map_err(|e| e.to_string())
 }
 
+/// Takes one of the relay's credits, waiting while none is free (looking
+/// at least every 50 ms whether the relay is stopping). `false`, and no
+/// credit, once it is.
+fn acquire_credit(shared: &Shared) -> bool {
+    loop {
+        if shared.credits.try_acquire() {
+            return true;
+        }
+        if shared.stopping() {
+            return false;
+        }
+        if shared
+            .credits
+            .acquire_until(Instant::now() + Duration::from_millis(50))
+        {
+            return true;
+        }
+    }
+}
+
 /// Submits part `i` of file `key`, waiting for a credit and then for a
 /// window slot. `false` if the relay stopped while waiting.
 fn submit_part(shared: &Shared, key: u64, i: usize) -> bool {
-    if shared.stopping() || !shared.credits.acquire(|| shared.stopping()) {
+    if shared.stopping() || !acquire_credit(shared) {
         return false;
     }
     let body = {
         let out = lock(&shared.outbound);
         let Some(file) = out.files.get(&key) else {
             // Failed meanwhile (another part's permanent error).
-            shared.credits.release(1);
+            shared.credits.release();
             return true;
         };
         Body::SubmitSm(file.parts[i].clone())
     };
     let wait = SubmitMode::Wait(shared.config.smsc.response_timeout + Duration::from_secs(5));
     let Some(esme) = &shared.esme else {
-        shared.credits.release(1);
+        shared.credits.release();
         return false;
     };
     let submitted = Instant::now();
@@ -327,7 +342,7 @@ fn submit_part(shared: &Shared, key: u64, i: usize) -> bool {
             }
         }
         Err(e) => {
-            shared.credits.release(1);
+            shared.credits.release();
             let mut failed = Vec::new();
             {
                 let mut out = lock(&shared.outbound);
@@ -438,7 +453,9 @@ fn handle_completions(shared: &Shared, batch: Vec<Completion>) {
             std::thread::sleep(Duration::from_secs(1));
         }
     }
-    shared.credits.release(credits);
+    if credits > 0 {
+        shared.credits.release_n(credits);
+    }
     finish(shared, finishing);
 }
 
