@@ -14,7 +14,7 @@
 //!   (sending only the parts with no recorded `submit_sm_resp`), then claims
 //!   files from `outgoing/` (high priority first, then oldest) a batch at a
 //!   time, composes their parts and submits them. It claims only files the
-//!   claim rule of the **watcher** module finds complete: closed by their
+//!   claim rule of the **watcher** (`outgoing_watch`) finds complete: closed by their
 //!   writer or renamed in (inotify), or unchanged for `settle_ms`; never an
 //!   empty one before `empty_grace_secs`. Each part takes one of
 //!   window x sessions credits, given back once its outcome is recorded:
@@ -46,6 +46,12 @@
 //!   the metrics and status files, SIGHUP's reload ([`Control`]), the
 //!   operator's log lines (target `smppd`); [`query_status`] is
 //!   `smppd --status`.
+//!
+//! Files: `outgoing_watch` (the inotify watch of `outgoing/` and the claim
+//! rule), `outbound` (submitter and completers), `inbound` (receiver),
+//! `links` (what each link is doing, from the ESME's events), `service`
+//! ([`run`] and [`Control`]), `status` (the status file and
+//! [`query_status`]); here, the shared state and [`Relay`].
 
 mod inbound;
 mod links;
