@@ -22,6 +22,13 @@ const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
 const ORIGINAL_WAIT: Duration = Duration::from_millis(200);
 /// Incomplete MO messages held at once.
 const MAX_PENDING: usize = 1024;
+/// How long a receipt whose message id is not in the index waits for it
+/// to appear: another instance (another host, on a shared spool) writes
+/// its line a moment after the submit_sm_resp, and a shared filesystem may
+/// show it to this host up to a second later.
+const RECEIPT_WAIT: Duration = Duration::from_secs(2);
+/// How often the index is read again while receipts wait.
+const RECEIPT_RETRY: Duration = Duration::from_millis(20);
 
 type Key = (String, String, u16, u8);
 
@@ -33,6 +40,11 @@ struct Receiver<'a> {
     /// Deliveries of incomplete messages, answered once the message is
     /// written.
     held: HashMap<Key, Vec<Delivery>>,
+    /// Receipts whose message id was not found yet, with when they stop
+    /// waiting; answered once written.
+    waiting: Vec<(Delivery, Receipt, Instant)>,
+    /// When the index was last read again for them.
+    retried: Instant,
 }
 
 /// The receiver thread: deliveries of `esme` (the main link, or a link an
@@ -44,13 +56,26 @@ pub(crate) fn receiver(shared: &Shared, esme: &Esme, side: Side) {
         side,
         parts: Reassembler::new(REASSEMBLY_TIMEOUT, MAX_PENDING),
         held: HashMap::new(),
+        waiting: Vec::new(),
+        retried: Instant::now(),
     };
     let events = esme.events();
     loop {
-        match events.recv_timeout(Duration::from_millis(100)) {
+        let wait = if r.waiting.is_empty() {
+            Duration::from_millis(100)
+        } else {
+            RECEIPT_RETRY
+        };
+        match events.recv_timeout(wait) {
             Ok(event) => r.event(event),
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => {
+                r.retry_waiting(true);
+                return;
+            }
+        }
+        if !r.waiting.is_empty() && r.retried.elapsed() >= RECEIPT_RETRY {
+            r.retry_waiting(false);
         }
         for (key, parts) in r.parts.expire(Instant::now()) {
             log::warn!(
@@ -60,6 +85,7 @@ pub(crate) fn receiver(shared: &Shared, esme: &Esme, side: Side) {
             r.write_parts(&key, parts.into_iter().flatten().collect());
         }
         if shared.may_leave(esme, events.is_empty()) {
+            r.retry_waiting(true);
             return;
         }
     }
@@ -117,6 +143,57 @@ impl Receiver<'_> {
     }
 
     fn report(&mut self, d: Delivery, receipt: &Receipt) {
+        if !matches!(d.pdu.body, Body::DeliverSm(_) | Body::DataSm(_)) {
+            return d.nack(CommandStatus::RxRAppn);
+        }
+        match self.original_file(&receipt.id, d.ticket) {
+            Some(original) => self.write_report(d, receipt, Some(original)),
+            // Not sent from here since the start: another instance may
+            // have sent it, and its line may not be visible yet.
+            None if d.ticket.is_none() => {
+                let until = Instant::now() + RECEIPT_WAIT;
+                self.waiting.push((d, receipt.clone(), until));
+            }
+            None => self.write_report(d, receipt, None),
+        }
+    }
+
+    /// Reads the index again (what other instances appended since) and
+    /// writes the waiting receipts whose file it now names, and those whose
+    /// wait is over (all of them with `all`) without `Original_file:`.
+    fn retry_waiting(&mut self, all: bool) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        self.retried = Instant::now();
+        let now = Instant::now();
+        let found: Vec<Option<String>> = {
+            let mut index = lock(&self.shared.index);
+            if let Err(e) = index.refresh() {
+                log::warn!("message id index: {e}");
+            }
+            self.waiting
+                .iter()
+                .map(|(_, r, _)| index.get(&r.id).map(str::to_owned))
+                .collect()
+        };
+        let waiting = std::mem::take(&mut self.waiting);
+        for ((d, receipt, until), original) in waiting.into_iter().zip(found) {
+            if original.is_some() || all || now >= until {
+                if original.is_none() {
+                    log::debug!(
+                        "receipt for {}: no file known for its message id",
+                        receipt.id
+                    );
+                }
+                self.write_report(d, &receipt, original);
+            } else {
+                self.waiting.push((d, receipt, until));
+            }
+        }
+    }
+
+    fn write_report(&mut self, d: Delivery, receipt: &Receipt, original: Option<String>) {
         let (from, to, text) = match &d.pdu.body {
             Body::DeliverSm(sm) => (
                 sm.source.addr.to_string(),
@@ -130,7 +207,6 @@ impl Receiver<'_> {
             ),
             _ => return d.nack(CommandStatus::RxRAppn),
         };
-        let original = self.original_file(&receipt.id, d.ticket);
         let status = match (&receipt.stat, receipt.stat_text.as_str()) {
             (_, s) if !s.is_empty() => s.to_owned(),
             (Some(state), _) => state.stat_text().to_owned(),
@@ -175,8 +251,9 @@ impl Receiver<'_> {
         // other instances have appended since.
         let lookup = |index: &mut MessageIdIndex| index.lookup(id).ok().flatten();
         let Some(ticket) = ticket else {
-            // Sent before a restart, or by another instance.
-            return lookup(&mut lock(&self.shared.index));
+            // Sent before a restart (in memory since the start), or by
+            // another instance (its line is read by the retries).
+            return lock(&self.shared.index).get(id).map(str::to_owned);
         };
         let deadline = Instant::now() + ORIGINAL_WAIT;
         loop {

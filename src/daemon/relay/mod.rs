@@ -203,6 +203,9 @@ pub(crate) struct Shared {
     pub(crate) outbound: Mutex<Outbound>,
     /// Parts submitted and not yet recorded: at most window x sessions.
     pub(crate) credits: Semaphore,
+    /// The files waiting in `outgoing/` and the oldest one's modification
+    /// time, as the submitter's last scan found them, and when.
+    pub(crate) backlog: Mutex<Option<(usize, Option<SystemTime>, Instant)>>,
     /// Files claimed and not yet finished: the submitter claims no more
     /// than [`OPEN_FILES_PER_CREDIT`] per credit (at least
     /// [`MIN_OPEN_FILES`]), so that files waiting for their finish do not
@@ -477,6 +480,7 @@ impl Relay {
             outbound: Mutex::new(Outbound::default()),
             credits,
             open_files,
+            backlog: Mutex::new(None),
         });
         shared.metrics.set(Gauge::Up, 1);
         let link_count = if shared.esme.is_some() {

@@ -87,11 +87,16 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
     }
     let scan_every = shared.config.scan_interval.max(Duration::from_millis(10));
     let mut rule = ClaimRule::new(shared.config.settle, shared.config.empty_grace);
+    let mut next_takeover = Instant::now();
     loop {
         if shared.stopping() {
             return;
         }
         run_due_retries(shared);
+        if shared.can_send() && Instant::now() >= next_takeover {
+            take_over_dead(shared);
+            next_takeover = Instant::now() + scan_every;
+        }
         // With no link bound, files wait in outgoing/ (a bind wakes the
         // submitter).
         let scanned = if shared.can_send() {
@@ -121,6 +126,47 @@ pub(crate) fn submitter(shared: &Shared, woken: &Receiver<()>) {
     }
 }
 
+/// Finishes the files of dead instances: every instance other than this
+/// one that holds files in `checked/` and whose lock is free
+/// ([`Spool::take_over`](crate::daemon::spool::Spool::take_over)).
+fn take_over_dead(shared: &Shared) {
+    let owners = match shared.spool.other_holders() {
+        Ok(o) => o,
+        Err(e) => {
+            log::warn!("cannot look for the files of dead instances: {e}");
+            return;
+        }
+    };
+    for owner in owners {
+        if shared.stopping() {
+            return;
+        }
+        let started = Instant::now();
+        let files = match shared.spool.take_over(&owner) {
+            Ok(Some(files)) => files,
+            Ok(None) => continue,
+            Err(e) => {
+                log::error!(target: "smppd", "cannot take over the files of instance {owner}: {e}");
+                continue;
+            }
+        };
+        if files.is_empty() {
+            continue;
+        }
+        log::info!(
+            target: "smppd",
+            "instance {owner} is gone (its lock was free): took over {} files it held in checked/ ({} ms)",
+            files.len(),
+            started.elapsed().as_millis()
+        );
+        for f in &files {
+            log::info!("taken over from {owner}: {}", f.name());
+        }
+        shared.open_files.opened(files.len());
+        start_files(shared, files);
+    }
+}
+
 /// How a scan ended.
 enum Scanned {
     /// Every file that may be claimed was; the others may be at
@@ -134,13 +180,16 @@ enum Scanned {
 /// priority first, then oldest, [`CLAIM_BATCH`] at a time.
 fn scan(shared: &Shared, rule: &mut ClaimRule) -> Scanned {
     let before = ClaimRule::before_scan(shared.watch.as_ref());
-    let candidates = match shared.spool.scan_outgoing() {
+    let candidates = match shared.spool.scan_outgoing_known(rule.complete()) {
         Ok(c) => c,
         Err(e) => {
             log::error!("cannot scan outgoing/: {e}");
             return Scanned::All { next_check: None };
         }
     };
+    // The backlog gauges, from what the scan found.
+    let oldest = candidates.iter().map(|c| c.modified).min();
+    *lock(&shared.backlog) = Some((candidates.len(), oldest, Instant::now()));
     let selected = rule.select(shared.watch.as_ref(), before, candidates, || shared.wake());
     let next_check = selected.next_check;
     let mut rest = &selected.claim[..];

@@ -252,6 +252,10 @@ pub(crate) struct ClaimRule {
     /// Files waiting to settle (or, empty, for their grace): how each was
     /// when first seen so, and since when.
     seen: HashMap<String, (Candidate, Instant)>,
+    /// The files the last scan found complete (picked to be claimed): the
+    /// next scan takes those still there from here instead of reading
+    /// them again.
+    complete: HashMap<String, Candidate>,
 }
 
 /// A mark of the events read before a scan looked at the files.
@@ -263,7 +267,14 @@ impl ClaimRule {
             settle,
             empty_grace,
             seen: HashMap::new(),
+            complete: HashMap::new(),
         }
+    }
+
+    /// The files the last scan found complete, by name, for
+    /// [`Spool::scan_outgoing_known`](crate::daemon::spool::Spool::scan_outgoing_known).
+    pub(crate) fn complete(&self) -> &HashMap<String, Candidate> {
+        &self.complete
     }
 
     /// To call before a scan reads the files: drains the events queued so
@@ -340,6 +351,7 @@ impl ClaimRule {
         }
         drop(marks);
         self.seen = seen;
+        self.complete = claim.iter().map(|c| (c.name.clone(), c.clone())).collect();
         Selected { claim, next_check }
     }
 

@@ -176,7 +176,14 @@ fn publish_status(shared: &Shared, started: Instant, last: Option<&str>) -> Stri
 /// bound links, throttling seen by the links.
 pub(super) fn refresh_gauges(shared: &Shared) {
     let m = &shared.metrics;
-    match shared.spool.outgoing_backlog() {
+    // The submitter's scans see every waiting file: while they run, their
+    // figures; else (no link bound: no scans) a listing with a stat of
+    // each file.
+    let recent = shared.config.scan_interval * 2 + Duration::from_secs(1);
+    let scanned = lock(&shared.backlog)
+        .filter(|(_, _, at)| at.elapsed() < recent)
+        .map(|(count, oldest, _)| (count, oldest));
+    match scanned.map_or_else(|| shared.spool.outgoing_backlog(), Ok) {
         Ok((count, oldest)) => {
             m.set(Gauge::SpoolBacklog, count as u64);
             let age = oldest

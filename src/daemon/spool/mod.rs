@@ -139,6 +139,7 @@ pub mod progress;
 mod records;
 mod recover;
 mod scan;
+mod takeover;
 
 pub use claim::ClaimedFile;
 pub use finish::Finish;

@@ -20,7 +20,13 @@ use std::time::SystemTime;
 impl Spool {
     /// A held file as the log knows it, or fresh if the log knows nothing
     /// of this life of `key` (the inode differs, or no record survived).
-    fn held(&self, log: &Arc<ProgressLog>, key: &str, name: &str, ino: u64) -> ClaimedFile {
+    pub(super) fn held(
+        &self,
+        log: &Arc<ProgressLog>,
+        key: &str,
+        name: &str,
+        ino: u64,
+    ) -> ClaimedFile {
         let entry = log
             .entry(key)
             .filter(|e| e.ino == ino)

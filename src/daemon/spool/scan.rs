@@ -4,11 +4,11 @@
 
 use super::message::peek_priority_high;
 use super::{io_error, Spool, SpoolDir, SpoolError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -88,10 +88,15 @@ impl Identity {
 /// Whether a file in `outgoing/` is left alone: hidden files, lock files,
 /// and files with a lock file beside them.
 fn ignored(name: &str, names: &HashSet<String>) -> bool {
+    ignored_by(name, |n| names.contains(n))
+}
+
+/// [`ignored`], with `listed` saying whether a name is in the directory.
+fn ignored_by(name: &str, listed: impl Fn(&str) -> bool) -> bool {
     name.starts_with('.')
         || name.ends_with(".LOCK")
         || name.starts_with("LOCKED")
-        || names.contains(&format!("{name}.LOCK"))
+        || listed(&format!("{name}.LOCK"))
 }
 
 /// Opens and peeks at each of `names` in `dir` for [`Spool::scan_outgoing`]:
@@ -217,19 +222,51 @@ impl Spool {
     /// [`Candidate::same_as`]) are for the caller's rule (`smppd`'s: the
     /// README's "The daemon").
     pub fn scan_outgoing(&self) -> Result<Vec<Candidate>, SpoolError> {
+        self.scan_outgoing_known(&HashMap::new())
+    }
+
+    /// [`Spool::scan_outgoing`], taking from `known` (candidates of an
+    /// earlier scan, by name) each file whose name still has the inode it
+    /// had then (as the directory listing says), without opening it again:
+    /// a rescan of a large `outgoing/` costs one listing and a look at the
+    /// files that are new. Pass only files that were complete when scanned
+    /// (writers must not change a file once it is complete).
+    pub fn scan_outgoing_known(
+        &self,
+        known: &HashMap<String, Candidate>,
+    ) -> Result<Vec<Candidate>, SpoolError> {
         let dir = self.dir(SpoolDir::Outgoing);
-        let mut names = HashSet::new();
+        let mut names = HashMap::new();
         for entry in fs::read_dir(&dir).map_err(io_error("list", &dir))? {
             let entry = entry.map_err(io_error("list", &dir))?;
+            let ino = entry.ino();
             match entry.file_name().into_string() {
                 Ok(n) => {
-                    names.insert(n);
+                    names.insert(n, ino);
                 }
                 Err(n) => log::debug!("skipping outgoing file with a non-UTF-8 name {n:?}"),
             }
         }
-        let waiting: Vec<&String> = names.iter().filter(|n| !ignored(n, &names)).collect();
-        let mut out = peek_files(&dir, &waiting, SCAN_KEEP_LEN);
+        let mut out = Vec::new();
+        let mut waiting: Vec<&String> = Vec::new();
+        let mut kept = 0;
+        for (name, ino) in &names {
+            if ignored_by(name, |n| names.contains_key(n)) {
+                continue;
+            }
+            match known.get(name) {
+                Some(c) if c.id.ino == *ino => {
+                    kept += c.contents.as_ref().map_or(0, |d| d.len());
+                    out.push(c.clone());
+                }
+                _ => waiting.push(name),
+            }
+        }
+        out.extend(peek_files(
+            &dir,
+            &waiting,
+            SCAN_KEEP_LEN.saturating_sub(kept),
+        ));
         out.sort_by(|a, b| {
             b.priority_high
                 .cmp(&a.priority_high)
