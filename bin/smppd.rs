@@ -44,9 +44,29 @@ fn main() {
     std::process::exit(run(config, Some(&config_path), None, &control));
 }
 
-/// `--status`: prints what the daemon of the configured spool publishes;
-/// 0 if it runs, 1 if not.
+/// `--status`: prints what the daemon of the configured spool and instance
+/// publishes, then what every other instance running on that spool does;
+/// 0 if the configured one runs, 1 if not.
 fn status(config: &Config) -> i32 {
+    let code = own_status(config);
+    let others = smpp::daemon::relay::query_others(config);
+    if !others.is_empty() {
+        println!(
+            "\nother instances running on spool {}:",
+            config.spool.display()
+        );
+    }
+    for (name, status) in others {
+        println!();
+        match status.text {
+            Some(text) => print!("{text}"),
+            None => println!("smppd running: instance {name}, no status published yet"),
+        }
+    }
+    code
+}
+
+fn own_status(config: &Config) -> i32 {
     let status = smpp::daemon::relay::query_status(config);
     match (status.running, &status.text) {
         (true, Some(text)) => {

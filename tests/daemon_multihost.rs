@@ -60,6 +60,16 @@ fn drop_range(spool: &Path, prefix: &str, first: usize, n: usize) -> Vec<String>
     names.into_iter().map(|(_, n)| n).collect()
 }
 
+/// `smppd --status` for `config`: its output, which must say it runs.
+fn status(config: &Path) -> String {
+    let (code, out, err) = run_bounded(
+        Command::new(SMPPD).args(["--status", "--config", config.to_str().unwrap()]),
+        secs(30),
+    );
+    assert!(code.success(), "smppd --status: {code}\n{out}{err}");
+    out
+}
+
 /// How long the phases of a run took.
 #[derive(Default)]
 struct Times {
@@ -100,6 +110,15 @@ fn takeover_run(dir: &TestDir, spool_a: &Path, spool_b: &Path, n: usize) -> Outc
         fs::read_to_string(&da.log).is_ok_and(|l| l.contains("bound as"))
             && fs::read_to_string(&db.log).is_ok_and(|l| l.contains("bound as"))
     });
+
+    // `--status` through either mount shows both instances.
+    for cfg in [&cfg_a, &cfg_b] {
+        let out = status(cfg);
+        assert!(
+            out.contains("instance host-a") && out.contains("instance host-b"),
+            "{out}"
+        );
+    }
 
     // Half the files through each mount, at once.
     let mut times = Times::default();
@@ -150,6 +169,8 @@ fn takeover_run(dir: &TestDir, spool_a: &Path, spool_b: &Path, n: usize) -> Outc
         da.log_tail(40)
     );
     times.done = killed.elapsed();
+    let out = status(&cfg_a);
+    assert!(!out.contains("instance host-b"), "{out}");
     let sent = list(spool_a, "sent");
     let failed = list(spool_a, "failed");
     assert!(failed.is_empty(), "failed: {failed:?}");

@@ -33,7 +33,7 @@
 //! | `split` | `udh` | how long messages are sent: `udh`, `udh16`, `sar`, or `payload` (whole, in `message_payload`) |
 //! | `latin1` | `false` | let text be sent as Latin-1 (`data_coding` 3) when GSM 7-bit does not hold it |
 //! | `max_parts` | `10` | longest message in parts, 1 to 255; longer files fail |
-//! | `scan_interval_ms` | `1000` | how often `outgoing/` is scanned, 10 to 60000 |
+//! | `scan_interval_ms` | `1000` | how often `outgoing/` is scanned (a rescan opens only files not seen complete before) and the files of dead instances sharing the spool are looked for, 10 to 60000 |
 //! | `settle_ms` | `500` | how long a file first seen by a scan (not announced by a close-write or rename event) must stay unchanged before it is claimed, 0 to 60000 |
 //! | `empty_grace_secs` | `60` | how long an empty file may wait for its writer before it goes to `failed/`, 1 to 86400 |
 //! | `receipt_days` | `3` | how many days message ids are remembered to match receipts, 1 to 90 |

@@ -62,7 +62,7 @@ mod status;
 
 pub use links::{LinkView, ViewState};
 pub use service::{run, Control};
-pub use status::{query_status, DaemonStatus};
+pub use status::{query_others, query_status, DaemonStatus};
 
 use crate::daemon::config::Config;
 use crate::daemon::metrics::{Gauge, Metrics};
@@ -212,6 +212,10 @@ pub(crate) struct Shared {
     /// pile up when the disk is slower than the SMSC.
     pub(crate) open_files: OpenFiles,
 }
+
+/// How long the start waits for this instance's lock while another
+/// process holds it (an instance taking over this one's files).
+const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// Files that may be open (claimed, not finished) per credit.
 pub(crate) const OPEN_FILES_PER_CREDIT: usize = 4;
@@ -409,8 +413,22 @@ impl Relay {
             .and_then(|s| s.with_owner(&config.instance))
             .map(|s| s.with_sync(config.sync))
             .map_err(RelayError::Spool)?;
-        // A second daemon with this instance id stops here.
-        spool.open_progress_log().map_err(RelayError::Spool)?;
+        // A second daemon with this instance id stops here. Another
+        // instance taking over this one's files (it died) holds the lock
+        // for a moment: that is waited for, briefly.
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match spool.open_progress_log() {
+                Ok(()) => break,
+                Err(SpoolError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::WouldBlock
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(RelayError::Spool(e)),
+            }
+        }
         let index = MessageIdIndex::open(
             spool.root(),
             &config.instance,

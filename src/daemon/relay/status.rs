@@ -137,6 +137,37 @@ pub fn query_status(config: &Config) -> DaemonStatus {
     }
 }
 
+/// The other instances of `config`'s spool that run now (each holds the
+/// lock of its progress log, `.smppd/progress/NAME.lock`), with what each
+/// publishes, sorted by name: on a spool shared by several hosts, every
+/// live instance, whichever host it runs on.
+pub fn query_others(config: &Config) -> Vec<(String, DaemonStatus)> {
+    let locks = config.spool.join(".smppd").join("progress");
+    let mut names: Vec<String> = fs::read_dir(&locks)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".lock").map(str::to_owned))
+                .filter(|n| !n.starts_with('.') && *n != config.instance)
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+        .into_iter()
+        .filter(|name| lock_held(&lock_path(&config.spool, name)))
+        .map(|name| {
+            let path = path(&config.spool, &name);
+            let status = DaemonStatus {
+                running: true,
+                text: fs::read_to_string(&path).ok(),
+                path,
+            };
+            (name, status)
+        })
+        .collect()
+}
+
 /// Whether another process holds the lock on `path`: a shared lock is
 /// tried (and let go at once); a missing file is no daemon.
 fn lock_held(path: &Path) -> bool {

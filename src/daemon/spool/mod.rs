@@ -106,10 +106,15 @@
 //! Each instance needs its own owner id ([`Spool::with_owner`]), kept across
 //! restarts: recovery takes back only the files held under that id. The
 //! progress log is locked (`flock`), so a second process with the same id
-//! fails to start. Files held by an instance that never comes back stay in
-//! `checked/` as `NAME@@OWNER`; start any daemon once with that owner id to
-//! finish them. A file put into `checked/` by hand is adopted by the next
-//! daemon to start (unless its name holds `@@` followed by an owner id).
+//! fails to start. Files held by an instance that dies are taken over by
+//! another ([`Spool::take_over`], in `takeover.rs`), which finds it dead by
+//! taking its lock (GlusterFS frees a dead client's `flock` within
+//! milliseconds); one that comes back finds nothing of its own left. A
+//! claim renames to a name of the claimer's own, so that a filesystem
+//! where two clients renaming one file to one name can both succeed
+//! (GlusterFS) still lets only one claim it. A file put into `checked/` by
+//! hand is adopted by the next daemon to start (unless its name holds `@@`
+//! followed by an owner id).
 //!
 //! Over NFS (v3 or later), renames are atomic and `link(2)` fails on an
 //! existing name, which is what claims and results rely on (`renameat2`

@@ -214,7 +214,8 @@ impl Spool {
     /// with a `NAME.LOCK` beside them, anything that is not a regular file,
     /// and names that are not UTF-8 (logged at debug level; rename them).
     /// The priority is read from at most the first 4 KiB of each file, so a
-    /// scan opens every waiting file: its cost grows with the backlog.
+    /// scan opens every waiting file: its cost grows with the backlog
+    /// ([`Spool::scan_outgoing_known`] opens only the new ones).
     ///
     /// Whether a file is complete is not judged here: a writer may still be
     /// writing one (or it may be empty). Each candidate's size and status
