@@ -1043,3 +1043,59 @@ fn a_file_linked_before_a_crash_keeps_its_one_name() {
     assert_eq!(listing(&root.join("sent")), ["m", "m.2"]);
     assert!(listing(&root.join("checked")).is_empty());
 }
+
+#[test]
+fn a_live_instance_takes_over_the_files_of_a_dead_one() {
+    let tmp = TempDir::new("takeover");
+    let b = open(&tmp, "b");
+    for name in ["one", "two", "three"] {
+        drop_file(&b, name, b"To: 491721234567\n\nhi");
+    }
+    let (mut claimed, errors) = b.claim_many(["one", "two", "three"]);
+    assert!(errors.is_empty(), "{errors:?}");
+    claimed[0].record_part(0, "id-one").unwrap();
+    let three = claimed.pop().unwrap();
+    b.finish_sent(three, at(0, 0, 0), &["id-three".into()])
+        .unwrap();
+
+    let a = open(&tmp, "a");
+    a.open_progress_log().unwrap();
+    assert_eq!(a.other_holders().unwrap(), ["b"]);
+    assert!(a.take_over("b").unwrap().is_none(), "b is alive");
+    assert!(a.take_over("a").unwrap().is_none(), "not itself");
+
+    // b dies: its lock is free.
+    drop(claimed);
+    drop(b);
+    let mut files = a.take_over("b").unwrap().expect("b is dead");
+    files.sort_by(|x, y| x.name().cmp(y.name()));
+    let names: Vec<&str> = files.iter().map(|f| f.name()).collect();
+    assert_eq!(names, ["one", "two"]);
+    assert_eq!(
+        files[0].parts_done().get(&0).map(String::as_str),
+        Some("id-one")
+    );
+    assert!(files[1].parts_done().is_empty());
+    assert_eq!(listing(&a.dir(SpoolDir::Checked)), ["one@@a", "two@@a"]);
+    assert!(a.other_holders().unwrap().is_empty());
+    assert_eq!(a.take_over("b").unwrap().map(|f| f.len()), Some(0));
+
+    // What was carried over is durable: a restart of a resumes both, with
+    // the part b had accepted; b, back, finds nothing of its own.
+    drop(files);
+    drop(a);
+    let b = open(&tmp, "b");
+    assert!(b.recover_checked().unwrap().is_empty());
+    let a = open(&tmp, "a");
+    let mut again = a.recover_checked().unwrap();
+    again.sort_by(|x, y| x.name().cmp(y.name()));
+    assert_eq!(again.len(), 2);
+    assert_eq!(
+        again[0].parts_done().get(&0).map(String::as_str),
+        Some("id-one")
+    );
+    for f in again {
+        a.finish_sent(f, at(0, 0, 1), &["id".into()]).unwrap();
+    }
+    assert_eq!(listing(&a.dir(SpoolDir::Sent)), ["one", "three", "two"]);
+}

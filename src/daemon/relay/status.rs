@@ -49,7 +49,7 @@ pub(super) fn write(shared: &Shared, started: Instant, state: &str) {
     let target = path(shared.spool.root(), &shared.config.instance);
     let result = (|| -> io::Result<()> {
         let dir = target.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
+        crate::daemon::spool::ensure_dir(dir)?;
         let tmp = dir.join(format!(".{}.tmp", shared.config.instance));
         fs::write(&tmp, text.as_bytes())?;
         fs::rename(&tmp, &target)

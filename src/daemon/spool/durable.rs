@@ -11,6 +11,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The mode of the spool folders the daemon creates: group-writable so
 /// that a group of writers can drop files, setgid so that every file in
@@ -275,6 +276,52 @@ pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {
         return Err(e);
     }
     fsync_dir(dir)
+}
+
+/// How long a directory that another client of a shared filesystem
+/// creates at the same instant may take to be seen here.
+const SHARED_DIR_WAIT: Duration = Duration::from_secs(2);
+
+/// Waits (up to [`SHARED_DIR_WAIT`]) until `dir` is seen as a directory:
+/// of two GlusterFS clients making one directory at once, one is told it
+/// exists (EEXIST) and, for a moment after, that it is not there. Whether
+/// it was seen.
+pub(crate) fn await_dir(dir: &Path) -> bool {
+    let deadline = Instant::now() + SHARED_DIR_WAIT;
+    loop {
+        if dir.is_dir() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `fs::create_dir_all`, also while another client of a shared filesystem
+/// creates the same directories: an answer that one exists, or that a
+/// parent is not there, is tried again until the directory is seen (up to
+/// [`SHARED_DIR_WAIT`]).
+pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
+    let deadline = Instant::now() + SHARED_DIR_WAIT;
+    loop {
+        match fs::create_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+                ) && Instant::now() < deadline =>
+            {
+                if dir.is_dir() {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Whether an error says the file is not there.

@@ -124,7 +124,9 @@
 //! I/O error and a file found by recovery.
 
 use crate::runtime::sync::lock;
-use durable::{create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE};
+use durable::{
+    await_dir, create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE,
+};
 use progress::ProgressLog;
 use std::fmt;
 use std::fs::{self, File};
@@ -156,7 +158,7 @@ pub use names::{default_owner, valid_owner};
 pub use progress::{Outcome, Progress};
 pub use scan::Candidate;
 
-pub(crate) use durable::replace_file;
+pub(crate) use durable::{ensure_dir, replace_file};
 
 /// Why a spool operation failed.
 #[derive(Debug)]
@@ -377,13 +379,15 @@ impl Spool {
         let root = root.into();
         if fs::symlink_metadata(&root).is_err() {
             if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs::create_dir_all(parent).map_err(io_error("create", parent))?;
+                ensure_dir(parent).map_err(io_error("create", parent))?;
             }
             match create_shared_dir(&root) {
                 Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
                     return Err(io_error("create", &root)(e))
                 }
-                _ => {}
+                _ => {
+                    await_dir(&root);
+                }
             }
         }
         let root_dir = File::open(&root).map_err(io_error("open", &root))?;
@@ -404,7 +408,11 @@ impl Spool {
                 Ok(_) => {}
                 Err(e) if not_found(&e) => match create_shared_dir(&path) {
                     Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    // Made by another daemon at this instant (on a shared
+                    // filesystem, maybe not seen here yet).
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        await_dir(&path);
+                    }
                     Err(e) => return Err(io_error("create", &path)(e)),
                 },
                 Err(e) => return Err(io_error("open", &path)(e)),

@@ -15,6 +15,7 @@
 //! process, and [`MessageIdIndex::sync`] makes them durable); a lost entry
 //! only costs a report its `Original_file:` line.
 
+use super::durable::ensure_dir;
 use super::records::{checked_line, escape, records, unescape};
 use crate::datetime::DateTime;
 use crate::receipt::normalize_id;
@@ -83,7 +84,7 @@ impl MessageIdIndex {
         now: SystemTime,
     ) -> io::Result<MessageIdIndex> {
         let dir = spool_root.join(Self::DIR);
-        fs::create_dir_all(&dir)?;
+        ensure_dir(&dir)?;
         let mut index = MessageIdIndex {
             dir,
             owner: owner.to_owned(),

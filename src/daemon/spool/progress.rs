@@ -41,7 +41,7 @@
 //! appended so far durable, and callers that sync at the same time share one
 //! `fdatasync` (group commit).
 
-use super::durable::fsync_dir;
+use super::durable::{ensure_dir, fsync_dir};
 use super::records::{crc32, escape, unescape, verify_line};
 use crate::runtime::sync::lock;
 use std::collections::{BTreeMap, HashMap};
@@ -281,7 +281,7 @@ impl ProgressLog {
     /// reads it, and cuts off a torn tail.
     pub(crate) fn open(spool_root: &Path, owner: &str) -> io::Result<ProgressLog> {
         let dir = spool_root.join(Self::DIR);
-        fs::create_dir_all(&dir)?;
+        ensure_dir(&dir)?;
         let path = dir.join(format!("{owner}.log"));
         // The lock is on a file of its own: the log itself is replaced by
         // each compaction.
