@@ -259,7 +259,12 @@ fn takeover_run(dir: &TestDir, spool_a: &Path, spool_b: &Path, n: usize) -> Outc
             }
         }
     }
-    let mut duplicates = 0;
+    // A file whose receipts show two submits was one the dead instance had
+    // on the wire (a file claimed by both would also be in sent/ twice,
+    // which the names above rule out). The receipts of the dead instance's
+    // last submits may still be on their way (a receipt with no known id
+    // waits a moment for one): the simulator's count is the total.
+    let mut seen_twice = 0;
     for name in &sent {
         let ids = ids_of_number
             .get(&number(index_of[name]))
@@ -270,17 +275,16 @@ fn takeover_run(dir: &TestDir, spool_a: &Path, spool_b: &Path, n: usize) -> Outc
                 taken.contains(name),
                 "{name} was submitted {ids} times and was not taken over from the dead instance"
             );
-            duplicates += ids - 1;
+            seen_twice += ids - 1;
         }
     }
+    let submits = t.submit_sm as usize;
+    assert!(submits >= n, "{t:?}: fewer submits than files");
+    let duplicates = submits - n;
     assert!(
-        duplicates <= WINDOW,
-        "{duplicates} duplicate submits, more than the dead instance's window ({WINDOW})"
-    );
-    assert_eq!(
-        t.submit_sm as usize,
-        n + duplicates,
-        "the simulator's submits ({t:?}) are the files plus the duplicates"
+        seen_twice <= duplicates && duplicates <= WINDOW,
+        "{duplicates} duplicate submits ({seen_twice} seen in report/), more than the dead \
+         instance's window ({WINDOW})"
     );
     println!(
         "{n} files: {} taken over, {duplicates} submitted twice; {t:?}; times: {:?} to drop, \
@@ -478,12 +482,10 @@ impl Drop for Volume {
 fn takeover_on_glusterfs() {
     let dir = TestDir::new("takeover-gluster");
     let vol = Volume::new(&dir);
+    // Both instances make the spool's folders at once, each through its
+    // own mount.
     let spool_a = vol.mounts[0].join("spool");
     let spool_b = vol.mounts[1].join("spool");
-    fs::create_dir_all(spool_a.join("outgoing")).unwrap();
-    wait_until(secs(10), "the spool seen through the second mount", || {
-        spool_b.join("outgoing").is_dir()
-    });
     let out = takeover_run(&dir, &spool_a, &spool_b, 5000);
     assert!(out.duplicates <= WINDOW);
     drop(vol);

@@ -282,31 +282,25 @@ pub(crate) fn replace_file(target: &Path, contents: &[u8]) -> io::Result<()> {
 /// creates at the same instant may take to be seen here.
 const SHARED_DIR_WAIT: Duration = Duration::from_secs(2);
 
-/// Waits (up to [`SHARED_DIR_WAIT`]) until `dir` is seen as a directory:
-/// of two GlusterFS clients making one directory at once, one is told it
-/// exists (EEXIST) and, for a moment after, that it is not there. Whether
-/// it was seen.
-pub(crate) fn await_dir(dir: &Path) -> bool {
+/// Makes the directory `dir` with `create`, unless it is there; also
+/// while another client of a shared filesystem makes it at the same
+/// instant. Of two GlusterFS clients making one directory at once, one may
+/// be told it exists (EEXIST) and then, for a moment, that it is not there,
+/// or both told it exists with neither made: an answer that it exists, or
+/// that a parent is missing, is tried again until the directory is seen
+/// (for up to [`SHARED_DIR_WAIT`]).
+pub(crate) fn make_dir_shared(
+    dir: &Path,
+    create: impl Fn(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     let deadline = Instant::now() + SHARED_DIR_WAIT;
+    // Clients that try again in step would collide again.
+    let pause = Duration::from_millis(10 + u64::from(std::process::id() % 20));
     loop {
         if dir.is_dir() {
-            return true;
+            return Ok(());
         }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// `fs::create_dir_all`, also while another client of a shared filesystem
-/// creates the same directories: an answer that one exists, or that a
-/// parent is not there, is tried again until the directory is seen (up to
-/// [`SHARED_DIR_WAIT`]).
-pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
-    let deadline = Instant::now() + SHARED_DIR_WAIT;
-    loop {
-        match fs::create_dir_all(dir) {
+        match create(dir) {
             Ok(()) => return Ok(()),
             Err(e)
                 if matches!(
@@ -314,14 +308,16 @@ pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
                     io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
                 ) && Instant::now() < deadline =>
             {
-                if dir.is_dir() {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(pause);
             }
             Err(e) => return Err(e),
         }
     }
+}
+
+/// `fs::create_dir_all` through [`make_dir_shared`].
+pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
+    make_dir_shared(dir, |d| fs::create_dir_all(d))
 }
 
 /// Whether an error says the file is not there.

@@ -125,7 +125,8 @@
 
 use crate::runtime::sync::lock;
 use durable::{
-    await_dir, create_shared_dir, not_found, remove_if_exists, temp_prefix, write_temp, FILE_MODE,
+    create_shared_dir, make_dir_shared, not_found, remove_if_exists, temp_prefix, write_temp,
+    FILE_MODE,
 };
 use progress::ProgressLog;
 use std::fmt;
@@ -381,14 +382,7 @@ impl Spool {
             if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
                 ensure_dir(parent).map_err(io_error("create", parent))?;
             }
-            match create_shared_dir(&root) {
-                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
-                    return Err(io_error("create", &root)(e))
-                }
-                _ => {
-                    await_dir(&root);
-                }
-            }
+            make_dir_shared(&root, create_shared_dir).map_err(io_error("create", &root))?;
         }
         let root_dir = File::open(&root).map_err(io_error("open", &root))?;
         let mut spool = Spool {
@@ -406,15 +400,10 @@ impl Spool {
             match fs::metadata(&path) {
                 Ok(m) if !m.is_dir() => return Err(SpoolError::NotADirectory { path }),
                 Ok(_) => {}
-                Err(e) if not_found(&e) => match create_shared_dir(&path) {
-                    Ok(()) => {}
-                    // Made by another daemon at this instant (on a shared
-                    // filesystem, maybe not seen here yet).
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        await_dir(&path);
-                    }
-                    Err(e) => return Err(io_error("create", &path)(e)),
-                },
+                // Maybe made by another daemon at this instant.
+                Err(e) if not_found(&e) => {
+                    make_dir_shared(&path, create_shared_dir).map_err(io_error("create", &path))?
+                }
                 Err(e) => return Err(io_error("open", &path)(e)),
             }
             spool.probe(&path)?;

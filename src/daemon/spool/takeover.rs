@@ -86,14 +86,15 @@ impl Spool {
         let files = dead.recover_checked()?;
         let mine = self.log()?;
         let checked = self.dir(SpoolDir::Checked);
-        let mut out = Vec::new();
-        let mut error = None;
+        let mut errors = Vec::new();
+        // The files to move, with their inode and the key they get here.
+        let mut todo = Vec::new();
         for file in files {
             let ino = match fs::symlink_metadata(&file.path) {
                 Ok(m) => m.ino(),
                 Err(e) if not_found(&e) => continue,
                 Err(e) => {
-                    error = Some(io_error("open", &file.path)(e));
+                    errors.push(io_error("open", &file.path)(e));
                     continue;
                 }
             };
@@ -102,26 +103,41 @@ impl Spool {
                 log::debug!("{}: held here already; the one of {owner} waits", file.name);
                 continue;
             }
-            let parts: Vec<(&str, usize, &str)> = file
-                .progress
-                .parts
+            todo.push((file, ino, key));
+        }
+        // Their claims and accepted parts recorded here, with one write and
+        // one sync, before any is moved.
+        let records: Vec<(&str, u64, &str)> = todo
+            .iter()
+            .map(|(f, ino, key)| (key.as_str(), *ino, f.name.as_str()))
+            .collect();
+        let recorded = mine.claim(&records).and_then(|fresh| {
+            let parts: Vec<(&str, usize, &str)> = todo
                 .iter()
-                .map(|(i, id)| (key.as_str(), *i, id.as_str()))
+                .zip(&fresh)
+                .filter(|(_, new)| **new)
+                .flat_map(|((f, _, key), _)| {
+                    f.progress
+                        .parts
+                        .iter()
+                        .map(move |(i, id)| (key.as_str(), *i, id.as_str()))
+                })
                 .collect();
-            let recorded = mine.claim(&[(&key, ino, &file.name)]).and_then(|fresh| {
-                if fresh == [true] {
-                    mine.parts(&parts)?;
-                }
-                mine.sync().map(|()| fresh == [true])
-            });
-            match recorded {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    mine.forget([key.as_str()]);
-                    error = Some(io_error("write", mine.path())(e));
-                    break;
-                }
+            mine.parts(&parts)?;
+            mine.sync().map(|()| fresh)
+        });
+        let fresh = match recorded {
+            Ok(f) => f,
+            Err(e) => {
+                mine.forget(records.iter().map(|(k, _, _)| *k));
+                return Err(io_error("write", mine.path())(e));
+            }
+        };
+        drop(records);
+        let mut out = Vec::new();
+        for ((file, ino, key), new) in todo.into_iter().zip(fresh) {
+            if !new {
+                continue;
             }
             match rename_noreplace(&file.path, &checked.join(&key), &self.noreplace) {
                 Ok(Moved::Done) => {
@@ -132,23 +148,27 @@ impl Spool {
                 Err(e) => {
                     mine.forget([key.as_str()]);
                     if !not_found(&e) {
-                        error = Some(io_error("move", &file.path)(e));
+                        errors.push(io_error("move", &file.path)(e));
                     }
                 }
             }
         }
+        // The files moved are this instance's now, whatever follows: a
+        // failed sync leaves the moves to be undone by a power loss (then
+        // taken over again), a failed compaction leaves records of files
+        // the dead instance no longer has (which it ignores).
         if !out.is_empty() {
-            fsync_dir(&checked).map_err(io_error("sync", &checked))?;
-        }
-        // What was moved is no longer the dead instance's to resume.
-        theirs
-            .compact()
-            .map_err(io_error("compact", theirs.path()))?;
-        if out.is_empty() {
-            if let Some(e) = error {
-                return Err(e);
+            if let Err(e) = fsync_dir(&checked) {
+                errors.push(io_error("sync", &checked)(e));
             }
-        } else if let Some(e) = error {
+        }
+        if let Err(e) = theirs.compact() {
+            errors.push(io_error("compact", theirs.path())(e));
+        }
+        if out.is_empty() && !errors.is_empty() {
+            return Err(errors.remove(0));
+        }
+        for e in errors {
             log::warn!("taking over the files of {owner}: {e}");
         }
         // The lock goes with the last reference to its log.
