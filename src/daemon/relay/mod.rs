@@ -21,6 +21,9 @@
 //!   running out blocks the submitter, and that is the backpressure. Files
 //!   claimed and not yet finished are bounded too (4 per credit, at least
 //!   1024), so that a disk slower than the SMSC holds the submitter back.
+//!   Every `scan_interval_ms` it also takes over the files of other
+//!   instances on the spool that are dead (their lock is free), and sends
+//!   them as it sends its own after a restart.
 //! - The **completers** (several, so that one batch is written while the
 //!   previous one waits for the disk) take every outcome that has arrived,
 //!   record the accepted parts in the progress log, sync it once, and
@@ -32,7 +35,9 @@
 //!   makes the SMSC see at most window x sessions parts twice.
 //! - The **receiver** writes MO messages (parts joined) to `incoming/` and
 //!   receipts to `report/` with `Original_file:`, and only then
-//!   acknowledges the deliver_sm.
+//!   acknowledges the deliver_sm. A receipt whose message id is not known
+//!   yet (sent by another instance, whose index line shows a moment later)
+//!   waits up to 2 s for it, without holding up the other deliveries.
 //! - [`Relay::start`] does not wait for the SMSC: the links bind in the
 //!   background, with backoff, and files are claimed only while one is
 //!   bound (until then they wait in `outgoing/`). The `[outbind]` listener

@@ -315,6 +315,21 @@ pub(crate) fn make_dir_shared(
     }
 }
 
+/// Runs `op` (a file made in a directory made a moment ago), again while
+/// it fails with `ENOENT`, for up to [`SHARED_DIR_WAIT`]: a directory two
+/// GlusterFS clients made at once can refuse files for a moment after it
+/// is seen.
+pub(crate) fn retry_new_dir<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let deadline = Instant::now() + SHARED_DIR_WAIT;
+    let pause = Duration::from_millis(10 + u64::from(std::process::id() % 20));
+    loop {
+        match op() {
+            Err(e) if not_found(&e) && Instant::now() < deadline => std::thread::sleep(pause),
+            other => return other,
+        }
+    }
+}
+
 /// `fs::create_dir_all` through [`make_dir_shared`].
 pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
     make_dir_shared(dir, |d| fs::create_dir_all(d))

@@ -125,8 +125,8 @@
 
 use crate::runtime::sync::lock;
 use durable::{
-    create_shared_dir, make_dir_shared, not_found, remove_if_exists, temp_prefix, write_temp,
-    FILE_MODE,
+    create_shared_dir, make_dir_shared, not_found, remove_if_exists, retry_new_dir, temp_prefix,
+    write_temp, FILE_MODE,
 };
 use progress::ProgressLog;
 use std::fmt;
@@ -426,7 +426,8 @@ impl Spool {
             source,
         };
         let temp =
-            write_temp(dir, PROBE_TAG, FILE_MODE, |f| f.write_all(b"probe")).map_err(unusable)?;
+            retry_new_dir(|| write_temp(dir, PROBE_TAG, FILE_MODE, |f| f.write_all(b"probe")))
+                .map_err(unusable)?;
         // Gone already: removed as debris by a recovery that took this
         // process for a dead one (another host's, on a shared spool).
         remove_if_exists(&temp).map_err(unusable)

@@ -41,7 +41,7 @@
 //! appended so far durable, and callers that sync at the same time share one
 //! `fdatasync` (group commit).
 
-use super::durable::{ensure_dir, fsync_dir};
+use super::durable::{ensure_dir, fsync_dir, retry_new_dir};
 use super::records::{crc32, escape, unescape, verify_line};
 use crate::runtime::sync::lock;
 use std::collections::{BTreeMap, HashMap};
@@ -285,12 +285,14 @@ impl ProgressLog {
         let path = dir.join(format!("{owner}.log"));
         // The lock is on a file of its own: the log itself is replaced by
         // each compaction.
-        let lock_file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.join(format!("{owner}.lock")))?;
+        let lock_file = retry_new_dir(|| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(dir.join(format!("{owner}.lock")))
+        })?;
         rustix::fs::flock(&lock_file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
             |e| {
                 if e == rustix::io::Errno::WOULDBLOCK {
