@@ -20,12 +20,12 @@ use super::outgoing_watch::ClaimRule;
 use super::{classify, lock, now_dt, RelayEvent, Retry, Shared};
 use crate::compose::{self, Content, Options};
 use crate::daemon::metrics::Counter;
-use crate::daemon::spool::{self, ClaimedFile, Finish, MessageIdIndex, SpoolError};
+use crate::daemon::spool::{self, Candidate, ClaimedFile, Finish, MessageIdIndex, SpoolError};
 use crate::pdu::{Body, Pdu, SubmitSm};
 use crate::runtime::{Completion, SubmitError, SubmitMode, Ticket};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Files claimed at once.
@@ -187,20 +187,36 @@ fn scan(shared: &Shared, rule: &mut ClaimRule) -> Scanned {
             return Scanned::All { next_check: None };
         }
     };
-    // The backlog gauges, from what the scan found.
-    let oldest = candidates.iter().map(|c| c.modified).min();
-    *lock(&shared.backlog) = Some((candidates.len(), oldest, Instant::now()));
+    // The backlog gauges, from what the scan found less what it claimed
+    // (or saw another instance take).
+    let found: Vec<(String, SystemTime)> = candidates
+        .iter()
+        .map(|c| (c.name.clone(), c.modified))
+        .collect();
     let selected = rule.select(shared.watch.as_ref(), before, candidates, || shared.wake());
     let next_check = selected.next_check;
     let mut rest = &selected.claim[..];
+    let backlog = |rest: &[Candidate]| {
+        let tried = &selected.claim[..selected.claim.len() - rest.len()];
+        let gone: HashSet<&str> = tried.iter().map(|c| c.name.as_str()).collect();
+        let (count, oldest) = found
+            .iter()
+            .filter(|(name, _)| !gone.contains(name.as_str()))
+            .fold((0, None::<SystemTime>), |(n, oldest), (_, m)| {
+                (n + 1, Some(oldest.map_or(*m, |o| o.min(*m))))
+            });
+        *lock(&shared.backlog) = Some((count, oldest, Instant::now()));
+    };
     while !rest.is_empty() {
         if shared.stopping() {
+            backlog(rest);
             return Scanned::All { next_check };
         }
         let room = shared.open_files.room(CLAIM_BATCH.min(rest.len()));
         if room == 0 {
             // As many files open as allowed: back to the loop, which runs
             // the retries that may be what they wait for, and scans again.
+            backlog(rest);
             return Scanned::NoRoom;
         }
         let (batch, later) = rest.split_at(room);
@@ -215,6 +231,7 @@ fn scan(shared: &Shared, rule: &mut ClaimRule) -> Scanned {
         start_files(shared, claimed);
         run_due_retries(shared);
     }
+    backlog(rest);
     Scanned::All { next_check }
 }
 
