@@ -14,9 +14,9 @@ use proptest::sample::select;
 use proptest::strategy::{BoxedStrategy, Union};
 use smpp::pdu::{
     frame_len, Address, AlertNotification, Bind, BindResp, Body, COctet, CancelSm, CommandId,
-    CommandStatus, DataSm, DestAddress, Framer, MessageIdResp, Outbind, Pdu, QuerySm, QuerySmResp,
-    ReplaceSm, ShortMessage, SubmitMulti, SubmitMultiResp, SubmitSm, TimeString, Tlv, TlvKind,
-    TlvTag, TlvValue, Tlvs, UnsuccessSme, DEFAULT_MAX_PDU_LEN, HEADER_LEN,
+    CommandStatus, DataSm, DestAddress, FrameError, Framer, MessageIdResp, Outbind, Pdu, QuerySm,
+    QuerySmResp, ReplaceSm, ShortMessage, SubmitMulti, SubmitMultiResp, SubmitSm, TimeString, Tlv,
+    TlvKind, TlvTag, TlvValue, Tlvs, UnsuccessSme, DEFAULT_MAX_PDU_LEN, HEADER_LEN,
 };
 
 // ---------------------------------------------------------------------------
@@ -530,6 +530,59 @@ fn frame_all(stream: &[u8], sizes: &[usize], max: usize) -> (Vec<Vec<u8>>, Optio
     (frames, error_at)
 }
 
+/// As [`frame_all`], with [`Framer::next_frame_in`] (frames taken from each
+/// chunk in place): the error also reports what it said.
+fn frame_all_in(
+    stream: &[u8],
+    sizes: &[usize],
+    max: usize,
+) -> (Vec<Vec<u8>>, Option<(usize, FrameError)>) {
+    let mut framer = Framer::new(max);
+    let mut frames = Vec::new();
+    let mut rest = stream;
+    let mut sizes = sizes.iter().cycle();
+    let mut error = None;
+    while !rest.is_empty() {
+        let n = (*sizes.next().unwrap()).min(rest.len());
+        let mut input = &rest[..n];
+        rest = &rest[n..];
+        loop {
+            match framer.next_frame_in(&mut input) {
+                Ok(Some(frame)) => frames.push(frame.to_vec()),
+                Ok(None) => {
+                    assert!(input.is_empty(), "Ok(None) takes the whole input");
+                    break;
+                }
+                Err(e) => {
+                    error.get_or_insert((stream.len() - rest.len(), e));
+                    break;
+                }
+            }
+        }
+    }
+    (frames, error)
+}
+
+/// The error [`Framer::push`] then [`Framer::next_frame`] give, if any.
+fn frame_error(stream: &[u8], sizes: &[usize], max: usize) -> Option<FrameError> {
+    let mut framer = Framer::new(max);
+    let mut rest = stream;
+    let mut sizes = sizes.iter().cycle();
+    while !rest.is_empty() {
+        let n = (*sizes.next().unwrap()).min(rest.len());
+        framer.push(&rest[..n]);
+        rest = &rest[n..];
+        loop {
+            match framer.next_frame() {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return Some(e),
+            }
+        }
+    }
+    None
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 
@@ -627,6 +680,25 @@ proptest! {
             // The error came once the bad length was in, after the last frame.
             prop_assert!(at >= consumed + 4);
         }
+    }
+
+    #[test]
+    fn framing_in_place_gives_what_buffering_gives(
+        pdus in vec(pdu(), 0..5),
+        tail in vec(any::<u8>(), 0..40),
+        sizes in chunking(32),
+        max in prop_oneof![Just(DEFAULT_MAX_PDU_LEN), 0usize..300],
+    ) {
+        let mut stream = Vec::new();
+        for pdu in &pdus {
+            pdu.encode(&mut stream).unwrap();
+        }
+        stream.extend_from_slice(&tail);
+        let (frames, error_at) = frame_all(&stream, &sizes, max);
+        let (frames_in, error_in) = frame_all_in(&stream, &sizes, max);
+        prop_assert_eq!(&frames_in, &frames);
+        prop_assert_eq!(error_in.map(|(at, _)| at), error_at);
+        prop_assert_eq!(error_in.map(|(_, e)| e), frame_error(&stream, &sizes, max));
     }
 
     #[test]

@@ -126,6 +126,75 @@ impl Framer {
         }
     }
 
+    /// The next whole PDU of `input` (bytes just read), taken from `input`
+    /// itself when no earlier bytes are pending, so the common case copies
+    /// nothing; only a PDU split across reads is put together in the
+    /// framer's buffer, from the bytes it lacks. `input` is advanced past
+    /// what was used; call until `Ok(None)` (then all of `input` has been
+    /// taken) or an error (as [`Framer::next_frame`]: again on every later
+    /// call). The frames are those [`Framer::push`] then
+    /// [`Framer::next_frame`] would give.
+    ///
+    /// ```
+    /// use smpp::pdu::{Framer, Pdu, Body};
+    ///
+    /// let mut framer = Framer::new(smpp::pdu::DEFAULT_MAX_PDU_LEN);
+    /// let bytes = Pdu::new(7, Body::EnquireLink).to_bytes().unwrap();
+    /// let mut input = &bytes[..5];
+    /// assert!(framer.next_frame_in(&mut input).unwrap().is_none());
+    /// let mut input = &bytes[5..];
+    /// let frame = framer.next_frame_in(&mut input).unwrap().unwrap();
+    /// assert_eq!(Pdu::decode(frame).unwrap().sequence, 7);
+    /// ```
+    pub fn next_frame_in<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
+    ) -> Result<Option<&'s [u8]>, FrameError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        // A PDU begun in an earlier read: copy only what it lacks (first
+        // the rest of its header, then the rest of its body).
+        while self.buffered() > 0 && !input.is_empty() {
+            let pending = &self.buf[self.start..];
+            let want = if pending.len() < HEADER_LEN {
+                HEADER_LEN - pending.len()
+            } else {
+                match frame_len(pending, self.max_pdu_len) {
+                    Ok(None) => {
+                        let len =
+                            u32::from_be_bytes([pending[0], pending[1], pending[2], pending[3]]);
+                        len as usize - pending.len()
+                    }
+                    // Whole, or impossible: next_frame says which.
+                    Ok(Some(_)) | Err(_) => break,
+                }
+            };
+            let (head, rest) = input.split_at(want.min(input.len()));
+            self.push(head);
+            *input = rest;
+        }
+        if self.buffered() > 0 {
+            return self.next_frame();
+        }
+        match frame_len(input, self.max_pdu_len) {
+            Ok(Some(len)) => {
+                let (frame, rest) = input.split_at(len);
+                *input = rest;
+                Ok(Some(frame))
+            }
+            Ok(None) => {
+                self.push(input);
+                *input = &[];
+                Ok(None)
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                Err(e)
+            }
+        }
+    }
+
     /// Bytes received and not yet handed out.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start

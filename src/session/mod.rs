@@ -316,9 +316,9 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
-        self.framer.push(bytes);
+        let mut input = bytes;
         loop {
-            let decoded = match self.framer.next_frame() {
+            let decoded = match self.framer.next_frame_in(&mut input) {
                 Ok(Some(frame)) => Pdu::decode(frame),
                 Ok(None) => break,
                 Err(e) => {
