@@ -18,7 +18,7 @@
 
 use super::idmap::IdMap;
 use super::reactor::ReactorCmd;
-use super::sync::{Semaphore, Watch};
+use super::sync::{ReplySlot, Semaphore, Watch};
 use super::tls::{ClientSetup, ServerSetup};
 use super::worker::{Dial, Listening, Owner, Slot, Wake, Worker, WorkerMsg};
 use super::{resolve, ConnId, ListenerId, Runtime, SessionInfo};
@@ -336,24 +336,60 @@ pub(crate) struct EsmeShared {
     last_error: std::sync::Mutex<Option<String>>,
 }
 
+/// A blocked caller's answer: what [`Esme::request`] waits on.
+type Answer = ReplySlot<Result<Pdu, SubmitError>>;
+
+thread_local! {
+    /// The calling thread's answer slot, reused by each of its blocking
+    /// requests (one at a time per thread).
+    static ANSWER: Arc<Answer> = Arc::new(ReplySlot::new());
+}
+
+/// The worker's end of a blocked caller's [`Answer`]: answered exactly
+/// once; dropped unanswered (a worker that stopped), it answers
+/// [`SubmitError::NotBound`], so the caller never waits forever.
+pub(crate) struct Waiter(Option<Arc<Answer>>);
+
+impl Waiter {
+    fn answer(mut self, outcome: Result<Pdu, SubmitError>) {
+        if let Some(slot) = self.0.take() {
+            slot.put(outcome);
+        }
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            slot.put(Err(SubmitError::NotBound));
+        }
+    }
+}
+
 /// Where a completion goes.
 pub(crate) enum Reply {
     /// A blocked caller.
-    Wait(Sender<Result<Pdu, SubmitError>>),
+    Wait(Waiter),
     /// The handle's completion channel.
     Ticket(Ticket, Sender<Completion>),
 }
 
 impl Reply {
-    fn send(self, outcome: Result<Pdu, SubmitError>) {
+    /// Hands the outcome over without blocking; a completion the full
+    /// [`Esme::completions`] channel cannot take comes back, with its
+    /// channel.
+    fn send(
+        self,
+        outcome: Result<Pdu, SubmitError>,
+    ) -> Result<(), (Sender<Completion>, Completion)> {
         match self {
-            Reply::Wait(tx) => {
-                let _ = tx.send(outcome);
-            }
-            Reply::Ticket(ticket, tx) => {
-                let _ = tx.send(Completion { ticket, outcome });
-            }
+            Reply::Wait(waiter) => waiter.answer(outcome),
+            Reply::Ticket(ticket, tx) => match tx.try_send(Completion { ticket, outcome }) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+                Err(TrySendError::Full(c)) => return Err((tx, c)),
+            },
         }
+        Ok(())
     }
 
     fn ticket(&self) -> Option<Ticket> {
@@ -405,6 +441,9 @@ pub(crate) enum EsmeCmd {
     },
 }
 
+/// The least room of an ESME's completions channel.
+const MIN_COMPLETIONS: usize = 64;
+
 /// Remembered submit ids for receipt correlation.
 const REMEMBERED_IDS: usize = 100_000;
 
@@ -432,6 +471,12 @@ pub(crate) struct EsmeSlot {
     /// their outcomes go out, so a caller that sees an outcome also sees
     /// its permit back.
     answered: Vec<(Reply, Result<Pdu, SubmitError>)>,
+    /// Completions the full completions channel could not take yet, in
+    /// order; each keeps its window permit until it is taken, so an
+    /// application that stops reading completions stops its submits.
+    unread: VecDeque<(Sender<Completion>, Completion)>,
+    /// A retry of `unread` is on the wheel.
+    unread_retry: bool,
 }
 
 struct Link {
@@ -560,7 +605,10 @@ impl Esme {
         };
         let tls_server = super::tls::esme_server(&config);
         let (events_tx, events) = bounded(config.event_capacity.max(1));
-        let (completions_tx, completions) = crossbeam_channel::unbounded();
+        // Room for every link's window: a reader that keeps up never
+        // leaves a completion waiting on the worker.
+        let room = config.session.window.max(1).saturating_mul(sessions);
+        let (completions_tx, completions) = bounded(room.max(MIN_COMPLETIONS));
         let response_wait = config.session.response_timeout + Duration::from_secs(5);
         let mut links = Vec::new();
         for link in 0..sessions {
@@ -643,7 +691,9 @@ impl Esme {
         if let Err(e) = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd)) {
             if let WorkerMsg::Esme(EsmeCmd::Submit { reply, .. }) = e.into_inner() {
                 link.shared.permits.release();
-                reply.send(Err(SubmitError::NotBound));
+                // The runtime is gone: nobody is left to read a completion
+                // it could not take.
+                let _ = reply.send(Err(SubmitError::NotBound));
             }
         }
     }
@@ -658,9 +708,9 @@ impl Esme {
     /// data_sm, query_sm, cancel_sm, replace_sm) and waits for its response.
     pub fn request(&self, body: Body, mode: SubmitMode) -> Result<Pdu, SubmitError> {
         let link = self.permit(mode)?;
-        let (tx, rx) = bounded(1);
-        self.dispatch(link, body, Reply::Wait(tx));
-        rx.recv().unwrap_or(Err(SubmitError::NotBound))
+        let slot = ANSWER.with(Arc::clone);
+        self.dispatch(link, body, Reply::Wait(Waiter(Some(slot.clone()))));
+        slot.take()
     }
 
     /// Sends a data_sm and waits for its data_sm_resp: the message id.
@@ -716,6 +766,16 @@ impl Esme {
     /// [`Esme::completions`] with the returned ticket. With
     /// [`SubmitMode::Wait`] this blocks only while the window is full, so
     /// one thread can keep every window slot busy.
+    ///
+    /// Backpressure: a request holds a window slot of its link until its
+    /// completion is in the completions channel. That channel is bounded
+    /// (room for every link's window, at least 64); when the application
+    /// leaves it full, further completions wait on the worker, in order,
+    /// each still holding its slot, so the window empties: with
+    /// [`SubmitMode::Wait`] this call then blocks (up to the wait) and
+    /// fails with [`SubmitError::WindowFull`], with
+    /// [`SubmitMode::FailFast`] it fails at once. Nothing is dropped, and
+    /// no runtime thread blocks on the application.
     pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
         let link = self.permit(mode)?;
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
@@ -727,7 +787,9 @@ impl Esme {
         Ok(ticket)
     }
 
-    /// Outcomes of [`Esme::submit_async`].
+    /// Outcomes of [`Esme::submit_async`], in a bounded channel: read it,
+    /// or submits stop for want of window slots (see
+    /// [`Esme::submit_async`]).
     pub fn completions(&self) -> &Receiver<Completion> {
         &self.completions
     }
@@ -939,6 +1001,8 @@ impl Worker {
                     id_order: VecDeque::new(),
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     answered: Vec::new(),
+                    unread: VecDeque::new(),
+                    unread_retry: false,
                 };
                 if let Some(listener) = listen {
                     let id = ListenerId(key);
@@ -960,11 +1024,13 @@ impl Worker {
             }
             EsmeCmd::Submit { key, body, reply } => {
                 let Some(slot) = self.esmes.get_mut(&key) else {
-                    return reply.send(Err(SubmitError::NotBound));
+                    // Forgotten: its handle, the only reader, is gone.
+                    let _ = reply.send(Err(SubmitError::NotBound));
+                    return;
                 };
                 if slot.closing {
-                    slot.shared.permits.release();
-                    return reply.send(Err(SubmitError::NotBound));
+                    slot.answered.push((reply, Err(SubmitError::NotBound)));
+                    return self.esme_release_permits(key);
                 }
                 slot.queue.push_back(Submission {
                     body,
@@ -1222,28 +1288,31 @@ impl Worker {
         slot.finished = true;
         slot.closing = true;
         for sub in slot.queue.drain(..) {
-            slot.shared.permits.release();
-            sub.reply.send(Err(SubmitError::LinkLost {
+            let lost = SubmitError::LinkLost {
                 maybe_delivered: sub.sent,
-            }));
+            };
+            slot.answered.push((sub.reply, Err(lost)));
         }
         // Requests of a session closed without its events (aborted by
         // Forget): no response will come.
         for (_, sub) in slot.in_flight.drain() {
-            slot.shared.permits.release();
-            sub.reply.send(Err(SubmitError::LinkLost {
+            let lost = SubmitError::LinkLost {
                 maybe_delivered: true,
-            }));
+            };
+            slot.answered.push((sub.reply, Err(lost)));
         }
         slot.ids = HashMap::new();
         slot.id_order = VecDeque::new();
-        if let Some(k) = slot.wake.take() {
+        let wake = slot.wake.take();
+        let listening = slot.listening.take();
+        if let Some(k) = wake {
             self.wheel.cancel(k);
         }
-        if let Some(id) = slot.listening.take() {
+        if let Some(id) = listening {
             self.listeners.remove(&id);
             self.reactor(ReactorCmd::Unlisten { id });
         }
+        self.esme_release_permits(key);
         let Some(slot) = self.esmes.get(&key) else {
             return;
         };
@@ -1269,6 +1338,7 @@ impl Worker {
         } else {
             self.esme_pump(key, now);
         }
+        self.esme_release_permits(key);
     }
 
     /// Sends queued submissions while the session takes them.
@@ -1279,9 +1349,9 @@ impl Worker {
         let Some(conn) = slot.conn else {
             if slot.shared.config.reconnect.is_none() || slot.closing {
                 for sub in slot.queue.drain(..) {
-                    slot.shared.permits.release();
-                    sub.reply.send(Err(SubmitError::NotBound));
+                    slot.answered.push((sub.reply, Err(SubmitError::NotBound)));
                 }
+                self.esme_release_permits(key);
             }
             return;
         };
@@ -1320,8 +1390,8 @@ impl Worker {
                     break;
                 }
                 Err(Refused { error, .. }) => {
-                    slot.shared.permits.release();
-                    reply.send(Err(SubmitError::Refused(error)));
+                    slot.answered
+                        .push((reply, Err(SubmitError::Refused(error))));
                 }
             }
         }
@@ -1351,17 +1421,60 @@ impl Worker {
         slot.ids.insert(id, ticket);
     }
 
-    /// Gives back the window permits a batch of responses freed, then hands
-    /// out their outcomes.
+    /// Gives back the window permits a batch of outcomes freed, then hands
+    /// the outcomes out. A completion the full completions channel cannot
+    /// take waits in the link, in order, holding its permit again (the
+    /// window shrinks by it), and is tried again every millisecond.
     pub(crate) fn esme_release_permits(&mut self, key: u64) {
-        if let Some(slot) = self.esmes.get_mut(&key) {
-            if !slot.answered.is_empty() {
-                slot.shared.permits.release_n(slot.answered.len());
-                for (reply, outcome) in slot.answered.drain(..) {
-                    reply.send(outcome);
+        let Some(slot) = self.esmes.get_mut(&key) else {
+            return;
+        };
+        let mut freed = 0;
+        while let Some((tx, c)) = slot.unread.pop_front() {
+            match tx.try_send(c) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => freed += 1,
+                Err(TrySendError::Full(c)) => {
+                    slot.unread.push_front((tx, c));
+                    break;
                 }
             }
         }
+        if freed > 0 {
+            slot.shared.permits.release_n(freed);
+        }
+        if !slot.answered.is_empty() {
+            slot.shared.permits.release_n(slot.answered.len());
+            let mut held = 0;
+            for (reply, outcome) in slot.answered.drain(..) {
+                let result = match reply {
+                    // Behind completions still waiting: keep their order.
+                    Reply::Ticket(ticket, tx) if !slot.unread.is_empty() => {
+                        Err((tx, Completion { ticket, outcome }))
+                    }
+                    reply => reply.send(outcome),
+                };
+                if let Err(waiting) = result {
+                    slot.unread.push_back(waiting);
+                    held += 1;
+                }
+            }
+            if held > 0 {
+                slot.shared.permits.adjust(-held);
+            }
+        }
+        if !slot.unread.is_empty() && !slot.unread_retry {
+            slot.unread_retry = true;
+            let at = Instant::now() + Duration::from_millis(1);
+            self.wheel.insert(at, Wake::EsmeCompletions(key));
+        }
+    }
+
+    /// The retry of completions the application had not made room for.
+    pub(crate) fn esme_completions_due(&mut self, key: u64) {
+        if let Some(slot) = self.esmes.get_mut(&key) {
+            slot.unread_retry = false;
+        }
+        self.esme_release_permits(key);
     }
 
     pub(crate) fn esme_event(&mut self, key: u64, conn: ConnId, event: Event, now: Instant) {
@@ -1421,14 +1534,13 @@ impl Worker {
                         }
                     }
                     ReturnReason::Timeout => {
-                        slot.shared.permits.release();
-                        sub.reply.send(Err(SubmitError::Timeout));
+                        slot.answered.push((sub.reply, Err(SubmitError::Timeout)));
                     }
                     ReturnReason::Closed => {
-                        slot.shared.permits.release();
-                        sub.reply.send(Err(SubmitError::LinkLost {
+                        let lost = SubmitError::LinkLost {
                             maybe_delivered: true,
-                        }));
+                        };
+                        slot.answered.push((sub.reply, Err(lost)));
                     }
                 }
             }

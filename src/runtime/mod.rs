@@ -198,7 +198,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn reactor(&self, cmd: ReactorCmd) {
-        if self.reactor.send(cmd).is_ok() {
+        if reactor::send_command(&self.reactor, &self.waker, cmd) {
             let _ = self.waker.wake();
         }
     }
@@ -221,7 +221,7 @@ impl Drop for Inner {
         for w in &self.workers {
             let _ = w.send(WorkerMsg::Shutdown);
         }
-        let _ = self.reactor.send(ReactorCmd::Shutdown);
+        let _ = reactor::send_command(&self.reactor, &self.waker, ReactorCmd::Shutdown);
         let _ = self.waker.wake();
         let current = std::thread::current().id();
         for t in std::mem::take(&mut *sync::lock(&self.threads)) {
@@ -253,7 +253,7 @@ impl Runtime {
     pub fn start(config: RuntimeConfig) -> io::Result<Runtime> {
         let poll = Poll::new()?;
         let waker = Arc::new(Reactor::waker(&poll)?);
-        let (reactor_tx, reactor_rx) = crossbeam_channel::unbounded();
+        let (reactor_tx, reactor_rx) = bounded(reactor::COMMAND_CAPACITY);
         let workers = config.workers.max(1);
         let mut senders = Vec::with_capacity(workers);
         let mut receivers = Vec::with_capacity(workers);

@@ -49,6 +49,28 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// before the next piece).
 const TLS_CHUNK: usize = 64 << 10;
 
+/// Room in the reactor's command channel. The reactor takes every queued
+/// command on each turn of its loop, so this is reached only when the
+/// workers write faster than it can take the commands: the sender then
+/// wakes it and waits ([`send_command`]).
+pub(crate) const COMMAND_CAPACITY: usize = 4096;
+
+/// Sends a command to the reactor. When its channel is full, the reactor
+/// is woken first (it may be asleep in `poll` with the commands that fill
+/// it not yet announced), then the sender waits for room: the reactor
+/// never waits on a worker or a handle, so this cannot deadlock. False
+/// once the reactor has stopped.
+pub(crate) fn send_command(tx: &Sender<ReactorCmd>, waker: &Waker, cmd: ReactorCmd) -> bool {
+    match tx.try_send(cmd) {
+        Ok(()) => true,
+        Err(TrySendError::Disconnected(_)) => false,
+        Err(TrySendError::Full(cmd)) => {
+            let _ = waker.wake();
+            tx.send(cmd).is_ok()
+        }
+    }
+}
+
 /// What workers and handles ask of the reactor.
 pub(crate) enum ReactorCmd {
     /// Append bytes to a connection's output.

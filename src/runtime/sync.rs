@@ -130,6 +130,43 @@ impl<T: Clone> Watch<T> {
     }
 }
 
+/// Where one blocked caller's answer lands: a cell and a condition
+/// variable, made once per calling thread and reused by every call it
+/// makes (a call waits for its answer before the next starts), so a
+/// blocking request allocates nothing.
+#[derive(Debug)]
+pub(crate) struct ReplySlot<T> {
+    value: Mutex<Option<T>>,
+    filled: Condvar,
+}
+
+impl<T> ReplySlot<T> {
+    pub(crate) fn new() -> ReplySlot<T> {
+        ReplySlot {
+            value: Mutex::new(None),
+            filled: Condvar::new(),
+        }
+    }
+
+    /// Puts the answer and wakes the caller.
+    pub(crate) fn put(&self, value: T) {
+        *lock(&self.value) = Some(value);
+        self.filled.notify_one();
+    }
+
+    /// Waits for the answer and takes it, leaving the slot empty for the
+    /// next call.
+    pub(crate) fn take(&self) -> T {
+        let mut v = lock(&self.value);
+        loop {
+            if let Some(value) = v.take() {
+                return value;
+            }
+            v = self.filled.wait(v).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +186,21 @@ mod tests {
         s.release();
         assert!(t.join().unwrap());
         assert_eq!(s.available(), 0);
+    }
+
+    #[test]
+    fn reply_slot_is_reused_call_after_call() {
+        let slot = Arc::new(ReplySlot::new());
+        for round in 0..3 {
+            let answer = slot.clone();
+            let t = std::thread::spawn(move || answer.put(round));
+            assert_eq!(slot.take(), round);
+            t.join().unwrap();
+        }
+        // An answer put before the caller waits is kept for it.
+        slot.put(7);
+        assert_eq!(slot.take(), 7);
+        assert!(lock(&slot.value).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::esme::{EsmeCmd, EsmeSlot};
 use super::idmap::IdMap;
-use super::reactor::{ReactorCmd, INPUT_HIGH_WATER};
+use super::reactor::{send_command, ReactorCmd, INPUT_HIGH_WATER};
 use super::smsc::{SmscCmd, SmscShared};
 use super::{ConnId, Origin};
 use crate::pdu::Body;
@@ -85,6 +85,8 @@ pub(crate) enum Wake {
     Session(ConnId),
     /// An ESME link's reconnect time or throttling pause ended.
     Esme(u64),
+    /// An ESME link's completions may fit in the channel now.
+    EsmeCompletions(u64),
     /// A delayed delivery (SMSC receipts).
     Deliver(ConnId, Box<Body>, Arc<SmscShared>),
     /// An SMSC handler's held-back answer.
@@ -279,6 +281,7 @@ impl Worker {
                 }
             }
             Wake::Esme(key) => self.esme_wake(key, now),
+            Wake::EsmeCompletions(key) => self.esme_completions_due(key),
             Wake::Deliver(conn, body, shared) => self.smsc_deliver(conn, *body, &shared, now),
             Wake::Respond(conn, held) => self.smsc_answer_due(conn, *held, now),
             Wake::SmscTimer(conn, token, shared) => self.smsc_timer(conn, token, &shared, now),
@@ -335,7 +338,11 @@ impl Worker {
         if slot.session.has_transmit() {
             let mut bytes = Vec::new();
             slot.session.poll_transmit(&mut bytes);
-            let _ = self.reactor.send(ReactorCmd::Write { conn, bytes });
+            send_command(
+                &self.reactor,
+                &self.waker,
+                ReactorCmd::Write { conn, bytes },
+            );
             self.wrote = true;
         }
         if slot.session.is_closed() {
@@ -363,12 +370,12 @@ impl Worker {
     }
 
     pub(crate) fn close_conn(&mut self, conn: ConnId) {
-        let _ = self.reactor.send(ReactorCmd::Close { conn });
+        send_command(&self.reactor, &self.waker, ReactorCmd::Close { conn });
         self.wrote = true;
     }
 
     pub(crate) fn reactor(&mut self, cmd: ReactorCmd) {
-        let _ = self.reactor.send(cmd);
+        send_command(&self.reactor, &self.waker, cmd);
         self.wrote = true;
     }
 

@@ -121,3 +121,69 @@ fn wait_takes_the_slot_a_response_frees() {
     });
     assert_eq!(esme.in_flight(), WINDOW - 1);
 }
+
+/// Polls `done` until it holds, for at most `WAIT`.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn unread_completions_hold_their_window_slots_and_none_is_lost() {
+    let (esme, _rt, _peer, mut conn, submits) = fill_window();
+    // The completions channel has room for 64 (the least it is given);
+    // the application reads none of them.
+    const ROOM: usize = 64;
+    let mut pending = submits;
+    let mut sent = WINDOW;
+    loop {
+        for (i, submit) in pending.iter().enumerate() {
+            conn.answer_submit(submit, &format!("x{}", sent - WINDOW + i));
+        }
+        if sent >= ROOM + WINDOW {
+            break;
+        }
+        // The answered requests gave their slots back once their
+        // completions were in the channel.
+        eventually("the completions", || {
+            esme.completions().len() == sent.min(ROOM)
+        });
+        eventually("free slots", || esme.in_flight() == 0);
+        for i in 0..WINDOW {
+            esme.submit_async(
+                Body::SubmitSm(submit_sm(&format!("m{}", sent + i), 0)),
+                SubmitMode::FailFast,
+            )
+            .expect("a window slot is free");
+        }
+        pending = conn.take_submits(WINDOW);
+        sent += WINDOW;
+    }
+    // The channel is full: the last four completions wait on the worker,
+    // each holding its slot, so submits stop.
+    assert_eq!(esme.completions().len(), ROOM);
+    assert_eq!(esme.in_flight(), WINDOW);
+    assert_eq!(
+        esme.submit_async(Body::SubmitSm(submit_sm("more", 0)), SubmitMode::FailFast)
+            .unwrap_err(),
+        SubmitError::WindowFull
+    );
+    // Room for one: the first waiting completion moves in and frees its
+    // slot.
+    let first = esme.completions().recv().unwrap();
+    eventually("a waiting completion", || {
+        esme.completions().len() == ROOM && esme.in_flight() == WINDOW - 1
+    });
+    // Every outcome arrives, in order.
+    let mut tickets = vec![first.ticket.0];
+    while tickets.len() < sent {
+        let done = esme.completions().recv_timeout(WAIT).expect("completion");
+        assert!(done.outcome.is_ok());
+        tickets.push(done.ticket.0);
+    }
+    assert_eq!(tickets, (0..sent as u64).collect::<Vec<_>>());
+    eventually("every slot back", || esme.in_flight() == 0);
+}
