@@ -452,7 +452,9 @@ pub(crate) struct EsmeSlot {
     shared: Arc<EsmeShared>,
     conn: Option<ConnId>,
     queue: VecDeque<Submission>,
-    in_flight: IdMap<RequestId, Submission>,
+    /// Where each request on the wire is answered (its body is the
+    /// session's, until the response).
+    in_flight: IdMap<RequestId, Reply>,
     attempt: u32,
     closing: bool,
     /// Closed for good: the slot stays (until the handle is dropped) only
@@ -1032,6 +1034,30 @@ impl Worker {
                     slot.answered.push((reply, Err(SubmitError::NotBound)));
                     return self.esme_release_permits(key);
                 }
+                // Straight to a bound session when nothing queues before
+                // it: a submit moves through no queue.
+                let session = slot
+                    .conn
+                    .filter(|_| slot.queue.is_empty())
+                    .and_then(|conn| Some((conn, self.sessions.get_mut(&conn)?)))
+                    .filter(|(_, s)| s.session.state().is_bound());
+                let body = match session {
+                    Some((conn, s)) => match s.session.try_send(now, body) {
+                        Ok(id) => {
+                            slot.in_flight.insert(id, reply);
+                            return self.touch(conn);
+                        }
+                        Err(refused) => match refused.error {
+                            SessionError::WindowFull | SessionError::Throttled(_) => refused.body,
+                            error => {
+                                slot.answered
+                                    .push((reply, Err(SubmitError::Refused(error))));
+                                return self.touch(conn);
+                            }
+                        },
+                    },
+                    None => body,
+                };
                 slot.queue.push_back(Submission {
                     body,
                     reply,
@@ -1295,11 +1321,11 @@ impl Worker {
         }
         // Requests of a session closed without its events (aborted by
         // Forget): no response will come.
-        for (_, sub) in slot.in_flight.drain() {
+        for (_, reply) in slot.in_flight.drain() {
             let lost = SubmitError::LinkLost {
                 maybe_delivered: true,
             };
-            slot.answered.push((sub.reply, Err(lost)));
+            slot.answered.push((reply, Err(lost)));
         }
         slot.ids = HashMap::new();
         slot.id_order = VecDeque::new();
@@ -1365,14 +1391,7 @@ impl Worker {
         while let Some(Submission { body, reply, sent }) = slot.queue.pop_front() {
             match s.session.try_send(now, body) {
                 Ok(id) => {
-                    slot.in_flight.insert(
-                        id,
-                        Submission {
-                            body: Body::GenericNack,
-                            reply,
-                            sent: true,
-                        },
-                    );
+                    slot.in_flight.insert(id, reply);
                 }
                 Err(Refused {
                     error: SessionError::WindowFull,
@@ -1499,19 +1518,19 @@ impl Worker {
                 });
             }
             Event::Response { id, pdu, .. } => {
-                let Some(sub) = slot.in_flight.remove(&id) else {
+                let Some(reply) = slot.in_flight.remove(&id) else {
                     return;
                 };
                 if pdu.status.is_ok() {
-                    Self::esme_remember(slot, &pdu, sub.reply.ticket());
-                    slot.answered.push((sub.reply, Ok(pdu)));
+                    Self::esme_remember(slot, &pdu, reply.ticket());
+                    slot.answered.push((reply, Ok(pdu)));
                 } else {
                     slot.answered
-                        .push((sub.reply, Err(SubmitError::Status(pdu.status))));
+                        .push((reply, Err(SubmitError::Status(pdu.status))));
                 }
             }
             Event::Returned { id, body, reason } => {
-                let Some(sub) = slot.in_flight.remove(&id) else {
+                let Some(reply) = slot.in_flight.remove(&id) else {
                     return;
                 };
                 match reason {
@@ -1520,7 +1539,7 @@ impl Worker {
                         // Not taken by the SMSC: send again after the pause.
                         slot.queue.push_front(Submission {
                             body,
-                            reply: sub.reply,
+                            reply,
                             sent: true,
                         });
                         if let Some(until) = self
@@ -1534,13 +1553,13 @@ impl Worker {
                         }
                     }
                     ReturnReason::Timeout => {
-                        slot.answered.push((sub.reply, Err(SubmitError::Timeout)));
+                        slot.answered.push((reply, Err(SubmitError::Timeout)));
                     }
                     ReturnReason::Closed => {
                         let lost = SubmitError::LinkLost {
                             maybe_delivered: true,
                         };
-                        slot.answered.push((sub.reply, Err(lost)));
+                        slot.answered.push((reply, Err(lost)));
                     }
                 }
             }
