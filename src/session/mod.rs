@@ -64,6 +64,7 @@ mod event;
 mod state;
 mod stats;
 mod throttle;
+mod timers;
 mod window;
 
 pub use config::{SessionConfig, Throughput};
@@ -80,14 +81,8 @@ use crate::pdu::{
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 use throttle::{Backoff, TokenBucket};
+use timers::{Timer, TimerTable};
 use window::{Pending, Window};
-
-/// A session-internal request (bind, enquire_link, unbind) on the wire.
-#[derive(Clone, Copy, Debug)]
-struct Internal {
-    sequence: u32,
-    deadline: Instant,
-}
 
 /// An ESME waiting for an SMSC's outbind: what to expect, and how to bind.
 #[derive(Clone, Debug)]
@@ -108,10 +103,13 @@ pub struct Session {
     events: VecDeque<Event>,
     window: Window,
     next_request_id: u64,
-    /// ESME: our bind, and the mode it asks for.
-    bind_request: Option<(Internal, BindMode)>,
-    enquire: Option<Internal>,
-    unbind_request: Option<Internal>,
+    /// ESME: our bind on the wire (its sequence number), and the mode it
+    /// asks for.
+    bind_request: Option<(u32, BindMode)>,
+    /// Our enquire_link on the wire.
+    enquire: Option<u32>,
+    /// Our unbind on the wire.
+    unbind_request: Option<u32>,
     /// SMSC: a bind the application has not answered yet (with the
     /// ESME's system_id and interface_version).
     bind_inbound: Option<(InboundId, BindMode, COctet<16>, u8)>,
@@ -124,15 +122,12 @@ pub struct Session {
     inbound_count: usize,
     /// The peer asked to unbind while requests of its own still awaited
     /// the application's answer: the unbind_resp (its sequence number)
-    /// waits for them, at most until the deadline.
-    peer_unbind: Option<(u32, Instant)>,
-    /// Bind must complete by then (SMSC: session-init timer; ESME waiting
-    /// for an outbind).
-    open_deadline: Option<Instant>,
+    /// waits for them, at most until [`Timer::PeerUnbind`].
+    peer_unbind: Option<u32>,
+    /// The deadlines this session sets itself, one per kind.
+    timers: TimerTable,
     last_rx: Instant,
     missed_enquires: u32,
-    /// A local unbind is waiting for outstanding responses until then.
-    draining: Option<Instant>,
     throughput: Option<TokenBucket>,
     inbound_rate: Option<TokenBucket>,
     backoff: Backoff,
@@ -152,7 +147,7 @@ impl Session {
     /// must bind within `bind_timeout`.
     pub fn smsc(config: SessionConfig, now: Instant) -> Session {
         let mut s = Session::new(Role::Smsc, config, now);
-        s.open_deadline = Some(now + s.config.bind_timeout);
+        s.timers.set(Timer::Open, now + s.config.bind_timeout);
         s
     }
 
@@ -173,10 +168,9 @@ impl Session {
             inbound: HashMap::new(),
             inbound_count: 0,
             peer_unbind: None,
-            open_deadline: None,
+            timers: TimerTable::default(),
             last_rx: now,
             missed_enquires: 0,
-            draining: None,
             throughput: config.throughput.map(|t| TokenBucket::new(t, now)),
             inbound_rate: config.inbound_rate.map(|t| TokenBucket::new(t, now)),
             backoff: Backoff::new(config.throttle_backoff_min, config.throttle_backoff_max),
@@ -221,7 +215,7 @@ impl Session {
 
     /// A local unbind is in progress.
     pub fn is_unbinding(&self) -> bool {
-        self.draining.is_some() || self.unbind_request.is_some()
+        self.timers.is_set(Timer::Drain) || self.unbind_request.is_some()
     }
 
     /// The counters.
@@ -293,15 +287,10 @@ impl Session {
             .filter(|_| bound && self.enquire.is_none());
         let inactive = self.config.inactivity_timeout.filter(|_| bound);
         [
-            self.bind_request.map(|(i, _)| i.deadline),
-            self.enquire.map(|i| i.deadline),
-            self.unbind_request.map(|i| i.deadline),
-            self.open_deadline,
+            self.timers.next(),
             idle.map(|d| self.last_rx + d),
             inactive.map(|d| self.last_rx + d),
             self.window.next_deadline(),
-            self.draining,
-            self.peer_unbind.map(|(_, d)| d),
             self.backoff.deadline(),
         ]
         .into_iter()
@@ -360,15 +349,16 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
-        if self.bind_request.is_some_and(|(i, _)| i.deadline <= now)
-            || self
-                .open_deadline
-                .is_some_and(|d| d <= now && !self.state.is_bound())
+        if self.timers.is_due(Timer::BindResponse, now)
+            || (self.timers.is_due(Timer::Open, now) && !self.state.is_bound())
         {
             log::warn!("no bind completed in time");
             return self.close(CloseReason::BindTimeout);
         }
-        if let Some((seq, _)) = self.peer_unbind.filter(|(_, d)| *d <= now) {
+        if let Some(seq) = self
+            .peer_unbind
+            .filter(|_| self.timers.is_due(Timer::PeerUnbind, now))
+        {
             log::warn!(
                 "{} requests unanswered at the peer's unbind: dropped",
                 self.inbound_count
@@ -376,7 +366,7 @@ impl Session {
             self.send_response(Pdu::new(seq, Body::UnbindResp));
             return self.close(CloseReason::Unbound);
         }
-        if self.unbind_request.is_some_and(|i| i.deadline <= now) {
+        if self.timers.is_due(Timer::UnbindResponse, now) {
             log::warn!("no unbind_resp in time");
             return self.close(CloseReason::UnbindTimeout);
         }
@@ -388,8 +378,9 @@ impl Session {
                 return self.close(CloseReason::Inactive);
             }
         }
-        if self.enquire.is_some_and(|i| i.deadline <= now) {
+        if self.timers.is_due(Timer::EnquireResponse, now) {
             self.enquire = None;
+            self.timers.stop(Timer::EnquireResponse);
             self.missed_enquires += 1;
             self.stats.enquire_link_failures += 1;
             log::warn!(
@@ -415,7 +406,7 @@ impl Session {
                 reason: ReturnReason::Timeout,
             });
         }
-        if self.draining.is_some_and(|d| d <= now) && self.unbind_request.is_none() {
+        if self.timers.is_due(Timer::Drain, now) && self.unbind_request.is_none() {
             log::warn!(
                 "unbinding with {} requests still outstanding",
                 self.window.len()
@@ -455,8 +446,9 @@ impl Session {
             BindMode::Transceiver => Body::BindTransceiver(bind),
         };
         self.send_pdu(&Pdu::new(sequence, body));
-        let deadline = now + self.config.bind_timeout;
-        self.bind_request = Some((Internal { sequence, deadline }, mode));
+        self.bind_request = Some((sequence, mode));
+        self.timers
+            .set(Timer::BindResponse, now + self.config.bind_timeout);
         Ok(())
     }
 
@@ -483,7 +475,7 @@ impl Session {
             password,
             bind,
         });
-        self.open_deadline = Some(now + self.config.bind_timeout);
+        self.timers.set(Timer::Open, now + self.config.bind_timeout);
         Ok(())
     }
 
@@ -722,7 +714,8 @@ impl Session {
             return Ok(());
         }
         log::info!("unbinding ({} requests outstanding)", self.window.len());
-        self.draining = Some(now + self.config.drain_timeout);
+        self.timers
+            .set(Timer::Drain, now + self.config.drain_timeout);
         self.maybe_finish_drain(now);
         Ok(())
     }
@@ -755,9 +748,9 @@ impl Session {
 
     fn next_sequence(&mut self) -> u32 {
         let internal = [
-            self.bind_request.map(|(i, _)| i.sequence),
-            self.enquire.map(|i| i.sequence),
-            self.unbind_request.map(|i| i.sequence),
+            self.bind_request.map(|(sequence, _)| sequence),
+            self.enquire,
+            self.unbind_request,
         ];
         self.window.next_sequence(|s| internal.contains(&Some(s)))
     }
@@ -792,8 +785,9 @@ impl Session {
 
     /// Answers a deferred peer unbind once its requests are answered.
     fn maybe_finish_peer_unbind(&mut self) {
-        if let Some((seq, _)) = self.peer_unbind.filter(|_| self.inbound_count == 0) {
+        if let Some(seq) = self.peer_unbind.filter(|_| self.inbound_count == 0) {
             self.peer_unbind = None;
+            self.timers.stop(Timer::PeerUnbind);
             self.send_response(Pdu::new(seq, Body::UnbindResp));
             self.close(CloseReason::Unbound);
         }
@@ -808,24 +802,24 @@ impl Session {
             Some(interval) => self.config.response_timeout.min(interval),
             None => self.config.response_timeout,
         };
-        self.enquire = Some(Internal {
-            sequence,
-            deadline: now + wait,
-        });
+        self.enquire = Some(sequence);
+        self.timers.set(Timer::EnquireResponse, now + wait);
     }
 
     fn send_unbind(&mut self, now: Instant) {
         let sequence = self.next_sequence();
         self.send_pdu(&Pdu::new(sequence, Body::Unbind));
-        self.unbind_request = Some(Internal {
-            sequence,
-            deadline: now + self.config.unbind_timeout,
-        });
-        self.draining = None;
+        self.unbind_request = Some(sequence);
+        self.timers
+            .set(Timer::UnbindResponse, now + self.config.unbind_timeout);
+        self.timers.stop(Timer::Drain);
     }
 
     fn maybe_finish_drain(&mut self, now: Instant) {
-        if self.draining.is_some() && self.window.len() == 0 && self.unbind_request.is_none() {
+        if self.timers.is_set(Timer::Drain)
+            && self.window.len() == 0
+            && self.unbind_request.is_none()
+        {
             self.send_unbind(now);
         }
     }
@@ -851,8 +845,7 @@ impl Session {
         self.inbound.clear();
         self.inbound_count = 0;
         self.peer_unbind = None;
-        self.open_deadline = None;
-        self.draining = None;
+        self.timers.clear();
         self.stats.in_flight = 0;
         self.framer = Framer::new(0);
         self.set_state(State::Closed);
@@ -902,23 +895,21 @@ impl Session {
         let nack = id == CommandId::GenericNack;
         self.stats.response_status_received.add(pdu.status);
 
-        if let Some((req, mode)) = self.bind_request.filter(|(i, _)| i.sequence == seq) {
+        if let Some((_, mode)) = self.bind_request.filter(|(s, _)| *s == seq) {
             if nack || BindMode::from_command_id(id) == Some(mode) {
                 self.bind_request = None;
+                self.timers.stop(Timer::BindResponse);
                 return self.bind_answered(mode, pdu);
             }
-            let _ = req;
         }
-        if self.enquire.is_some_and(|i| i.sequence == seq)
-            && (nack || id == CommandId::EnquireLinkResp)
-        {
+        if self.enquire == Some(seq) && (nack || id == CommandId::EnquireLinkResp) {
             self.enquire = None;
+            self.timers.stop(Timer::EnquireResponse);
             return;
         }
-        if self.unbind_request.is_some_and(|i| i.sequence == seq)
-            && (nack || id == CommandId::UnbindResp)
-        {
+        if self.unbind_request == Some(seq) && (nack || id == CommandId::UnbindResp) {
             self.unbind_request = None;
+            self.timers.stop(Timer::UnbindResponse);
             self.set_state(State::Unbound);
             log::info!("unbound");
             return self.close(CloseReason::Unbound);
@@ -963,7 +954,7 @@ impl Session {
 
     /// The bind completed: the state and the event, for both roles.
     fn bound(&mut self, mode: BindMode, peer: COctet<16>, interface_version: Option<u8>) {
-        self.open_deadline = None;
+        self.timers.stop(Timer::Open);
         self.set_state(mode.bound_state());
         log::info!("bound as {mode} (peer {peer})");
         self.events.push_back(Event::Bound {
@@ -1021,7 +1012,9 @@ impl Session {
                         "peer unbinds; answering its {} requests first",
                         self.inbound_count
                     );
-                    self.peer_unbind = Some((seq, now + self.config.response_timeout));
+                    self.peer_unbind = Some(seq);
+                    self.timers
+                        .set(Timer::PeerUnbind, now + self.config.response_timeout);
                 }
             }
             Body::BindTransmitter(bind)
@@ -1103,7 +1096,7 @@ impl Session {
         }
         log::info!("outbind from {}: binding as receiver", outbind.system_id);
         self.set_state(State::Outbound);
-        self.open_deadline = None;
+        self.timers.stop(Timer::Open);
         // Binding from OUTBOUND is allowed for receivers.
         if let Err(e) = self.bind(now, BindMode::Receiver, wait.bind) {
             log::error!("cannot bind after outbind: {e}");
