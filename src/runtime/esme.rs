@@ -80,7 +80,9 @@ pub struct EsmeConfig {
     /// How long [`Esme::connect`] waits for the first bind (default 30 s).
     pub connect_timeout: Duration,
     /// Events waiting for the application above which deliveries are
-    /// answered ESME_RX_T_APPN (the SMSC retries later) (default 4096).
+    /// answered ESME_RX_T_APPN (the SMSC retries later) (default 4096);
+    /// also the room of [`Esme::completions`] (at least the window of
+    /// every link), past which submits wait (see [`Esme::submit_async`]).
     pub event_capacity: usize,
     /// For [`Esme::listen_outbind`]: the password the SMSC's outbind must
     /// carry.
@@ -319,6 +321,8 @@ pub(crate) enum LinkStatus {
 
 pub(crate) struct EsmeShared {
     pub(crate) link: usize,
+    /// Requests on their way to the worker.
+    inbox: Inbox,
     pub(crate) permits: Semaphore,
     /// The window in force ([`Esme::tune`] may change it).
     pub(crate) window: AtomicUsize,
@@ -400,6 +404,49 @@ impl Reply {
     }
 }
 
+/// A link's requests on their way from the application's threads to the
+/// worker: one lock to put a request in, one message to the worker per
+/// batch (the first request after the worker last looked announces it),
+/// and the worker takes the whole batch by swapping queues, so neither a
+/// request nor its body is moved through the worker's channel.
+#[derive(Default)]
+struct Inbox(std::sync::Mutex<InboxState>);
+
+#[derive(Default)]
+struct InboxState {
+    queue: VecDeque<Submission>,
+    /// The worker has been told and has not looked yet.
+    announced: bool,
+}
+
+impl Inbox {
+    /// Adds a request; true when the worker must be told.
+    fn put(&self, sub: Submission) -> bool {
+        let mut inbox = super::sync::lock(&self.0);
+        inbox.queue.push_back(sub);
+        !std::mem::replace(&mut inbox.announced, true)
+    }
+
+    /// Moves every request to the back of `queue` (by swapping buffers
+    /// when `queue` is empty: the inbox gets the worker's empty buffer).
+    fn take_into(&self, queue: &mut VecDeque<Submission>) {
+        let mut inbox = super::sync::lock(&self.0);
+        inbox.announced = false;
+        if queue.is_empty() {
+            std::mem::swap(queue, &mut inbox.queue);
+        } else {
+            queue.append(&mut inbox.queue);
+        }
+    }
+
+    /// Takes every request (to refuse them).
+    fn take_all(&self) -> VecDeque<Submission> {
+        let mut inbox = super::sync::lock(&self.0);
+        inbox.announced = false;
+        std::mem::take(&mut inbox.queue)
+    }
+}
+
 pub(crate) struct Submission {
     body: Body,
     reply: Reply,
@@ -414,10 +461,10 @@ pub(crate) enum EsmeCmd {
         shared: Arc<EsmeShared>,
         listen: Option<std::net::TcpListener>,
     },
-    Submit {
+    /// The link's inbox has requests (see [`Inbox`]).
+    Submitted {
         key: u64,
-        body: Body,
-        reply: Reply,
+        shared: Arc<EsmeShared>,
     },
     Answer {
         key: u64,
@@ -440,9 +487,6 @@ pub(crate) enum EsmeCmd {
         key: u64,
     },
 }
-
-/// The least room of an ESME's completions channel.
-const MIN_COMPLETIONS: usize = 64;
 
 /// Remembered submit ids for receipt correlation.
 const REMEMBERED_IDS: usize = 100_000;
@@ -607,15 +651,16 @@ impl Esme {
         };
         let tls_server = super::tls::esme_server(&config);
         let (events_tx, events) = bounded(config.event_capacity.max(1));
-        // Room for every link's window: a reader that keeps up never
-        // leaves a completion waiting on the worker.
+        // Room for every link's window at least: a reader that keeps up
+        // never leaves a completion waiting on the worker.
         let room = config.session.window.max(1).saturating_mul(sessions);
-        let (completions_tx, completions) = bounded(room.max(MIN_COMPLETIONS));
+        let (completions_tx, completions) = bounded(room.max(config.event_capacity).max(1));
         let response_wait = config.session.response_timeout + Duration::from_secs(5);
         let mut links = Vec::new();
         for link in 0..sessions {
             let shared = Arc::new(EsmeShared {
                 link,
+                inbox: Inbox::default(),
                 permits: Semaphore::new(config.session.window.max(1)),
                 window: AtomicUsize::new(config.session.window.max(1)),
                 throttled: AtomicU64::new(0),
@@ -684,18 +729,33 @@ impl Esme {
         }
     }
 
+    /// Puts a request in its link's inbox; the first of a batch tells the
+    /// worker, which takes the whole batch at once.
     fn dispatch(&self, link: &Link, body: Body, reply: Reply) {
-        let cmd = EsmeCmd::Submit {
-            key: link.key,
+        let announce = link.shared.inbox.put(Submission {
             body,
             reply,
+            sent: false,
+        });
+        if !announce {
+            return;
+        }
+        let cmd = EsmeCmd::Submitted {
+            key: link.key,
+            shared: link.shared.clone(),
         };
-        if let Err(e) = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd)) {
-            if let WorkerMsg::Esme(EsmeCmd::Submit { reply, .. }) = e.into_inner() {
+        if self
+            .rt
+            .inner
+            .worker(link.worker)
+            .send(WorkerMsg::Esme(cmd))
+            .is_err()
+        {
+            // The runtime is gone: nobody is left to read a completion it
+            // could not take.
+            for sub in link.shared.inbox.take_all() {
                 link.shared.permits.release();
-                // The runtime is gone: nobody is left to read a completion
-                // it could not take.
-                let _ = reply.send(Err(SubmitError::NotBound));
+                let _ = sub.reply.send(Err(SubmitError::NotBound));
             }
         }
     }
@@ -771,7 +831,8 @@ impl Esme {
     ///
     /// Backpressure: a request holds a window slot of its link until its
     /// completion is in the completions channel. That channel is bounded
-    /// (room for every link's window, at least 64); when the application
+    /// ([`EsmeConfig::event_capacity`], at least every link's window);
+    /// when the application
     /// leaves it full, further completions wait on the worker, in order,
     /// each still holding its slot, so the window empties: with
     /// [`SubmitMode::Wait`] this call then blocks (up to the wait) and
@@ -1024,45 +1085,21 @@ impl Worker {
                     self.esme_dial(key);
                 }
             }
-            EsmeCmd::Submit { key, body, reply } => {
+            EsmeCmd::Submitted { key, shared } => {
                 let Some(slot) = self.esmes.get_mut(&key) else {
                     // Forgotten: its handle, the only reader, is gone.
-                    let _ = reply.send(Err(SubmitError::NotBound));
+                    for sub in shared.inbox.take_all() {
+                        let _ = sub.reply.send(Err(SubmitError::NotBound));
+                    }
                     return;
                 };
+                slot.shared.inbox.take_into(&mut slot.queue);
                 if slot.closing {
-                    slot.answered.push((reply, Err(SubmitError::NotBound)));
+                    for sub in slot.queue.drain(..) {
+                        slot.answered.push((sub.reply, Err(SubmitError::NotBound)));
+                    }
                     return self.esme_release_permits(key);
                 }
-                // Straight to a bound session when nothing queues before
-                // it: a submit moves through no queue.
-                let session = slot
-                    .conn
-                    .filter(|_| slot.queue.is_empty())
-                    .and_then(|conn| Some((conn, self.sessions.get_mut(&conn)?)))
-                    .filter(|(_, s)| s.session.state().is_bound());
-                let body = match session {
-                    Some((conn, s)) => match s.session.try_send(now, body) {
-                        Ok(id) => {
-                            slot.in_flight.insert(id, reply);
-                            return self.touch(conn);
-                        }
-                        Err(refused) => match refused.error {
-                            SessionError::WindowFull | SessionError::Throttled(_) => refused.body,
-                            error => {
-                                slot.answered
-                                    .push((reply, Err(SubmitError::Refused(error))));
-                                return self.touch(conn);
-                            }
-                        },
-                    },
-                    None => body,
-                };
-                slot.queue.push_back(Submission {
-                    body,
-                    reply,
-                    sent: false,
-                });
                 self.esme_pump(key, now);
             }
             EsmeCmd::Answer {

@@ -20,11 +20,25 @@ fn fill_window() -> (
     RawConn,
     Vec<smpp::pdu::Pdu>,
 ) {
+    fill_window_with(4096)
+}
+
+/// As [`fill_window`], with this room for events and completions.
+fn fill_window_with(
+    event_capacity: usize,
+) -> (
+    Esme,
+    smpp::runtime::Runtime,
+    RawListener,
+    RawConn,
+    Vec<smpp::pdu::Pdu>,
+) {
     let rt = runtime();
     let peer = RawListener::bind();
     let mut config = esme_config(peer.addr(), BindMode::Transmitter);
     config.session.window = WINDOW;
     config.session.response_timeout = Duration::from_secs(5);
+    config.event_capacity = event_capacity;
     let connecting = connect_in_background(&rt, config);
     let mut conn = peer.accept(WAIT);
     conn.accept_bind();
@@ -133,10 +147,10 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn unread_completions_hold_their_window_slots_and_none_is_lost() {
-    let (esme, _rt, _peer, mut conn, submits) = fill_window();
-    // The completions channel has room for 64 (the least it is given);
-    // the application reads none of them.
+    // The completions channel has room for 64 (the event capacity); the
+    // application reads none of them.
     const ROOM: usize = 64;
+    let (esme, _rt, _peer, mut conn, submits) = fill_window_with(ROOM);
     let mut pending = submits;
     let mut sent = WINDOW;
     loop {
