@@ -13,7 +13,7 @@
 //! ```
 
 use crate::datetime::SmppTime;
-use crate::pdu::{Address, ShortMessage, SubmitSm, TimeString, Tlv, TlvTag, ESM_UDHI};
+use crate::pdu::{Address, DataCoding, ShortMessage, SubmitSm, TimeString, Tlv, TlvTag, ESM_UDHI};
 use crate::text::{self, Encoding, SplitMethod, TextError};
 use std::fmt;
 use std::time::Duration;
@@ -125,12 +125,13 @@ pub fn sender(from: &str) -> Result<Address<21>, ComposeError> {
 }
 
 /// `data_coding` for a class 0 (flash) message in this alphabet.
-fn flash_coding(enc: Encoding) -> u8 {
-    match enc {
+fn flash_coding(enc: Encoding) -> DataCoding {
+    // GSM 03.38 coding group 0001: message class 0 in the alphabet's bits.
+    DataCoding::from(match enc {
         Encoding::Gsm7 => 0x10,
         Encoding::Ucs2 => 0x18,
         Encoding::Latin1 | Encoding::Binary => 0x14,
-    }
+    })
 }
 
 /// The submit_sm PDUs that carry `content` from `from` (or no sender) to
@@ -169,7 +170,7 @@ pub fn compose(
     let data_coding = if options.flash {
         flash_coding(encoding)
     } else {
-        encoding.data_coding()
+        DataCoding::from(encoding.data_coding())
     };
     parts
         .into_iter()
@@ -241,7 +242,7 @@ mod tests {
         assert_eq!(parts.len(), 1);
         let p = &parts[0];
         assert_eq!(p.short_message.as_bytes(), b"hello");
-        assert_eq!(p.data_coding, 0x10);
+        assert_eq!(u8::from(p.data_coding), 0x10);
         assert_eq!(p.registered_delivery, 1);
         assert_eq!(p.priority_flag, 1);
         assert_eq!(p.validity_period.as_bytes(), b"000000010000000R");
@@ -255,7 +256,7 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert!(parts
             .iter()
-            .all(|p| p.data_coding == 0x08 && p.esm_class == ESM_UDHI));
+            .all(|p| p.data_coding == DataCoding::Ucs2 && p.esm_class == ESM_UDHI));
         assert_eq!(&parts[1].short_message.as_bytes()[..6], [5, 0, 3, 9, 2, 2]);
     }
 
@@ -303,6 +304,6 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(bin[0].data_coding, 0x04);
+        assert_eq!(bin[0].data_coding, DataCoding::OctetUnspecified);
     }
 }

@@ -914,7 +914,7 @@ pub fn receipt_deliver_sm(
 /// field shows them: read in the message's alphabet (`data_coding`), a UDH
 /// skipped (`esm_class` UDHI), written one octet each (Latin-1), with `?`
 /// for characters Latin-1 lacks and for control characters.
-pub fn receipt_text_head(user_data: &[u8], esm_class: u8, data_coding: u8) -> Vec<u8> {
+pub fn receipt_text_head(user_data: &[u8], esm_class: u8, data_coding: impl Into<u8>) -> Vec<u8> {
     use crate::pdu::ESM_UDHI;
     use crate::text::{decode, udh, Encoding};
     let mut user_data = user_data;

@@ -37,9 +37,9 @@
 use crate::auth::constant_time_eq;
 use crate::datetime::{DateTime, SmppTime};
 use crate::pdu::{
-    Address, Bind, Body, COctet, CancelSm, CommandStatus, DataSm, DeliverSm, DestAddress, QuerySm,
-    QuerySmResp, ReplaceSm, ShortMessage, SubmitMulti, SubmitMultiResp, SubmitSm, TimeString, Tlv,
-    TlvTag, UnsuccessSme, ESM_TYPE_RECEIPT,
+    Address, Bind, Body, COctet, CancelSm, CommandStatus, DataCoding, DataSm, DeliverSm,
+    DestAddress, QuerySm, QuerySmResp, ReplaceSm, ShortMessage, SubmitMulti, SubmitMultiResp,
+    SubmitSm, TimeString, Tlv, TlvTag, UnsuccessSme, ESM_TYPE_RECEIPT,
 };
 use crate::receipt::{receipt_text, receipt_text_head, receipt_tlvs, MessageState};
 use crate::runtime::{SessionInfo, SmscContext, SmscHandler, SmscTimer};
@@ -198,7 +198,7 @@ struct Entry {
     addrs: Addrs,
     /// submit_multi: its other accepted destinations.
     more: Vec<Address<21>>,
-    data_coding: u8,
+    data_coding: DataCoding,
     /// The receipt's `text:`.
     head: Vec<u8>,
 }
@@ -511,7 +511,7 @@ struct Submitted<'a> {
     more: Vec<Address<21>>,
     esm_class: u8,
     registered: u8,
-    data_coding: u8,
+    data_coding: DataCoding,
     payload: &'a [u8],
     via: Via,
 }
@@ -1190,7 +1190,7 @@ mod tests {
             service_type: COctet::default(),
             addrs: Addrs::Short(Address::default(), Address::default()),
             more: Vec::new(),
-            data_coding: 0,
+            data_coding: DataCoding::SmscDefault,
             head: Vec::new(),
         }
     }

@@ -318,10 +318,10 @@ fn smstools3_sendsms_files() {
             .clone()
     };
     let plain = by_dest("491721111111");
-    assert_eq!(plain.data_coding, 0);
+    assert_eq!(plain.data_coding, smpp::pdu::DataCoding::SmscDefault);
     assert_eq!(plain.short_message.as_bytes(), b"Hello from sendsms");
     let ucs = by_dest("491722222222");
-    assert_eq!(ucs.data_coding, 8);
+    assert_eq!(ucs.data_coding, smpp::pdu::DataCoding::Ucs2);
     assert_eq!(ucs.short_message.as_bytes(), ucs2.as_slice());
     assert!(d.stop().success());
 }

@@ -25,14 +25,14 @@ fn receipt_for(esm_class: u8, data_coding: u8, message: &[u8]) -> Vec<u8> {
         source: Address::new(1, 1, "447700900001").unwrap(),
         dest: Address::new(1, 1, "447700900123").unwrap(),
         esm_class,
-        data_coding,
+        data_coding: data_coding.into(),
         registered_delivery: 1,
         short_message: ShortMessage::new(message).unwrap(),
         ..SubmitSm::default()
     };
     let t = DateTime::new(2026, 11, 25, 12, 0, 0).unwrap();
     let d = receipt_deliver_sm(&submit, "1a2b", MessageState::Delivered, t, t);
-    assert_eq!(d.data_coding, 0);
+    assert_eq!(d.data_coding, smpp::pdu::DataCoding::SmscDefault);
     d.short_message.as_bytes().to_vec()
 }
 

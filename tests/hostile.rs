@@ -332,7 +332,7 @@ fn requests() -> Vec<Body> {
             validity_period: Default::default(),
             registered_delivery: 0,
             replace_if_present_flag: 0,
-            data_coding: 0,
+            data_coding: smpp::pdu::DataCoding::SmscDefault,
             sm_default_msg_id: 0,
             short_message: ShortMessage::new(b"hi").unwrap(),
             tlvs: Tlvs::new(),

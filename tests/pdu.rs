@@ -66,7 +66,7 @@ fn submit_sm() -> impl Strategy<Value = SubmitSm> {
                 validity_period: valid,
                 registered_delivery: f[3],
                 replace_if_present_flag: f[4],
-                data_coding: f[5],
+                data_coding: f[5].into(),
                 sm_default_msg_id: f[6],
                 short_message: ShortMessage::new(&sm).unwrap(),
                 tlvs: tlvs.into_iter().collect(),

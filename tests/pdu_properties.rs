@@ -147,7 +147,7 @@ fn submit_sm() -> impl Strategy<Value = SubmitSm> {
                     validity_period: validity,
                     registered_delivery: u8s[3],
                     replace_if_present_flag: u8s[4],
-                    data_coding: u8s[5],
+                    data_coding: u8s[5].into(),
                     sm_default_msg_id: u8s[6],
                     short_message,
                     tlvs,
@@ -185,7 +185,7 @@ fn submit_multi() -> impl Strategy<Value = SubmitMulti> {
                     validity_period: validity,
                     registered_delivery: u8s[3],
                     replace_if_present_flag: u8s[4],
-                    data_coding: u8s[5],
+                    data_coding: u8s[5].into(),
                     sm_default_msg_id: u8s[6],
                     short_message,
                     tlvs,
@@ -226,7 +226,7 @@ fn data_sm() -> impl Strategy<Value = DataSm> {
                 dest,
                 esm_class: u8s[0],
                 registered_delivery: u8s[1],
-                data_coding: u8s[2],
+                data_coding: u8s[2].into(),
                 tlvs,
             }
         })

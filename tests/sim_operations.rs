@@ -317,7 +317,7 @@ fn submit_multi_reports_rejected_destinations() {
         validity_period: Default::default(),
         registered_delivery: 1,
         replace_if_present_flag: 0,
-        data_coding: 0,
+        data_coding: smpp::pdu::DataCoding::SmscDefault,
         sm_default_msg_id: 0,
         short_message: ShortMessage::new(b"to many").unwrap(),
         tlvs: Tlvs::new(),

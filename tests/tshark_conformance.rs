@@ -195,7 +195,7 @@ fn cases() -> Vec<Case> {
         source: addr(1, 1, "447700900001"),
         dest: addr(1, 1, "447700900123"),
         registered_delivery: 1,
-        data_coding: 4,
+        data_coding: smpp::pdu::DataCoding::OctetUnspecified,
         tlvs: tlvs(vec![
             Tlv::octets(TlvTag::MessagePayload, [0x00, 0x01, 0x02, 0xFE, 0xFF, 0x80]),
             Tlv::u16(TlvTag::DestinationPort, 2948),
@@ -217,7 +217,7 @@ fn cases() -> Vec<Case> {
         validity_period: TimeString::EMPTY,
         registered_delivery: 0,
         replace_if_present_flag: 0,
-        data_coding: 3,
+        data_coding: smpp::pdu::DataCoding::Latin1,
         sm_default_msg_id: 0,
         short_message: sm(b"Hi all"),
         tlvs: Tlvs::new(),
@@ -246,7 +246,7 @@ fn cases() -> Vec<Case> {
     let segment = SubmitSm {
         source: addr(5, 0, "Shop"),
         dest: addr(1, 1, "447700900123"),
-        data_coding: 8,
+        data_coding: smpp::pdu::DataCoding::Ucs2,
         short_message: sm(&[0x00, 0x48, 0x00, 0x69]),
         tlvs: tlvs(vec![
             Tlv::u16(TlvTag::SarMsgRefNum, 0x1234),
@@ -1252,7 +1252,7 @@ mod smsc_sim_wire {
             validity_period: TimeString::default(),
             registered_delivery: 1,
             replace_if_present_flag: 0,
-            data_coding: 0,
+            data_coding: smpp::pdu::DataCoding::SmscDefault,
             sm_default_msg_id: 0,
             short_message: sm(b"multi"),
             tlvs: Tlvs::new(),

@@ -110,7 +110,7 @@ fn pdus() -> Vec<Pdu> {
                 validity_period: TimeString::EMPTY,
                 registered_delivery: 0,
                 replace_if_present_flag: 0,
-                data_coding: 3,
+                data_coding: smpp::pdu::DataCoding::Latin1,
                 sm_default_msg_id: 0,
                 short_message: ShortMessage::new(b"Hi all").unwrap(),
                 tlvs: Tlvs::new(),
@@ -135,7 +135,7 @@ fn pdus() -> Vec<Pdu> {
                 service_type: c("WAP"),
                 source: addr(1, 1, "447700900001"),
                 dest: addr(1, 1, "447700900123"),
-                data_coding: 4,
+                data_coding: smpp::pdu::DataCoding::OctetUnspecified,
                 tlvs: tlvs(vec![
                     Tlv::octets(TlvTag::MessagePayload, *b"payload"),
                     Tlv::u16(TlvTag::DestinationPort, 2948),

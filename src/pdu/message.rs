@@ -1,6 +1,7 @@
 //! Message bodies: submit_sm and deliver_sm (one layout), data_sm,
 //! submit_multi, and the responses that carry a message id.
 
+use super::data_coding::DataCoding;
 use super::error::{DecodeError, EncodeError, ErrorKind, Field};
 use super::fields::{Address, COctet, ShortMessage, TimeString};
 use super::reader::Reader;
@@ -52,7 +53,7 @@ pub struct SubmitSm {
     /// Replace a pending message with the same addresses.
     pub replace_if_present_flag: u8,
     /// The alphabet of the user data (0 GSM, 3 Latin-1, 8 UCS-2, 4 binary).
-    pub data_coding: u8,
+    pub data_coding: DataCoding,
     /// Index of a canned message (0: none).
     pub sm_default_msg_id: u8,
     /// The user data (empty when it travels in `message_payload`).
@@ -77,7 +78,7 @@ impl SubmitSm {
         validity_period: TimeString::EMPTY,
         registered_delivery: 0,
         replace_if_present_flag: 0,
-        data_coding: 0,
+        data_coding: DataCoding::SmscDefault,
         sm_default_msg_id: 0,
         short_message: ShortMessage::EMPTY,
         tlvs: Tlvs::new(),
@@ -118,11 +119,11 @@ impl SubmitSm {
             Field::ScheduleDeliveryTime,
         )?;
         r.time_into(&mut self.validity_period, Field::ValidityPeriod)?;
-        let sm_length;
+        let (sm_length, data_coding);
         [
             self.registered_delivery,
             self.replace_if_present_flag,
-            self.data_coding,
+            data_coding,
             self.sm_default_msg_id,
             sm_length,
         ] = r.u8s([
@@ -132,6 +133,7 @@ impl SubmitSm {
             Field::SmDefaultMsgId,
             Field::SmLength,
         ])?;
+        self.data_coding = data_coding.into();
         r.short_message_into(&mut self.short_message, sm_length)?;
         self.tlvs.decode_into(r)
     }
@@ -146,7 +148,7 @@ impl SubmitSm {
         out.extend_from_slice(&[
             self.registered_delivery,
             self.replace_if_present_flag,
-            self.data_coding,
+            self.data_coding.into(),
             self.sm_default_msg_id,
         ]);
         writer::short_message(out, &self.short_message);
@@ -218,7 +220,7 @@ pub struct DataSm {
     /// As in submit_sm.
     pub registered_delivery: u8,
     /// As in submit_sm.
-    pub data_coding: u8,
+    pub data_coding: DataCoding,
     /// Optional parameters; `message_payload` is required.
     pub tlvs: Tlvs,
 }
@@ -232,7 +234,7 @@ impl DataSm {
             dest: r.address(DEST)?,
             esm_class: r.u8(Field::EsmClass)?,
             registered_delivery: r.u8(Field::RegisteredDelivery)?,
-            data_coding: r.u8(Field::DataCoding)?,
+            data_coding: r.u8(Field::DataCoding)?.into(),
             tlvs: Tlvs::decode(r)?,
         };
         if data_sm.tlvs.message_payload().is_none() {
@@ -246,7 +248,11 @@ impl DataSm {
         writer::cstr(out, &self.service_type);
         writer::address(out, &self.source);
         writer::address(out, &self.dest);
-        out.extend_from_slice(&[self.esm_class, self.registered_delivery, self.data_coding]);
+        out.extend_from_slice(&[
+            self.esm_class,
+            self.registered_delivery,
+            self.data_coding.into(),
+        ]);
         self.tlvs.encode(out)
     }
 }
@@ -284,7 +290,7 @@ pub struct SubmitMulti {
     /// As in submit_sm.
     pub replace_if_present_flag: u8,
     /// As in submit_sm.
-    pub data_coding: u8,
+    pub data_coding: DataCoding,
     /// As in submit_sm.
     pub sm_default_msg_id: u8,
     /// As in submit_sm.
@@ -321,7 +327,7 @@ impl SubmitMulti {
             validity_period: r.time(Field::ValidityPeriod)?,
             registered_delivery: r.u8(Field::RegisteredDelivery)?,
             replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
-            data_coding: r.u8(Field::DataCoding)?,
+            data_coding: r.u8(Field::DataCoding)?.into(),
             sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
             short_message: r.short_message()?,
             tlvs: Tlvs::decode(r)?,
@@ -353,7 +359,7 @@ impl SubmitMulti {
         out.extend_from_slice(&[
             self.registered_delivery,
             self.replace_if_present_flag,
-            self.data_coding,
+            self.data_coding.into(),
             self.sm_default_msg_id,
         ]);
         writer::short_message(out, &self.short_message);

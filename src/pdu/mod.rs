@@ -29,6 +29,7 @@
 mod ancillary;
 mod bind;
 mod command_id;
+mod data_coding;
 mod error;
 mod fields;
 mod frame;
@@ -42,6 +43,7 @@ mod writer;
 pub use ancillary::{AlertNotification, CancelSm, QuerySm, QuerySmResp, ReplaceSm};
 pub use bind::{Bind, BindResp, Outbind};
 pub use command_id::CommandId;
+pub use data_coding::DataCoding;
 pub use error::{DecodeError, EncodeError, ErrorKind, Field};
 pub use fields::{Address, COctet, FieldError, ShortMessage, TimeString};
 pub use frame::{frame_len, FrameError, Framer, DEFAULT_MAX_PDU_LEN};

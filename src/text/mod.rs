@@ -112,7 +112,8 @@ impl Encoding {
     ///
     /// Unsupported character sets come out as `Binary` so their octets are
     /// kept as they are rather than decoded as the wrong text.
-    pub fn from_data_coding(data_coding: u8) -> Encoding {
+    pub fn from_data_coding(data_coding: impl Into<u8>) -> Encoding {
+        let data_coding = data_coding.into();
         match data_coding {
             0x00 | 0x01 | 0xC0..=0xDF => Encoding::Gsm7,
             0x03 => Encoding::Latin1,

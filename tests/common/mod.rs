@@ -233,7 +233,7 @@ pub fn sample_request(id: CommandId) -> Body {
             validity_period: Default::default(),
             registered_delivery: 0,
             replace_if_present_flag: 0,
-            data_coding: 0,
+            data_coding: smpp::pdu::DataCoding::SmscDefault,
             sm_default_msg_id: 0,
             short_message: ShortMessage::new(b"to all").unwrap(),
             tlvs: Default::default(),
