@@ -18,10 +18,43 @@
 //!   buffer, and wakes the reactor once per batch. Responses are matched on
 //!   the worker, never behind application work.
 //! - Application threads talk to workers over channels: an [`Esme`] submit
-//!   takes a window permit (waiting for one, or failing fast), and its
-//!   outcome comes back on a channel.
+//!   takes a window permit (waiting for one, or failing fast), goes into
+//!   its link's inbox (the first of a batch tells the worker, which takes
+//!   the whole batch), and its outcome comes back in the caller's reply
+//!   slot ([`Esme::request`]) or on [`Esme::completions`].
 //!
 //! The thread count does not grow with the number of sessions.
+//!
+//! # Channels and backpressure
+//!
+//! Every channel is bounded; none of the runtime's threads waits on the
+//! application.
+//!
+//! | channel | room | when it is full |
+//! |---|---|---|
+//! | reactor → worker (bytes, connection news) | [`RuntimeConfig::channel_capacity`] | the reactor holds the message and stops reading that connection |
+//! | handles and workers → reactor (writes, closes, dials) | 4096 commands | the sender wakes the reactor and waits for room (the reactor waits on no one) |
+//! | worker → [`Esme::events`] | [`EsmeConfig::event_capacity`] | a delivery is answered ESME_RX_T_APPN (the SMSC retries later) |
+//! | worker → [`Esme::completions`] | the event capacity, at least every link's window | the completion waits on the worker holding its window slot, so submits wait or fail with [`SubmitError::WindowFull`] |
+//!
+//! A request waiting for a window slot blocks only its caller
+//! ([`SubmitMode::Wait`]) or fails at once ([`SubmitMode::FailFast`]).
+//!
+//! # Layers
+//!
+//! The code reads one way: application handle → channel → worker →
+//! session → reactor. Each module uses only those below it:
+//!
+//! | module | holds | uses |
+//! |---|---|---|
+//! | `esme`, `smsc` | the handles [`Esme`] and [`Smsc`] | `threads`, `channel`, and the leaves |
+//! | `threads` | [`Runtime`]: starts the reactor and the workers | `worker`, `reactor`, `channel` |
+//! | `worker` | a worker's loop: routes messages, timers and session events to a role | `esme_links`, `smsc_sessions`, `sessions`, `reactor`, `channel` |
+//! | `esme_links`, `smsc_sessions` | the role logic (ESME links; the SMSC handler's side), given the worker only as `Sessions` | `sessions`, `reactor`, `channel`, the leaves |
+//! | `sessions` | `Sessions`: a worker's sessions (the sans-IO [`crate::session::Session`]), timer wheel, dials, listeners and its way to the reactor | `reactor`, `channel`, the leaves |
+//! | `reactor` | the I/O thread | `channel`, `ids`, `tls` |
+//! | `channel` | what crosses threads: worker messages, the state a handle shares with its links and sessions, [`Delivery`] | the leaves |
+//! | leaves: `esme_types`, `smsc_types`, `ids`, `tls`, `sync`, `idmap` | settings, errors, outcomes, the handler trait; connection ids; TLS set-up; locks | nothing above |
 //!
 //! # Sending messages: an ESME
 //!
@@ -124,198 +157,30 @@
 //! (`cargo run --example minimal_smsc`, then `cargo run --example
 //! send_one` in another terminal).
 
+mod channel;
 mod esme;
+mod esme_links;
+mod esme_types;
 mod idmap;
+mod ids;
 mod reactor;
+mod sessions;
 mod smsc;
+mod smsc_sessions;
+mod smsc_types;
 pub(crate) mod sync;
+mod threads;
 mod tls;
 mod worker;
 
-pub use esme::{
-    describe_io_error, Completion, Delivery, Esme, EsmeConfig, EsmeError, EsmeEvent, LinkState,
-    Reconnect, SubmitError, SubmitMode, Ticket,
+pub use channel::{Delivery, EsmeEvent};
+pub use esme::Esme;
+pub use esme_types::{
+    describe_io_error, Completion, EsmeConfig, EsmeError, LinkState, Reconnect, SubmitError,
+    SubmitMode, Ticket,
 };
-pub use smsc::{SessionInfo, Smsc, SmscConfig, SmscContext, SmscHandler, SmscStats, SmscTimer};
-
-use crossbeam_channel::{bounded, Sender};
-use mio::{Poll, Waker};
-use reactor::{Reactor, ReactorCmd};
-use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use worker::{Worker, WorkerMsg};
-
-/// A connection, as the reactor names it: a slab index and a generation, so
-/// a stale id never reaches a newer connection in the same slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct ConnId {
-    pub(crate) index: u32,
-    pub(crate) generation: u32,
-}
-
-/// A listener registered with the reactor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct ListenerId(pub(crate) u64);
-
-/// Where a new connection came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// Accepted on a listener.
-    Accepted(ListenerId),
-    /// Dialed for an endpoint (an ESME link, or an SMSC outbind).
-    Dialed(u64),
-}
-
-/// Runtime settings.
-#[derive(Clone, Debug)]
-pub struct RuntimeConfig {
-    /// Worker threads (default: the number of CPUs).
-    pub workers: usize,
-    /// Capacity of each worker's channel, in messages (default 1024).
-    pub channel_capacity: usize,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        RuntimeConfig {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            channel_capacity: 1024,
-        }
-    }
-}
-
-pub(crate) struct Inner {
-    reactor: Sender<ReactorCmd>,
-    waker: Arc<Waker>,
-    workers: Vec<Sender<WorkerMsg>>,
-    next_worker: AtomicUsize,
-    next_id: AtomicU64,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl Inner {
-    pub(crate) fn reactor(&self, cmd: ReactorCmd) {
-        if reactor::send_command(&self.reactor, &self.waker, cmd) {
-            let _ = self.waker.wake();
-        }
-    }
-
-    pub(crate) fn pick_worker(&self) -> usize {
-        self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len()
-    }
-
-    pub(crate) fn worker(&self, index: usize) -> &Sender<WorkerMsg> {
-        &self.workers[index % self.workers.len()]
-    }
-
-    pub(crate) fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        for w in &self.workers {
-            let _ = w.send(WorkerMsg::Shutdown);
-        }
-        let _ = reactor::send_command(&self.reactor, &self.waker, ReactorCmd::Shutdown);
-        let _ = self.waker.wake();
-        let current = std::thread::current().id();
-        for t in std::mem::take(&mut *sync::lock(&self.threads)) {
-            if t.thread().id() != current {
-                let _ = t.join();
-            }
-        }
-    }
-}
-
-/// The threads that run sessions: one reactor and N workers. Cheap to
-/// clone; the threads stop when the last clone (and every handle made from
-/// it) is dropped.
-#[derive(Clone)]
-pub struct Runtime {
-    pub(crate) inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for Runtime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("workers", &self.inner.workers.len())
-            .finish()
-    }
-}
-
-impl Runtime {
-    /// Starts the threads.
-    pub fn start(config: RuntimeConfig) -> io::Result<Runtime> {
-        let poll = Poll::new()?;
-        let waker = Arc::new(Reactor::waker(&poll)?);
-        let (reactor_tx, reactor_rx) = bounded(reactor::COMMAND_CAPACITY);
-        let workers = config.workers.max(1);
-        let mut senders = Vec::with_capacity(workers);
-        let mut receivers = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (tx, rx) = bounded(config.channel_capacity.max(16));
-            senders.push(tx);
-            receivers.push(rx);
-        }
-        let mut threads = Vec::new();
-        let reactor = Reactor::new(poll, reactor_rx, senders.clone());
-        threads.push(
-            std::thread::Builder::new()
-                .name("smpp-io".into())
-                .spawn(move || reactor.run())?,
-        );
-        for (i, rx) in receivers.into_iter().enumerate() {
-            let worker = Worker::new(i, rx, reactor_tx.clone(), waker.clone(), senders[i].clone());
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("smpp-worker-{i}"))
-                    .spawn(move || worker.run())?,
-            );
-        }
-        Ok(Runtime {
-            inner: Arc::new(Inner {
-                reactor: reactor_tx,
-                waker,
-                workers: senders,
-                next_worker: AtomicUsize::new(0),
-                next_id: AtomicU64::new(1),
-                threads: Mutex::new(threads),
-            }),
-        })
-    }
-
-    /// Starts a runtime with default settings.
-    pub fn new() -> io::Result<Runtime> {
-        Runtime::start(RuntimeConfig::default())
-    }
-
-    /// Worker threads.
-    pub fn workers(&self) -> usize {
-        self.inner.workers.len()
-    }
-}
-
-/// Listens on `addr` with a deep accept queue (4096, the kernel caps it at
-/// `net.core.somaxconn`): thousands of ESMEs reconnecting at once after an
-/// outage must not wait out SYN retransmits behind the usual 128.
-pub(crate) fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(4096)?;
-    Ok(socket.into())
-}
-
-/// Resolves `addr` to its first socket address.
-pub(crate) fn resolve(addr: &str) -> io::Result<SocketAddr> {
-    use std::net::ToSocketAddrs;
-    addr.to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{addr}: no address")))
-}
+pub use smsc::Smsc;
+pub use smsc_types::{
+    SessionInfo, SmscConfig, SmscContext, SmscHandler, SmscSchedule, SmscStats, SmscTimer,
+};
+pub use threads::{Runtime, RuntimeConfig};

@@ -16,8 +16,9 @@
 //! handshake has finished; a failed handshake is a `ConnectFailed` for a
 //! dialed connection and one log line for an accepted one.
 
+use super::channel::WorkerMsg;
+use super::ids::{ConnId, ListenerId, Origin};
 use super::tls::{ClientSetup, ServerSetup, TlsConn, TlsFailure};
-use super::{ConnId, ListenerId, Origin, WorkerMsg};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};

@@ -14,7 +14,8 @@ pub(crate) use none::*;
 
 #[cfg(feature = "tls")]
 mod imp {
-    use crate::runtime::{EsmeConfig, SmscConfig};
+    use crate::runtime::esme_types::EsmeConfig;
+    use crate::runtime::smsc_types::SmscConfig;
     use crate::tls::{describe, TlsAcceptor, TlsConnector};
     use rustls::pki_types::ServerName;
     use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
@@ -212,7 +213,8 @@ mod imp {
 
 #[cfg(not(feature = "tls"))]
 mod none {
-    use crate::runtime::{EsmeConfig, SmscConfig};
+    use crate::runtime::esme_types::EsmeConfig;
+    use crate::runtime::smsc_types::SmscConfig;
     use std::io::{self, Write};
 
     /// No TLS in this build: no value exists.
