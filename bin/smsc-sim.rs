@@ -12,7 +12,7 @@ use clap::Parser;
 use smpp::pdu::{Address, COctet, DeliverSm, ShortMessage};
 use smpp::runtime::{Runtime, RuntimeConfig, Smsc, SmscConfig};
 use smpp::session::{BindMode, Throughput};
-use smpp::sim::{SimConfig, SimHandler};
+use smpp::smsc_sim::{SimConfig, SimHandler};
 use std::sync::Arc;
 use std::time::Duration;
 

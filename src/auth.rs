@@ -1,4 +1,5 @@
-//! Credential checks that do not leak through timing.
+//! Credential checks that do not leak through timing. (Named for what the
+//! checks serve: authenticating binds, outbinds and the daemon's clients.)
 
 /// Compares two secrets in time that depends only on their lengths, not on
 /// where they first differ.

@@ -1,6 +1,7 @@
 //! Composing submit_sm PDUs from a message: addresses from plain numbers,
 //! the cheapest alphabet, long text split into parts, and the options a
-//! spool file or an application asks for.
+//! spool file or an application asks for. (The module is named for its
+//! entry point, [`compose`]; it holds that function and what it takes.)
 //!
 //! ```
 //! use smpp::compose::{compose, Content, Options};

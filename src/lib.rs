@@ -51,7 +51,7 @@ pub mod pdu;
 pub mod receipt;
 pub mod runtime;
 pub mod session;
-pub mod sim;
+pub mod smsc_sim;
 pub mod text;
 pub mod timer;
 #[cfg(feature = "tls")]

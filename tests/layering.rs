@@ -26,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("compose", &["datetime", "pdu", "text"]),
     (
-        "sim",
+        "smsc_sim",
         &["auth", "datetime", "pdu", "receipt", "runtime", "session"],
     ),
     (

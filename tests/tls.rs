@@ -19,7 +19,7 @@ use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
 use smpp::runtime::{
     Esme, EsmeConfig, EsmeError, EsmeEvent, Runtime, RuntimeConfig, Smsc, SmscConfig, SubmitMode,
 };
-use smpp::sim::{SimConfig, SimHandler};
+use smpp::smsc_sim::{SimConfig, SimHandler};
 use smpp::tls::{TlsClientOptions, TlsError, TlsServerOptions};
 use std::io::{Read, Write};
 use std::process::Command;

@@ -4,7 +4,7 @@
 use super::values::{host_port, in_range};
 use clap::{ArgAction, Parser};
 use smpp::receipt::MessageState;
-use smpp::sim::{parse_dlr_mix, DlrRoute};
+use smpp::smsc_sim::{parse_dlr_mix, DlrRoute};
 
 /// An SMPP 3.4 SMSC simulator, for testing ESMEs.
 #[derive(Debug, Parser)]

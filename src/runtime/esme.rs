@@ -178,8 +178,8 @@ impl Esme {
                 tls_server: tls_server.clone(),
                 last_error: std::sync::Mutex::new(None),
             });
-            let worker = rt.inner.pick_worker();
-            let key = rt.inner.next_id();
+            let worker = rt.threads.pick_worker();
+            let key = rt.threads.next_id();
             // Outbind links are one: the listener goes to it.
             let listen = listener.take();
             let cmd = EsmeCmd::Open {
@@ -187,7 +187,7 @@ impl Esme {
                 shared: shared.clone(),
                 listen,
             };
-            let _ = rt.inner.worker(worker).send(WorkerMsg::Esme(cmd));
+            let _ = rt.threads.worker(worker).send(WorkerMsg::Esme(cmd));
             links.push(Link {
                 worker,
                 key,
@@ -209,7 +209,11 @@ impl Esme {
     fn close_links(&self) {
         for link in &self.links {
             let cmd = EsmeCmd::Unbind { key: link.key };
-            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+            let _ = self
+                .rt
+                .threads
+                .worker(link.worker)
+                .send(WorkerMsg::Esme(cmd));
         }
     }
 
@@ -253,7 +257,7 @@ impl Esme {
         };
         if self
             .rt
-            .inner
+            .threads
             .worker(link.worker)
             .send(WorkerMsg::Esme(cmd))
             .is_err()
@@ -430,7 +434,11 @@ impl Esme {
                 window,
                 throughput,
             };
-            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+            let _ = self
+                .rt
+                .threads
+                .worker(link.worker)
+                .send(WorkerMsg::Esme(cmd));
         }
     }
 
@@ -459,7 +467,11 @@ impl Esme {
         for link in &self.links {
             if !closed(&link.shared.status.wait_until(deadline, closed)) {
                 let cmd = EsmeCmd::Forget { key: link.key };
-                let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+                let _ = self
+                    .rt
+                    .threads
+                    .worker(link.worker)
+                    .send(WorkerMsg::Esme(cmd));
                 forgotten.push(link);
             }
         }
@@ -484,7 +496,11 @@ impl Drop for Esme {
         }
         for link in &self.links {
             let cmd = EsmeCmd::Forget { key: link.key };
-            let _ = self.rt.inner.worker(link.worker).send(WorkerMsg::Esme(cmd));
+            let _ = self
+                .rt
+                .threads
+                .worker(link.worker)
+                .send(WorkerMsg::Esme(cmd));
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Hash maps for ids this side hands out (request ids, connection ids,
 //! link keys): a multiply-rotate hash instead of SipHash, which costs more
 //! than the map lookup itself on the hot path. Never use it for keys a peer
-//! chooses: those could be picked to collide.
+//! chooses: those could be picked to collide. (The module is named for
+//! the type it gives, [`IdMap`], the name its users write.)
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

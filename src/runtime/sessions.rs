@@ -19,7 +19,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Whose a session is.
+/// Whose a session is: which role's logic its events go to. (The name
+/// stays: an ESME link or an SMSC owns the session for its whole life.)
 pub(crate) enum Owner {
     /// A link of an ESME handle (the link's key).
     Esme(u64),

@@ -79,18 +79,18 @@ impl Smsc {
             sessions: Mutex::new(HashMap::new()),
             live: AtomicUsize::new(0),
             workers: (0..rt.workers())
-                .map(|w| rt.inner.worker(w).clone())
+                .map(|w| rt.threads.worker(w).clone())
                 .collect(),
         });
-        let id = ListenerId(rt.inner.next_id());
+        let id = ListenerId(rt.threads.next_id());
         for w in 0..rt.workers() {
             let cmd = SmscCmd::Register {
                 id,
                 shared: shared.clone(),
             };
-            let _ = rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+            let _ = rt.threads.worker(w).send(WorkerMsg::Smsc(cmd));
         }
-        rt.inner.reactor(ReactorCmd::Listen {
+        rt.threads.reactor(ReactorCmd::Listen {
             listener,
             id,
             max_conns,
@@ -140,7 +140,7 @@ impl Smsc {
             shared: self.shared.clone(),
         };
         self.rt
-            .inner
+            .threads
             .worker(worker)
             .send(WorkerMsg::Smsc(cmd))
             .map_err(|_| CommandStatus::SysErr)
@@ -172,10 +172,10 @@ impl Smsc {
         let tls = super::tls::smsc_client(&self.shared.config, addr)?;
         let addr = resolve(addr)?;
         let password = COctet::try_from(password).map_err(invalid_input)?;
-        let worker = self.rt.inner.pick_worker();
+        let worker = self.rt.threads.pick_worker();
         let cmd = SmscCmd::Outbind {
             addr,
-            dial: self.rt.inner.next_id(),
+            dial: self.rt.threads.next_id(),
             outbind: OutbindDial {
                 shared: self.shared.clone(),
                 system_id,
@@ -183,7 +183,7 @@ impl Smsc {
             },
             tls,
         };
-        let _ = self.rt.inner.worker(worker).send(WorkerMsg::Smsc(cmd));
+        let _ = self.rt.threads.worker(worker).send(WorkerMsg::Smsc(cmd));
         Ok(())
     }
 
@@ -191,13 +191,13 @@ impl Smsc {
     /// `timeout`) for them to close.
     pub fn shutdown(&self, timeout: Duration) {
         self.rt
-            .inner
+            .threads
             .reactor(ReactorCmd::Unlisten { id: self.listener });
         for w in 0..self.rt.workers() {
             let cmd = SmscCmd::UnbindAll {
                 shared: self.shared.clone(),
             };
-            let _ = self.rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+            let _ = self.rt.threads.worker(w).send(WorkerMsg::Smsc(cmd));
         }
         let deadline = Instant::now() + timeout;
         while self.shared.live.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
@@ -209,11 +209,11 @@ impl Smsc {
 impl Drop for Smsc {
     fn drop(&mut self) {
         self.rt
-            .inner
+            .threads
             .reactor(ReactorCmd::Unlisten { id: self.listener });
         for w in 0..self.rt.workers() {
             let cmd = SmscCmd::Forget { id: self.listener };
-            let _ = self.rt.inner.worker(w).send(WorkerMsg::Smsc(cmd));
+            let _ = self.rt.threads.worker(w).send(WorkerMsg::Smsc(cmd));
         }
     }
 }

@@ -30,7 +30,9 @@ impl Default for RuntimeConfig {
     }
 }
 
-pub(crate) struct Inner {
+/// What every clone of a [`Runtime`] shares: the way to each thread, and
+/// the threads themselves (joined when the last clone goes).
+pub(crate) struct Threads {
     reactor: Sender<ReactorCmd>,
     waker: Arc<Waker>,
     workers: Vec<Sender<WorkerMsg>>,
@@ -39,7 +41,7 @@ pub(crate) struct Inner {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-impl Inner {
+impl Threads {
     pub(crate) fn reactor(&self, cmd: ReactorCmd) {
         if reactor::send_command(&self.reactor, &self.waker, cmd) {
             let _ = self.waker.wake();
@@ -59,7 +61,7 @@ impl Inner {
     }
 }
 
-impl Drop for Inner {
+impl Drop for Threads {
     fn drop(&mut self) {
         for w in &self.workers {
             let _ = w.send(WorkerMsg::Shutdown);
@@ -80,13 +82,13 @@ impl Drop for Inner {
 /// it) is dropped.
 #[derive(Clone)]
 pub struct Runtime {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) threads: Arc<Threads>,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("workers", &self.inner.workers.len())
+            .field("workers", &self.threads.workers.len())
             .finish()
     }
 }
@@ -121,7 +123,7 @@ impl Runtime {
             );
         }
         Ok(Runtime {
-            inner: Arc::new(Inner {
+            threads: Arc::new(Threads {
                 reactor: reactor_tx,
                 waker,
                 workers: senders,
@@ -139,6 +141,6 @@ impl Runtime {
 
     /// Worker threads.
     pub fn workers(&self) -> usize {
-        self.inner.workers.len()
+        self.threads.workers.len()
     }
 }

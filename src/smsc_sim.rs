@@ -1,4 +1,5 @@
-//! A simulated SMSC's behaviour, shared by `smsc-sim` and `smppd --demo`:
+//! A simulated SMSC's behaviour, shared by `smsc-sim` and `smppd --demo`
+//! (the module is named for the binary):
 //! accounts, a message store that `query_sm`, `cancel_sm` and `replace_sm`
 //! act on, receipts after a delay with a weighted mix of outcomes, and the
 //! faults real SMSCs inflict on ESMEs (slow, lost and refused answers,
