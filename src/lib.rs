@@ -25,7 +25,7 @@
 //!   handles for programs with no async runtime.
 //! - [`compose`]: submit_sm PDUs from a number and a text: addresses,
 //!   the cheapest alphabet, parts, receipts, flash, validity.
-//! - [`sim`]: a simulated SMSC's behaviour (accounts, ids, receipts), used
+//! - [`smsc_sim`]: a simulated SMSC's behaviour (accounts, ids, receipts), used
 //!   by `smsc-sim` and `smppd --demo`.
 //! - [`auth`]: constant-time credential comparison.
 //! - [`timer`]: a hierarchical timer wheel that reads no clock; each worker

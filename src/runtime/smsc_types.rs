@@ -128,7 +128,7 @@ pub trait SmscHandler: Send + Sync + 'static {
         Err(CommandStatus::ReplaceFail)
     }
 
-    /// A timer set with [`SmscContext::timer`] is due. It fires whether or
+    /// A timer set with [`SmscSchedule::timer`] is due. It fires whether or
     /// not the session that set it is still open.
     fn timer(&self, _ctx: &mut SmscTimer<'_>, _token: u64) {}
 
