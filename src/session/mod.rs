@@ -61,6 +61,7 @@
 
 mod config;
 mod event;
+mod inbound_hash;
 mod state;
 mod stats;
 mod throttle;
@@ -78,6 +79,7 @@ use crate::pdu::{
     Bind, BindResp, Body, COctet, CommandId, CommandStatus, DecodeError, Framer, Outbind, Pdu, Tlv,
     TlvTag, SMPP_VERSION_34,
 };
+use inbound_hash::InboundHash;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 use throttle::{Backoff, TokenBucket};
@@ -116,7 +118,7 @@ pub struct Session {
     /// ESME: waiting for an outbind.
     outbind_wait: Option<OutbindWait>,
     /// Peer requests waiting for the application's answer.
-    inbound: HashMap<(u32, CommandId), u32>,
+    inbound: HashMap<(u32, CommandId), u32, InboundHash>,
     /// How many requests `inbound` holds (a reused sequence number counts
     /// each time).
     inbound_count: usize,
@@ -165,7 +167,7 @@ impl Session {
             unbind_request: None,
             bind_inbound: None,
             outbind_wait: None,
-            inbound: HashMap::new(),
+            inbound: HashMap::with_hasher(InboundHash::new()),
             inbound_count: 0,
             peer_unbind: None,
             timers: TimerTable::default(),
