@@ -29,6 +29,12 @@ use std::time::{Duration, Instant};
 pub(crate) const WAIT: Duration = Duration::from_secs(3);
 /// How long "nothing comes back" is watched for.
 pub(crate) const QUIET: Duration = Duration::from_millis(300);
+/// How long another client may wait for its answer while a hostile peer
+/// floods or stops reading. A session blocked behind that peer would wait
+/// until the flood is read, which the tests do only afterwards, so any
+/// bound tells the two apart: this one is long enough that a loaded machine
+/// never reaches it.
+pub(crate) const SERVED: Duration = Duration::from_secs(20);
 
 /// The account every `smsc-sim` in these tests knows.
 pub(crate) const SYSTEM_ID: &str = "hostile";
