@@ -165,7 +165,7 @@ fn sendsms_run(spool_parent: &Path, tag: &str, same_filesystem: bool) {
         .collect();
     let got: BTreeMap<String, ()> = numbers.keys().map(|k| (k.clone(), ())).collect();
     assert_eq!(got, want, "the numbers in sent/");
-    assert!(d.stop().success());
+    d.stop_clean();
     let totals = sim.stop();
     assert_eq!(totals.submit_sm, total as u64, "submits the SMSC saw");
 }
@@ -244,7 +244,7 @@ fn renamed_files_are_claimed_at_once() {
         assert!(started.elapsed() < secs(30));
     }
     assert_eq!(count(&r.spool, "failed"), 0);
-    assert!(r.daemon.stop().success());
+    r.daemon.stop_clean();
     r.sim.stop();
 }
 
@@ -282,7 +282,7 @@ fn a_slow_writer_in_place_is_waited_for() {
         body.as_bytes()
     );
     assert_eq!(count(&r.spool, "failed"), 0);
-    assert!(r.daemon.stop().success());
+    r.daemon.stop_clean();
     r.sim.stop();
 }
 
@@ -339,7 +339,7 @@ fn empty_files_wait_for_their_grace_then_fail() {
     let f = SpoolFile::load(&r.spool, "failed", "empty");
     assert_eq!(f.get("Fail_reason"), "empty file");
     assert!(f.body.is_empty());
-    assert!(r.daemon.stop().success());
+    r.daemon.stop_clean();
     r.sim.stop();
 }
 
@@ -372,7 +372,7 @@ fn files_found_by_a_scan_settle_first() {
         sent.exists()
     });
     assert!(SystemTime::now() >= settled, "sent before it had settled");
-    assert!(d.stop().success());
+    d.stop_clean();
     sim.stop();
 }
 
@@ -388,7 +388,7 @@ fn spool_folders_are_group_writable_and_files_0640() {
     wait_until(secs(20), "a file in incoming/", || {
         count(&spool, "incoming") >= 1
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     sim.stop();
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&spool), 0o2770, "the spool root");

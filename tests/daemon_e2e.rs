@@ -101,7 +101,7 @@ fn sent_files_get_sent_and_one_message_id_per_part() {
         list(&spool, "checked").is_empty()
     });
     assert!(list(&spool, "outgoing").is_empty());
-    assert!(d.stop().success());
+    d.stop_clean();
     let totals = sim.stop();
     assert_eq!(totals.submit_sm, 4, "{totals:?}");
 }
@@ -122,7 +122,7 @@ fn rejected_files_go_to_failed_with_the_status() {
     assert_eq!(f.get("To"), "491721234567");
     assert_eq!(f.body, b"No way\n");
     assert!(list(&spool, "sent").is_empty());
-    assert!(d.stop().success());
+    d.stop_clean();
     assert_eq!(sim.stop().submit_sm, 1, "a permanent error is not retried");
 }
 
@@ -155,7 +155,7 @@ fn receipts_go_to_report_with_the_original_file() {
     assert!(r.get("Done_date").len() == 19);
     let text = String::from_utf8(r.body.clone()).unwrap();
     assert!(text.starts_with(&format!("id:{id} ")), "{text}");
-    assert!(d.stop().success());
+    d.stop_clean();
     let t = sim.stop();
     assert_eq!((t.submit_sm, t.receipts), (1, 1), "{t:?}");
 }
@@ -177,7 +177,7 @@ fn original_file_is_kept_across_a_restart() {
         b"To: 491720000001\nReport: yes\n\nLater\n",
     );
     wait_file(&d, &spool, "sent", "before-restart", secs(15));
-    assert!(d.stop().success());
+    d.stop_clean();
     let receipts: Vec<DeliverSm> = std::mem::take(&mut *smsc.rec.receipts.lock().unwrap());
     assert_eq!(receipts.len(), 1);
 
@@ -193,7 +193,7 @@ fn original_file_is_kept_across_a_restart() {
         r.get("Message_id"),
         SpoolFile::load(&spool, "sent", "before-restart").get("Message_id")
     );
-    assert!(d.stop().success());
+    d.stop_clean();
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn mo_messages_go_to_incoming() {
     wait_until(secs(10), "two files in incoming/", || {
         count(&spool, "incoming") >= 2
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     let files = load_all(&spool, "incoming");
     for (name, f) in &files {
         assert_eq!(f.get("From"), "447700900999", "{name}");
@@ -279,7 +279,7 @@ fn multipart_mo_is_joined() {
         .filter(|f| f.get("From") == "491720000009")
         .collect();
     assert_eq!(single[0].body, b"Just one");
-    assert!(d.stop().success());
+    d.stop_clean();
 }
 
 /// Files as smstools3's `sendsms` writes them: `To:`, for text outside
@@ -323,7 +323,7 @@ fn smstools3_sendsms_files() {
     let ucs = by_dest("491722222222");
     assert_eq!(ucs.data_coding, smpp::pdu::DataCoding::Ucs2);
     assert_eq!(ucs.short_message.as_bytes(), ucs2.as_slice());
-    assert!(d.stop().success());
+    d.stop_clean();
 }
 
 #[test]
@@ -367,7 +367,7 @@ fn bad_files_go_to_failed_with_a_reason() {
         "the garbage body is not kept"
     );
     assert!(list(&spool, "sent").is_empty());
-    assert!(d.stop().success());
+    d.stop_clean();
     assert_eq!(sim.stop().submit_sm, 0);
 }
 
@@ -400,7 +400,7 @@ fn ignored_names_stay_in_outgoing() {
     // Without its lock, `held` goes.
     fs::remove_file(out.join("held.LOCK")).unwrap();
     wait_file(&d, &spool, "sent", "held", secs(10));
-    assert!(d.stop().success());
+    d.stop_clean();
     assert_eq!(sim.stop().submit_sm, 2);
 }
 
@@ -494,7 +494,12 @@ fn sigterm_under_load_loses_nothing() {
     let t = std::time::Instant::now();
     let status = d.stop();
     println!("stop took {:?}", t.elapsed());
-    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    assert!(
+        status.success(),
+        "exit status after SIGTERM: {}\n{}",
+        describe(status),
+        log_tail(&dir.join("smppd.log"), 30)
+    );
     let at_stop = count(&spool, "sent");
     println!("sent before SIGTERM took effect: {at_stop} of {N}");
     assert!(at_stop < N, "SIGTERM came too late to test anything");
@@ -503,7 +508,7 @@ fn sigterm_under_load_loses_nothing() {
     wait_until(secs(40), "every file in sent/", || {
         count(&spool, "sent") >= N
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     assert_eq!(list(&spool, "sent"), names);
     assert!(list(&spool, "failed").is_empty());
     assert!(list(&spool, "outgoing").is_empty());
@@ -534,7 +539,7 @@ fn immediate_receipts_name_the_original_file() {
     wait_until(secs(20), "every receipt in report/", || {
         count(&spool, "report") >= N
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     let mut originals: Vec<String> = load_all(&spool, "report")
         .values()
         .map(|r| {
@@ -580,7 +585,7 @@ fn outbind_session_delivers_to_incoming() {
     wait_until(secs(10), "an MO message via the outbind session", || {
         count(&spool, "incoming") >= 1
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     let t = outbinder.stop();
     assert!(t.deliver_sm >= 1, "{t:?}");
     assert_eq!(main.stop().deliver_sm, 0);

@@ -134,7 +134,7 @@ fn sigkill_at_random_instants_loses_nothing() {
     }
     let d = Daemon::start(&cfg, &log);
     wait_all(&d, &spool, n, secs(60));
-    assert!(d.stop().success());
+    d.stop_clean();
     let (sent, failed) = check_accounted(&spool, &names);
     let t = sim.stop();
     let duplicates = t.submit_sm.saturating_sub(parts);
@@ -176,7 +176,7 @@ fn smsc_restart_mid_window_loses_nothing() {
     let sim = Sim::start_on(addr, &[]);
     wait_all(&d, &spool, N, secs(60));
     let log = fs::read_to_string(&d.log).unwrap();
-    assert!(d.stop().success());
+    d.stop_clean();
     assert!(
         log.contains("reconnecting"),
         "the daemon never noticed the SMSC die"
@@ -211,8 +211,8 @@ fn two_daemons_on_one_spool_send_each_file_once() {
     db.wait_log("running", secs(10));
     let (names, parts) = drop_messages(&spool, "shared", N);
     wait_all(&da, &spool, N, secs(60));
-    assert!(da.stop().success());
-    assert!(db.stop().success());
+    da.stop_clean();
+    db.stop_clean();
     let (sent, failed) = check_accounted(&spool, &names);
     assert_eq!((sent, failed), (N, 0));
     let sent_by = |log: &str| {

@@ -346,7 +346,7 @@ fn status_and_sighup_reload() {
     wait_until(secs(10), "--status showing the new retries", || {
         status_cmd(&cfg).1.contains("retries: 7")
     });
-    assert!(d.stop().success());
+    d.stop_clean();
     let (code, out) = status_cmd(&cfg);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("smppd not running"), "{out}");
@@ -478,6 +478,26 @@ fn sigterm_at_random_instants_exits_within_the_response_timeout() {
     assert_eq!(count(&spool, "failed"), 0);
     assert_eq!(all_entries(&spool, "outgoing"), Vec::<String>::new());
     assert_eq!(all_entries(&spool, "checked"), Vec::<String>::new());
+    sim.stop();
+}
+
+/// A daemon stopped as soon as it handles SIGTERM, before it is running
+/// (the restart of a daemon whose files were all done before it was
+/// killed): exit 0, every time. So is smsc-sim as soon as it says where it
+/// listens.
+#[test]
+fn sigterm_as_soon_as_it_is_handled_exits_0() {
+    let dir = TestDir::new("term-at-once");
+    let sim = Sim::start(&[]);
+    assert_eq!(
+        handles(sim.proc.pid(), "TERM"),
+        Some(true),
+        "smsc-sim said where it listens before it handled SIGTERM"
+    );
+    let cfg = Conf::new(&dir.spool(), sim.addr).write(&dir.join("smppd.toml"));
+    for _ in 0..10 {
+        Daemon::start(&cfg, &dir.join("smppd.log")).stop_clean();
+    }
     sim.stop();
 }
 

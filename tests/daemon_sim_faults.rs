@@ -91,7 +91,7 @@ fn smppd_against_a_faulty_smsc_loses_nothing() {
         ids.keys().all(|id| have.contains(id))
     });
     let log = std::fs::read_to_string(&d.log).unwrap();
-    assert!(d.stop().success());
+    d.stop_clean();
     let totals = sim.stop();
 
     // Every file accounted for, once.

@@ -746,7 +746,7 @@ fn smppd_over_tls_to_node_server() {
     assert_eq!(sent.get("Message_id"), "node-1");
     let log = std::fs::read_to_string(dir.join("smppd.log")).unwrap();
     assert!(!log.contains("TLS handshake"), "{log}");
-    assert!(daemon.stop().success());
+    daemon.stop_clean();
     let out = support::server_result("node_server.js", server);
     assert_eq!(out["submits"][0].str("text"), "hello from smppd over TLS");
 }
@@ -819,7 +819,7 @@ fn smppd_outbind_over_tls() {
     wait_until(secs(20), "the MO in incoming/", || {
         count(&spool, "incoming") == 1
     });
-    assert!(daemon.stop().success());
+    daemon.stop_clean();
 }
 
 /// Waits up to 2 s for `receiver` to find a session.
@@ -851,7 +851,7 @@ fn smppd_untrusted_smsc_retries_with_backoff() {
     wait_until(secs(20), "two failed attempts in the log", || {
         std::fs::read_to_string(&log).is_ok_and(|l| l.matches(&wanted).count() >= 2)
     });
-    assert!(daemon.stop().success());
+    daemon.stop_clean();
 
     conf.smsc = format!("tls = true\ntls_ca_file = \"{}\"\n", s(&pki.path("ca.pem")));
     let config = conf.write(&dir.join("smppd.toml"));
@@ -859,7 +859,7 @@ fn smppd_untrusted_smsc_retries_with_backoff() {
     drop_file(&dir.spool(), "m1", b"To: 447700900123\n\nafter the fix\n");
     let spool = dir.spool();
     wait_until(secs(20), "the file in sent/", || count(&spool, "sent") == 1);
-    assert!(daemon.stop().success());
+    daemon.stop_clean();
     let totals = sim.stop();
     assert_eq!(totals["submit_sm"], 1, "{totals:?}");
 }

@@ -92,7 +92,17 @@ impl Proc {
         self.child.as_ref().map(Child::id).unwrap_or(0)
     }
 
-    /// Sends a signal by name (`TERM`, `INT`, `HUP`) with kill(1).
+    /// Waits (at most 10 s) until the process has its handler for `sig`
+    /// (`TERM`, `INT`, `HUP`) in place, or is gone. A signal sent before
+    /// that ends it by the default action, which tests nothing of how the
+    /// program handles the signal: see [`Daemon::stop`].
+    pub fn wait_handler(&self, sig: &str) {
+        let pid = self.pid();
+        wait_for(secs(10), || handles(pid, sig) != Some(false));
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`, `HUP`) with kill(1), at once
+    /// (a handler not yet in place is not waited for).
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args(["-s", sig, &self.pid().to_string()])
@@ -144,6 +154,30 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Whether process `pid` has a handler for signal `sig` (`TERM`, `INT`,
+/// `HUP`): its bit in the `SigCgt` mask of /proc/PID/status. `None` when
+/// that cannot be told (the process is gone or a zombie, no /proc).
+pub fn handles(pid: u32, sig: &str) -> Option<bool> {
+    let num = match sig {
+        "HUP" => 1,
+        "INT" => 2,
+        "TERM" => 15,
+        _ => return None,
+    };
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+    };
+    if field("State:")?.starts_with('Z') {
+        return None;
+    }
+    let mask = u64::from_str_radix(field("SigCgt:")?, 16).ok()?;
+    Some(mask & (1 << (num - 1)) != 0)
 }
 
 /// Reads lines from a pipe on a thread; they arrive on the channel.
@@ -253,8 +287,10 @@ impl Sim {
         }
     }
 
-    /// SIGTERM, wait (bounded) for exit 0 and the totals line.
+    /// SIGTERM (once it is handled), wait (bounded) for exit 0 and the
+    /// totals line.
     pub fn stop(mut self) -> Totals {
+        self.proc.wait_handler("TERM");
         self.proc.signal("TERM");
         let status = self
             .proc
@@ -391,8 +427,12 @@ impl Daemon {
         log_tail(&self.log, n)
     }
 
-    /// SIGTERM and wait (bounded) for the exit.
+    /// SIGTERM and wait (bounded) for the exit. The SIGTERM waits until
+    /// smppd handles it: a test may stop a daemon it has only just started
+    /// (everything was done before), and one killed by the default action
+    /// would say nothing about smppd's stop.
     pub fn stop(mut self) -> ExitStatus {
+        self.proc.wait_handler("TERM");
         self.proc.signal("TERM");
         match self.proc.wait_timeout(secs(20)) {
             Some(s) => s,
@@ -401,6 +441,20 @@ impl Daemon {
                 self.log_tail(30)
             ),
         }
+    }
+
+    /// SIGTERM, wait (bounded) for the exit, and panic unless it is exit 0,
+    /// saying what it was instead (the code, or the signal) with the log's
+    /// tail.
+    pub fn stop_clean(self) {
+        let log = self.log.clone();
+        let status = self.stop();
+        assert!(
+            status.success(),
+            "smppd stopped with {} after SIGTERM\n{}",
+            describe(status),
+            log_tail(&log, 30)
+        );
     }
 
     /// Waits (bounded) until the log has a line containing `text`.
@@ -413,6 +467,17 @@ impl Daemon {
 
     pub fn kill9(mut self) {
         self.proc.kill9();
+    }
+}
+
+/// An exit status in words: `exit code 1`, `signal 15 (core dumped)`.
+pub fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(sig)) if status.core_dumped() => format!("signal {sig} (core dumped)"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        (None, None) => format!("{status}"),
     }
 }
 
