@@ -83,6 +83,19 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // The handlers before "listening on": whoever waited for that line may
+    // stop the simulator at once and get its clean stop (a SIGTERM before
+    // them would end it by the default action, without the totals line).
+    let mut signals = match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{PROG}: cannot install signal handlers: {e}");
+            std::process::exit(1);
+        }
+    };
     let listen = cli.listen.as_str();
     let smsc = match Smsc::listen(&rt, listen, config, sim) {
         Ok(s) => Arc::new(s),
@@ -107,16 +120,6 @@ fn main() {
         std::thread::spawn(move || mo_loop(&smsc, Duration::from_millis(mo_every)));
     }
 
-    let mut signals = match signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-    ]) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{PROG}: cannot install signal handlers: {e}");
-            std::process::exit(1);
-        }
-    };
     if let Some(sig) = signals.forever().next() {
         log::info!("signal {sig}: unbinding every session");
     }
