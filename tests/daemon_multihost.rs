@@ -186,13 +186,11 @@ fn takeover_run(dir: &TestDir, spool_a: &Path, spool_b: &Path, n: usize) -> Outc
         .filter_map(|l| l.split_once("taken over from host-b: "))
         .map(|(_, name)| name.trim().to_owned())
         .collect();
-    if held_at_kill > 0 {
-        assert!(
-            !taken.is_empty(),
-            "host-b held files at its death, and none was taken over\n{}",
-            da.log_tail(30)
-        );
-    }
+    // No assertion on `held_at_kill` itself: the files host-b held when it
+    // died can only have left checked/ through a takeover (checked/ is
+    // empty above), and a listing through the other mount may still show
+    // files host-b had finished just before its death (metadata up to a
+    // second stale), which nobody has to take over.
     let noticed: Vec<&str> = a_log
         .lines()
         .filter(|l| l.contains("instance host-b is gone"))

@@ -151,6 +151,13 @@ fn take_over_dead(shared: &Shared) {
             }
         };
         if files.is_empty() {
+            // Its files were all decided (finished into sent/ or failed/
+            // from its progress log), or already gone.
+            log::info!(
+                target: "smppd",
+                "instance {owner} is gone (its lock was free): nothing it held in checked/ was left to send ({} ms)",
+                started.elapsed().as_millis()
+            );
             continue;
         }
         log::info!(
