@@ -293,38 +293,38 @@ pub(crate) fn make_dir_shared(
     dir: &Path,
     create: impl Fn(&Path) -> io::Result<()>,
 ) -> io::Result<()> {
-    let deadline = Instant::now() + SHARED_DIR_WAIT;
-    // Clients that try again in step would collide again.
-    let pause = Duration::from_millis(10 + u64::from(std::process::id() % 20));
-    loop {
-        if dir.is_dir() {
-            return Ok(());
-        }
-        match create(dir) {
-            Ok(()) => return Ok(()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
-                ) && Instant::now() < deadline =>
-            {
-                std::thread::sleep(pause);
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    retry_shared(
+        |e| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+            )
+        },
+        || if dir.is_dir() { Ok(()) } else { create(dir) },
+    )
 }
 
 /// Runs `op` (a file made in a directory made a moment ago), again while
 /// it fails with `ENOENT`, for up to [`SHARED_DIR_WAIT`]: a directory two
 /// GlusterFS clients made at once can refuse files for a moment after it
 /// is seen.
-pub(crate) fn retry_new_dir<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+pub(crate) fn retry_new_dir<T>(op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    retry_shared(not_found, op)
+}
+
+/// Runs `op` again while it fails with an error `passing` calls a
+/// shared filesystem's passing state, for up to [`SHARED_DIR_WAIT`]; each
+/// process pauses its own 10-29 ms between tries, since clients that try
+/// again in step would collide again.
+fn retry_shared<T>(
+    passing: impl Fn(&io::Error) -> bool,
+    mut op: impl FnMut() -> io::Result<T>,
+) -> io::Result<T> {
     let deadline = Instant::now() + SHARED_DIR_WAIT;
     let pause = Duration::from_millis(10 + u64::from(std::process::id() % 20));
     loop {
         match op() {
-            Err(e) if not_found(&e) && Instant::now() < deadline => std::thread::sleep(pause),
+            Err(e) if passing(&e) && Instant::now() < deadline => std::thread::sleep(pause),
             other => return other,
         }
     }
