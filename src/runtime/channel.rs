@@ -5,6 +5,7 @@
 use super::esme_types::{EsmeConfig, Inbox, LinkStatus, Ticket};
 use super::ids::{ConnId, ListenerId, Origin};
 use super::smsc_types::{SessionInfo, SmscConfig, SmscHandler, SmscStats};
+use super::socket::SharedSocket;
 use super::sync::{Semaphore, Watch};
 use super::tls::{ClientSetup, ServerSetup};
 use crate::pdu::{Body, COctet, CommandStatus, Pdu};
@@ -25,6 +26,9 @@ pub(crate) enum WorkerMsg {
         conn: ConnId,
         peer: SocketAddr,
         origin: Origin,
+        /// A plain TCP connection's socket, for the worker to write to
+        /// itself; none for TLS.
+        socket: Option<Arc<SharedSocket>>,
     },
     /// A dial failed.
     ConnectFailed {

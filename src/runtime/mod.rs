@@ -15,7 +15,9 @@
 //!   a full channel stops reading that socket.
 //! - A session lives on one worker for its whole life, so no lock guards it.
 //!   The worker feeds it bytes and time, answers the whole batch into one
-//!   buffer, and wakes the reactor once per batch. Responses are matched on
+//!   buffer and writes it to the socket itself (plain TCP, while the
+//!   reactor holds none of that connection's output); the reactor writes
+//!   the rest, and TLS, woken at most once per batch. Responses are matched on
 //!   the worker, never behind application work.
 //! - Application threads talk to workers over channels: an [`Esme`] submit
 //!   takes a window permit (waiting for one, or failing fast), goes into
@@ -54,7 +56,7 @@
 //! | `sessions` | `Sessions`: a worker's sessions (the sans-IO [`crate::session::Session`]), timer wheel, dials, listeners and its way to the reactor | `reactor`, `channel`, the leaves |
 //! | `reactor` | the I/O thread | `channel`, `ids`, `tls` |
 //! | `channel` | what crosses threads: worker messages, the state a handle shares with its links and sessions, [`Delivery`] | the leaves |
-//! | leaves: `esme_types`, `smsc_types`, `ids`, `tls`, `sync`, `idmap` | settings, errors, outcomes, the handler trait; connection ids; TLS set-up; locks | nothing above |
+//! | leaves: `esme_types`, `smsc_types`, `ids`, `tls`, `socket`, `sync`, `idmap` | settings, errors, outcomes, the handler trait; connection ids; TLS set-up; the socket a worker writes to; locks | nothing above |
 //!
 //! # Sending messages: an ESME
 //!
@@ -168,6 +170,7 @@ mod sessions;
 mod smsc;
 mod smsc_sessions;
 mod smsc_types;
+mod socket;
 pub(crate) mod sync;
 mod threads;
 mod tls;

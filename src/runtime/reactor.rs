@@ -2,8 +2,9 @@
 //!
 //! It holds no protocol logic. It accepts, connects, reads every byte that
 //! has arrived into one buffer per readiness event and hands it to the
-//! connection's worker in one channel message; it writes what workers send
-//! back. Channels are bounded: when a worker's channel is full, the reactor
+//! connection's worker in one channel message; it writes what workers hand
+//! it: a TLS connection's output, and what a plain connection's socket did
+//! not take when its worker wrote to it directly (`socket.rs`). Channels are bounded: when a worker's channel is full, the reactor
 //! parks the message and stops reading that connection until it can deliver
 //! (backpressure), and it never blocks. A peer that stops reading fills our
 //! write buffer; past a limit we stop reading from it too, so it cannot make
@@ -18,13 +19,16 @@
 
 use super::channel::WorkerMsg;
 use super::ids::{ConnId, ListenerId, Origin};
+use super::socket::SharedSocket;
 use super::tls::{ClientSetup, ServerSetup, TlsConn, TlsFailure};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,7 +108,9 @@ pub(crate) enum ReactorCmd {
 }
 
 struct Conn {
-    stream: TcpStream,
+    /// The socket; a plain TCP connection's worker holds it too, and
+    /// writes to it while this holds none of its output (`socket.rs`).
+    sock: Arc<SharedSocket>,
     id: ConnId,
     worker: usize,
     listener: Option<ListenerId>,
@@ -293,7 +299,7 @@ impl Reactor {
 
     fn add_conn(
         &mut self,
-        mut stream: TcpStream,
+        stream: TcpStream,
         worker: usize,
         listener: Option<ListenerId>,
         connecting: Option<Origin>,
@@ -314,11 +320,11 @@ impl Reactor {
         } else {
             Interest::READABLE
         };
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(&mut stream, Token(index), interest)
-        {
+        if let Err(e) = self.poll.registry().register(
+            &mut SourceFd(&stream.as_raw_fd()),
+            Token(index),
+            interest,
+        ) {
             log::error!("cannot register a connection: {e}");
             self.free.push(index);
             return None;
@@ -332,7 +338,7 @@ impl Reactor {
             None => (None, None),
         };
         self.conns[index] = Some(Conn {
-            stream,
+            sock: SharedSocket::new(stream),
             id,
             worker,
             listener,
@@ -437,7 +443,13 @@ impl Reactor {
             match self.add_conn(stream, worker, Some(id), None, tls) {
                 Some(conn) => {
                     if !in_handshake {
-                        let msg = WorkerMsg::Connected { conn, peer, origin };
+                        let socket = self.plain_socket(conn.index as usize);
+                        let msg = WorkerMsg::Connected {
+                            conn,
+                            peer,
+                            origin,
+                            socket,
+                        };
                         self.send_worker(worker, msg);
                     }
                     self.mark_readable(conn.index as usize);
@@ -486,6 +498,13 @@ impl Reactor {
             }
             Err(error) => self.send_worker(worker, WorkerMsg::ConnectFailed { origin, error }),
         }
+    }
+
+    /// The socket of a plain TCP connection, for its worker to write to;
+    /// none for TLS.
+    fn plain_socket(&self, index: usize) -> Option<Arc<SharedSocket>> {
+        let c = self.conns.get(index)?.as_ref()?;
+        c.tls.is_none().then(|| c.sock.clone())
     }
 
     fn send_worker(&mut self, worker: usize, msg: WorkerMsg) {
@@ -582,7 +601,7 @@ impl Reactor {
         let mut eof = false;
         let mut failed = None;
         loop {
-            match c.stream.read(&mut self.read_buf) {
+            match (&c.sock.stream).read(&mut self.read_buf) {
                 Ok(0) => {
                     eof = true;
                     break;
@@ -626,7 +645,7 @@ impl Reactor {
                 }
                 if let Some(TlsFailure(cause)) = failed {
                     // Send the alert that says why, if the socket takes it.
-                    let _ = tls.write_to(&mut c.stream);
+                    let _ = tls.write_to(&mut &c.sock.stream);
                     return self.handshake_failed(index, h, &cause);
                 }
                 if !tls.is_handshaking() {
@@ -637,12 +656,13 @@ impl Reactor {
                         conn,
                         peer: h.peer,
                         origin: h.origin,
+                        socket: None,
                     };
                     self.send_worker(worker, msg);
                 }
             } else if let Some(TlsFailure(cause)) = &failed {
-                let _ = tls.write_to(&mut c.stream);
-                let peer = c.stream.peer_addr().map(|p| p.to_string());
+                let _ = tls.write_to(&mut &c.sock.stream);
+                let peer = c.sock.stream.peer_addr().map(|p| p.to_string());
                 log::warn!("TLS with {}: {cause}", peer.unwrap_or_default());
                 eof = true;
             }
@@ -729,7 +749,7 @@ impl Reactor {
         };
         if let Some(origin) = c.connecting {
             let (conn, worker) = (c.id, c.worker);
-            match c.stream.take_error() {
+            match c.sock.stream.take_error() {
                 Ok(None) => {}
                 Ok(Some(error)) | Err(error) => {
                     self.drop_conn(index, false);
@@ -737,12 +757,19 @@ impl Reactor {
                     return;
                 }
             }
-            match c.stream.peer_addr() {
+            match c.sock.stream.peer_addr() {
                 Ok(peer) => {
                     c.connecting = None;
                     // With TLS the worker hears of it after the handshake.
                     if c.handshake.is_none() {
-                        self.send_worker(worker, WorkerMsg::Connected { conn, peer, origin });
+                        let socket = self.plain_socket(index);
+                        let msg = WorkerMsg::Connected {
+                            conn,
+                            peer,
+                            origin,
+                            socket,
+                        };
+                        self.send_worker(worker, msg);
                     }
                     self.mark_readable(index);
                 }
@@ -768,18 +795,21 @@ impl Reactor {
             failed = Self::flush_tls(
                 tls,
                 c.closing.is_some(),
-                &mut c.stream,
+                &c.sock.stream,
                 &c.out,
                 &mut c.out_pos,
             );
         }
         while c.tls.is_none() && c.out_pos < c.out.len() {
-            match c.stream.write(&c.out[c.out_pos..]) {
+            match (&c.sock.stream).write(&c.out[c.out_pos..]) {
                 Ok(0) => {
                     failed = true;
                     break;
                 }
-                Ok(n) => c.out_pos += n,
+                Ok(n) => {
+                    c.out_pos += n;
+                    c.sock.flushed.fetch_add(n as u64, Ordering::Release);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -823,7 +853,11 @@ impl Reactor {
             && self
                 .poll
                 .registry()
-                .reregister(&mut c.stream, Token(index), want)
+                .reregister(
+                    &mut SourceFd(&c.sock.stream.as_raw_fd()),
+                    Token(index),
+                    want,
+                )
                 .is_ok()
         {
             c.interest = Some(want);
@@ -839,7 +873,7 @@ impl Reactor {
     fn flush_tls(
         tls: &mut TlsConn,
         closing: bool,
-        stream: &mut TcpStream,
+        stream: &TcpStream,
         out: &[u8],
         out_pos: &mut usize,
     ) -> bool {
@@ -854,7 +888,7 @@ impl Reactor {
             if !tls.wants_write() {
                 return false;
             }
-            match tls.write_to(stream) {
+            match tls.write_to(&mut &*stream) {
                 Ok(0) => return true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
@@ -900,7 +934,7 @@ impl Reactor {
     }
 
     fn drop_conn(&mut self, index: usize, shutdown: bool) {
-        let Some(mut c) = self.conns.get_mut(index).and_then(Option::take) else {
+        let Some(c) = self.conns.get_mut(index).and_then(Option::take) else {
             return;
         };
         if c.closing.is_some() {
@@ -909,9 +943,14 @@ impl Reactor {
         if c.handshake.is_some() {
             self.handshakes -= 1;
         }
-        let _ = self.poll.registry().deregister(&mut c.stream);
-        if shutdown {
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        let fd = c.sock.stream.as_raw_fd();
+        let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+        // The worker may still hold the socket for a moment (until it hears
+        // `Closed` or closes the session): shut it down now, so that the
+        // peer sees the close when it happens, as a close of the last
+        // descriptor would show it.
+        if shutdown || Arc::strong_count(&c.sock) > 1 {
+            let _ = c.sock.stream.shutdown(std::net::Shutdown::Both);
         }
         if let Some(lid) = c.listener {
             for l in self.listeners.iter_mut().flatten() {

@@ -10,6 +10,7 @@ use super::idmap::IdMap;
 use super::ids::{ConnId, ListenerId};
 use super::reactor::{send_command, ReactorCmd};
 use super::smsc_types::{HeldAnswer, SessionInfo};
+use super::socket::{DirectWriter, SharedSocket};
 use crate::pdu::Body;
 use crate::session::Session;
 use crate::timer::{TimerKey, TimerWheel};
@@ -84,6 +85,11 @@ pub(crate) struct Sessions {
     reactor: Sender<ReactorCmd>,
     waker: Arc<Waker>,
     pub(crate) sessions: IdMap<ConnId, SessionSlot>,
+    /// The plain TCP connections this worker writes to itself (see
+    /// `socket.rs`); kept only while the connection has a session.
+    pub(crate) direct: IdMap<ConnId, DirectWriter>,
+    /// The output of one session, reused.
+    out: Vec<u8>,
     pub(crate) listeners: HashMap<ListenerId, Listening>,
     pub(crate) dials: HashMap<u64, Dialing>,
     pub(crate) wheel: TimerWheel<Due>,
@@ -106,6 +112,8 @@ impl Sessions {
             reactor,
             waker,
             sessions: IdMap::default(),
+            direct: IdMap::default(),
+            out: Vec::new(),
             listeners: HashMap::new(),
             dials: HashMap::new(),
             wheel: TimerWheel::new(Instant::now(), Duration::from_millis(1)),
@@ -140,7 +148,16 @@ impl Sessions {
         }
     }
 
+    /// Lets this worker write a new plain TCP connection's output itself,
+    /// if the role made a session for it.
+    pub(crate) fn write_directly(&mut self, conn: ConnId, socket: Arc<SharedSocket>) {
+        if self.sessions.contains_key(&conn) {
+            self.direct.insert(conn, DirectWriter::new(socket));
+        }
+    }
+
     pub(crate) fn close_conn(&mut self, conn: ConnId) {
+        self.direct.remove(&conn);
         self.reactor(ReactorCmd::Close { conn });
     }
 
@@ -156,14 +173,30 @@ impl Sessions {
             return;
         };
         if slot.session.has_transmit() {
-            let mut bytes = Vec::new();
-            slot.session.poll_transmit(&mut bytes);
-            send_command(
-                &self.reactor,
-                &self.waker,
-                ReactorCmd::Write { conn, bytes },
-            );
-            self.wrote = true;
+            // Straight to the socket when it takes it; the rest (or all,
+            // for TLS) through the reactor.
+            self.out.clear();
+            slot.session.poll_transmit(&mut self.out);
+            let written = match self.direct.get_mut(&conn) {
+                Some(d) => {
+                    let n = d.write(&self.out);
+                    d.handed_over(self.out.len() - n);
+                    n
+                }
+                None => 0,
+            };
+            if written < self.out.len() {
+                let bytes = self.out[written..].to_vec();
+                send_command(
+                    &self.reactor,
+                    &self.waker,
+                    ReactorCmd::Write { conn, bytes },
+                );
+                self.wrote = true;
+            }
+            if self.out.capacity() > 1 << 20 {
+                self.out = Vec::new();
+            }
         }
         if slot.session.is_closed() {
             if let Some((key, _)) = slot.timer.take() {

@@ -4,9 +4,10 @@
 //! The loop: sleep in `recv_timeout` until the next message or the wheel's
 //! next deadline; take that message and every other queued one (a batch);
 //! fire due timers; then service every session the batch touched: hand
-//! its events to its role (the ESME links or the SMSC logic), send its
-//! output to the reactor in one message, re-arm its timer. The reactor is
-//! woken once per batch.
+//! its events to its role (the ESME links or the SMSC logic), write its
+//! output (straight to a plain TCP socket, see `socket.rs`; what the socket
+//! does not take, and TLS output, to the reactor in one message), re-arm
+//! its timer. The reactor is woken at most once per batch.
 //!
 //! The worker only routes: what a message, a timer or an event means is
 //! the role's business, and each role sees the worker only through
@@ -123,12 +124,23 @@ impl Worker {
                 }
             }
             WorkerMsg::Closed { conn } => {
+                self.core.direct.remove(&conn);
                 if let Some(slot) = self.core.sessions.get_mut(&conn) {
                     slot.session.handle_transport_closed(now);
                     self.core.touch(conn);
                 }
             }
-            WorkerMsg::Connected { conn, peer, origin } => self.connected(conn, peer, origin, now),
+            WorkerMsg::Connected {
+                conn,
+                peer,
+                origin,
+                socket,
+            } => {
+                self.connected(conn, peer, origin, now);
+                if let Some(socket) = socket {
+                    self.core.write_directly(conn, socket);
+                }
+            }
             WorkerMsg::ConnectFailed { origin, error } => self.connect_failed(origin, error, now),
             WorkerMsg::Esme(cmd) => self.esme.command(&mut self.core, cmd, now),
             WorkerMsg::Smsc(cmd) => self.core.smsc_cmd(cmd, now),
