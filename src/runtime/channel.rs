@@ -2,7 +2,7 @@
 //! reactor, from handles, from other workers) and the state a handle
 //! shares with the worker-side of its links and sessions.
 
-use super::esme_types::{EsmeConfig, Inbox, LinkStatus, Ticket};
+use super::esme_types::{Completion, EsmeConfig, Inbox, LinkStatus, Ticket};
 use super::ids::{ConnId, ListenerId, Origin};
 use super::smsc_types::{SessionInfo, SmscConfig, SmscHandler, SmscStats};
 use super::socket::SharedSocket;
@@ -64,7 +64,9 @@ pub struct Delivery {
     /// `receipted_message_id` and `message_state` TLVs preferred).
     pub receipt: Option<Receipt>,
     /// The ticket of the submit this receipt refers to, when this handle
-    /// sent it and still remembers it.
+    /// sent it with [`Esme::submit_async`](super::Esme::submit_async),
+    /// asking for a receipt (`registered_delivery` not 0), and still
+    /// remembers it (the last 100,000 message ids of each link).
     pub ticket: Option<Ticket>,
     pub(crate) answer: Option<(Sender<WorkerMsg>, u64, ConnId, InboundId)>,
 }
@@ -147,6 +149,8 @@ pub(crate) struct EsmeShared {
     pub(crate) throttled: AtomicU64,
     pub(crate) status: Watch<LinkStatus>,
     pub(crate) events: Sender<EsmeEvent>,
+    /// Where [`Esme::submit_async`](super::Esme::submit_async)'s outcomes go.
+    pub(crate) completions: Sender<Completion>,
     pub(crate) config: EsmeConfig,
     /// TLS for the dials, or for the outbind listener.
     pub(crate) tls_client: Option<ClientSetup>,

@@ -26,7 +26,7 @@ use crate::pdu::{
     SubmitMultiResp, SubmitSm,
 };
 use crate::session::{BindMode, Throughput};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -44,7 +44,6 @@ pub struct Esme {
     links: Vec<Link>,
     next: AtomicUsize,
     tickets: AtomicU64,
-    completions_tx: Sender<Completion>,
     completions: Receiver<Completion>,
     events: Receiver<EsmeEvent>,
     response_wait: Duration,
@@ -173,6 +172,7 @@ impl Esme {
                 throttled: AtomicU64::new(0),
                 status: Watch::new(LinkStatus::Connecting),
                 events: events_tx.clone(),
+                completions: completions_tx.clone(),
                 config: config.clone(),
                 tls_client: tls_client.clone(),
                 tls_server: tls_server.clone(),
@@ -199,7 +199,6 @@ impl Esme {
             links,
             next: AtomicUsize::new(0),
             tickets: AtomicU64::new(0),
-            completions_tx,
             completions,
             events,
             response_wait,
@@ -266,7 +265,9 @@ impl Esme {
             // could not take.
             for sub in link.shared.inbox.take_all() {
                 link.shared.permits.release();
-                let _ = sub.reply.send(Err(SubmitError::NotBound));
+                let _ = sub
+                    .reply
+                    .send(&link.shared.completions, Err(SubmitError::NotBound));
             }
         }
     }
@@ -353,11 +354,13 @@ impl Esme {
     pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
         let link = self.permit(mode)?;
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
-        self.dispatch(
-            link,
-            body,
-            Reply::Ticket(ticket, self.completions_tx.clone()),
-        );
+        let receipt = match &body {
+            Body::SubmitSm(s) => s.registered_delivery != 0,
+            Body::SubmitMulti(s) => s.registered_delivery != 0,
+            Body::DataSm(s) => s.registered_delivery != 0,
+            _ => false,
+        };
+        self.dispatch(link, body, Reply::Ticket { ticket, receipt });
         Ok(ticket)
     }
 

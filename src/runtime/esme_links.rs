@@ -19,7 +19,7 @@ use crate::session::{
     CloseReason, Event, InboundId, Refused, RequestId, ReturnReason, Session, SessionError,
     Throughput,
 };
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::TrySendError;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -64,7 +64,7 @@ pub(crate) struct EsmeLink {
     /// Completions the full completions channel could not take yet, in
     /// order; each keeps its window permit until it is taken, so an
     /// application that stops reading completions stops its submits.
-    unread: VecDeque<(Sender<Completion>, Completion)>,
+    unread: VecDeque<Completion>,
     /// A retry of `unread` is on the wheel.
     unread_retry: bool,
 }
@@ -138,7 +138,9 @@ impl EsmeLinks {
                 let Some(slot) = self.links.get_mut(&key) else {
                     // Forgotten: its handle, the only reader, is gone.
                     for sub in shared.inbox.take_all() {
-                        let _ = sub.reply.send(Err(SubmitError::NotBound));
+                        let _ = sub
+                            .reply
+                            .send(&shared.completions, Err(SubmitError::NotBound));
                     }
                     return;
                 };
@@ -543,11 +545,11 @@ impl EsmeLinks {
             return;
         };
         let mut freed = 0;
-        while let Some((tx, c)) = slot.unread.pop_front() {
-            match tx.try_send(c) {
+        while let Some(c) = slot.unread.pop_front() {
+            match slot.shared.completions.try_send(c) {
                 Ok(()) | Err(TrySendError::Disconnected(_)) => freed += 1,
                 Err(TrySendError::Full(c)) => {
-                    slot.unread.push_front((tx, c));
+                    slot.unread.push_front(c);
                     break;
                 }
             }
@@ -561,10 +563,10 @@ impl EsmeLinks {
             for (reply, outcome) in slot.answered.drain(..) {
                 let result = match reply {
                     // Behind completions still waiting: keep their order.
-                    Reply::Ticket(ticket, tx) if !slot.unread.is_empty() => {
-                        Err((tx, Completion { ticket, outcome }))
+                    Reply::Ticket { ticket, .. } if !slot.unread.is_empty() => {
+                        Err(Completion { ticket, outcome })
                     }
-                    reply => reply.send(outcome),
+                    reply => reply.send(&slot.shared.completions, outcome),
                 };
                 if let Err(waiting) = result {
                     slot.unread.push_back(waiting);
@@ -623,7 +625,7 @@ impl EsmeLinks {
                     return;
                 };
                 if pdu.status.is_ok() {
-                    Self::remember_id(slot, &pdu, reply.ticket());
+                    Self::remember_id(slot, &pdu, reply.receipt_ticket());
                     slot.answered.push((reply, Ok(pdu)));
                 } else {
                     slot.answered

@@ -243,32 +243,43 @@ impl Drop for Waiter {
 pub(crate) enum Reply {
     /// A blocked caller.
     Wait(Waiter),
-    /// The handle's completion channel.
-    Ticket(Ticket, Sender<Completion>),
+    /// The handle's completion channel; `receipt`: the request asked for
+    /// a delivery receipt, so its message id is remembered to name the
+    /// ticket on the receipt.
+    Ticket { ticket: Ticket, receipt: bool },
 }
 
 impl Reply {
-    /// Hands the outcome over without blocking; a completion the full
-    /// [`Esme::completions`](super::Esme::completions) channel cannot take comes back, with its
-    /// channel.
+    /// Hands the outcome over without blocking (a ticket's to
+    /// `completions`); a completion the full
+    /// [`Esme::completions`](super::Esme::completions) channel cannot take
+    /// comes back.
     pub(crate) fn send(
         self,
+        completions: &Sender<Completion>,
         outcome: Result<Pdu, SubmitError>,
-    ) -> Result<(), (Sender<Completion>, Completion)> {
+    ) -> Result<(), Completion> {
         match self {
             Reply::Wait(waiter) => waiter.answer(outcome),
-            Reply::Ticket(ticket, tx) => match tx.try_send(Completion { ticket, outcome }) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-                Err(TrySendError::Full(c)) => return Err((tx, c)),
-            },
+            Reply::Ticket { ticket, .. } => {
+                match completions.try_send(Completion { ticket, outcome }) {
+                    Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+                    Err(TrySendError::Full(c)) => return Err(c),
+                }
+            }
         }
         Ok(())
     }
 
-    pub(crate) fn ticket(&self) -> Option<Ticket> {
+    /// The ticket whose receipt should name it: a ticket's request that
+    /// asked for a receipt.
+    pub(crate) fn receipt_ticket(&self) -> Option<Ticket> {
         match self {
-            Reply::Ticket(t, _) => Some(*t),
-            Reply::Wait(_) => None,
+            Reply::Ticket {
+                ticket,
+                receipt: true,
+            } => Some(*ticket),
+            _ => None,
         }
     }
 }

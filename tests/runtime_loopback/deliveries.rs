@@ -53,6 +53,44 @@ fn receipt_correlates_with_its_submit() {
     assert_quiet(esme.events(), Duration::from_millis(100), "more events");
 }
 
+#[test]
+fn a_receipt_names_a_ticket_only_when_its_submit_asked_for_one() {
+    let rt = runtime();
+    let (smsc, _seen) = start_smsc(&rt, smsc_config(), None);
+    let esme =
+        Esme::connect(&rt, esme_config(smsc.local_addr(), BindMode::Transceiver)).expect("binds");
+
+    // Two async submits, one asking for a receipt and one not; the SMSC
+    // then sends a receipt for each (the second unasked, as some do).
+    let mut ids = Vec::new();
+    for (text, registered_delivery) in [("asked", 1), ("not asked", 0)] {
+        let sm = submit_sm(text, registered_delivery);
+        let ticket = esme
+            .submit_async(Body::SubmitSm(sm.clone()), SubmitMode::FailFast)
+            .expect("a window slot is free");
+        let done = esme.completions().recv_timeout(WAIT).expect("completion");
+        assert_eq!(done.ticket, ticket);
+        ids.push((ticket, sm, message_id(&done.outcome.expect("answered"))));
+    }
+    let session = smsc.sessions()[0].id;
+    for (_, sm, id) in &ids {
+        let now = smpp::datetime::DateTime::from_system_time(std::time::SystemTime::now());
+        let receipt = smpp::receipt::receipt_deliver_sm(sm, id, MessageState::Delivered, now, now);
+        smsc.deliver(session, receipt)
+            .expect("the session takes deliveries");
+    }
+    for (ticket, _, id) in &ids {
+        let delivery = esme_event(&esme, WAIT, "a receipt", |e| match e {
+            EsmeEvent::Delivery(d) => Some(d),
+            _ => None,
+        });
+        assert_eq!(&delivery.receipt.clone().expect("a receipt").id, id);
+        let expected = (ticket == &ids[0].0).then_some(*ticket);
+        assert_eq!(delivery.ticket, expected, "receipt for {id}");
+        delivery.ack();
+    }
+}
+
 fn mo(text: &str) -> DeliverSm {
     DeliverSm {
         source: Address::new(1, 1, "447700900999").unwrap(),
