@@ -8,10 +8,10 @@ mod cli;
 mod values;
 
 use clap::Parser;
+use crossbeam_channel::RecvTimeoutError;
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
-use smpp::runtime::{Esme, EsmeConfig, Runtime, RuntimeConfig, SubmitMode};
+use smpp::runtime::{Esme, EsmeConfig, Runtime, RuntimeConfig, SubmitError, SubmitMode};
 use smpp::session::BindMode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -92,71 +92,80 @@ fn main() {
     };
 
     let template = submit_template(size);
-    let sent_at: Arc<Vec<AtomicU64>> = Arc::new((0..count).map(|_| AtomicU64::new(0)).collect());
-    let start = Instant::now();
-
     // Deliveries (receipts, MO) are answered automatically; drain them so
     // the event channel never fills.
     let events = esme.clone();
     std::thread::spawn(move || while events.events().recv().is_ok() {});
 
-    let collector = {
-        let esme = esme.clone();
-        let sent_at = sent_at.clone();
-        std::thread::spawn(move || {
-            let mut latencies = Vec::with_capacity(count as usize);
-            let mut acked = 0u64;
-            let mut failed = 0u64;
-            let mut first_error = None;
-            while acked + failed < count {
-                let Ok(c) = esme.completions().recv() else {
+    // One thread keeps the window full and collects the outcomes, as a
+    // non-async program would: submit until no window slot is free, then
+    // take the completions that have come, waiting for at least one.
+    let start = Instant::now();
+    let mut sent_at = vec![0u64; count as usize];
+    let mut latencies = Vec::with_capacity(count as usize);
+    let (mut submitted, mut acked, mut failed, mut refused) = (0u64, 0u64, 0u64, 0u64);
+    let mut first_error = None;
+    // Longer than any response takes: a submit times out before it.
+    let stall = Duration::from_secs(timeout + 5);
+    let mut stopped = false;
+    loop {
+        let mut next_due = None;
+        while submitted < count && !stopped {
+            if let Some(step) = (submitted * 1_000_000_000).checked_div(rate) {
+                let due = start + Duration::from_nanos(step);
+                if due > Instant::now() {
+                    next_due = Some(due);
                     break;
-                };
-                let at = sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
-                let now = start.elapsed().as_nanos() as u64;
-                latencies.push(((now.saturating_sub(at)) / 1000) as u32);
-                match c.outcome {
-                    Ok(_) => acked += 1,
-                    Err(e) => {
-                        failed += 1;
-                        first_error.get_or_insert(e);
-                    }
                 }
             }
-            (acked, failed, latencies, first_error)
-        })
-    };
-
-    let mut submitted = 0u64;
-    let mut refused = 0u64;
-    for i in 0..count {
-        if let Some(step) = (i * 1_000_000_000).checked_div(rate) {
-            let due = start + Duration::from_nanos(step);
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
+            sent_at[submitted as usize] = start.elapsed().as_nanos() as u64;
+            match esme.submit_async(Body::SubmitSm(template.clone()), SubmitMode::FailFast) {
+                Ok(_) => submitted += 1,
+                Err(SubmitError::WindowFull) if submitted > acked + failed => break,
+                Err(e) => {
+                    refused += 1;
+                    log::warn!("submit refused: {e}");
+                    stopped = true;
+                }
             }
         }
-        sent_at[i as usize].store(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        match esme.submit_async(
-            Body::SubmitSm(template.clone()),
-            SubmitMode::Wait(Duration::from_secs(timeout + 5)),
-        ) {
-            Ok(_) => submitted += 1,
-            Err(e) => {
-                refused += 1;
-                log::warn!("submit refused: {e}");
-                break;
+        if acked + failed == submitted && (submitted == count || stopped) {
+            break;
+        }
+        let first = if submitted == acked + failed {
+            // Nothing out: only the rate holds the next submit back.
+            std::thread::sleep(next_due.map_or(Duration::ZERO, |d| {
+                d.saturating_duration_since(Instant::now())
+            }));
+            continue;
+        } else {
+            let wait = next_due.map_or(stall, |d| d.saturating_duration_since(Instant::now()));
+            match esme.completions().recv_timeout(wait) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) if next_due.is_some() => None,
+                Err(_) => {
+                    eprintln!(
+                        "{PROG}: no outcome for {} submits",
+                        submitted - acked - failed
+                    );
+                    break;
+                }
+            }
+        };
+        let more = std::iter::from_fn(|| esme.completions().try_recv().ok());
+        for c in first.into_iter().chain(more) {
+            let now = start.elapsed().as_nanos() as u64;
+            let at = sent_at[c.ticket.0 as usize];
+            latencies.push(((now.saturating_sub(at)) / 1000) as u32);
+            match c.outcome {
+                Ok(_) => acked += 1,
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert(e);
+                }
             }
         }
     }
-    let (acked, failed, mut latencies, first_error) = if submitted == count {
-        collector.join().unwrap_or((0, 0, Vec::new(), None))
-    } else {
-        // Some submits never left: wait only for those that did.
-        std::thread::sleep(Duration::from_secs(1));
-        (0, submitted, Vec::new(), None)
-    };
     let seconds = start.elapsed().as_secs_f64();
     if hold > 0 {
         eprintln!("{PROG}: holding {sessions} session(s) for {hold} s");
