@@ -108,6 +108,7 @@ fn main() {
     // Longer than any response takes: a submit times out before it.
     let stall = Duration::from_secs(timeout + 5);
     let mut stopped = false;
+    let mut batch = Vec::new();
     loop {
         let mut next_due = None;
         while submitted < count && !stopped {
@@ -152,8 +153,9 @@ fn main() {
                 }
             }
         };
-        let more = std::iter::from_fn(|| esme.completions().try_recv().ok());
-        for c in first.into_iter().chain(more) {
+        batch.extend(first);
+        esme.completions().take_all(&mut batch);
+        for c in batch.drain(..) {
             let now = start.elapsed().as_nanos() as u64;
             let at = sent_at[c.ticket.0 as usize];
             latencies.push(((now.saturating_sub(at)) / 1000) as u32);

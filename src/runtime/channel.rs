@@ -2,8 +2,10 @@
 //! reactor, from handles, from other workers) and the state a handle
 //! shares with the worker-side of its links and sessions.
 
-use super::esme_types::{Completion, EsmeConfig, Inbox, LinkStatus, Ticket};
+use super::completions::Completions;
+use super::esme_types::{EsmeConfig, LinkStatus, Ticket};
 use super::ids::{ConnId, ListenerId, Origin};
+use super::requests::Inbox;
 use super::smsc_types::{SessionInfo, SmscConfig, SmscHandler, SmscStats};
 use super::socket::SharedSocket;
 use super::sync::{Semaphore, Watch};
@@ -150,7 +152,7 @@ pub(crate) struct EsmeShared {
     pub(crate) status: Watch<LinkStatus>,
     pub(crate) events: Sender<EsmeEvent>,
     /// Where [`Esme::submit_async`](super::Esme::submit_async)'s outcomes go.
-    pub(crate) completions: Sender<Completion>,
+    pub(crate) completions: Arc<Completions>,
     pub(crate) config: EsmeConfig,
     /// TLS for the dials, or for the outbind listener.
     pub(crate) tls_client: Option<ClientSetup>,

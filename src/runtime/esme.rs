@@ -17,8 +17,10 @@
 //! ```
 
 use super::channel::{EsmeCmd, EsmeEvent, EsmeShared, WorkerMsg};
+use super::completions::Completions;
 use super::esme_types::*;
 use super::ids::{listen, resolve};
+use super::requests::{Inbox, Reply, Submission, Waiter, ANSWER};
 use super::sync::{Semaphore, Watch};
 use super::threads::Runtime;
 use crate::pdu::{
@@ -44,7 +46,7 @@ pub struct Esme {
     links: Vec<Link>,
     next: AtomicUsize,
     tickets: AtomicU64,
-    completions: Receiver<Completion>,
+    completions: Arc<Completions>,
     events: Receiver<EsmeEvent>,
     response_wait: Duration,
 }
@@ -160,7 +162,7 @@ impl Esme {
         // Room for every link's window at least: a reader that keeps up
         // never leaves a completion waiting on the worker.
         let room = config.session.window.max(1).saturating_mul(sessions);
-        let (completions_tx, completions) = bounded(room.max(config.event_capacity).max(1));
+        let completions = Arc::new(Completions::new(room.max(config.event_capacity).max(1)));
         let response_wait = config.session.response_timeout + Duration::from_secs(5);
         let mut links = Vec::new();
         for link in 0..sessions {
@@ -172,7 +174,7 @@ impl Esme {
                 throttled: AtomicU64::new(0),
                 status: Watch::new(LinkStatus::Connecting),
                 events: events_tx.clone(),
-                completions: completions_tx.clone(),
+                completions: completions.clone(),
                 config: config.clone(),
                 tls_client: tls_client.clone(),
                 tls_server: tls_server.clone(),
@@ -364,10 +366,11 @@ impl Esme {
         Ok(ticket)
     }
 
-    /// Outcomes of [`Esme::submit_async`], in a bounded channel: read it,
+    /// Outcomes of [`Esme::submit_async`], in a bounded queue: read it,
     /// or submits stop for want of window slots (see
-    /// [`Esme::submit_async`]).
-    pub fn completions(&self) -> &Receiver<Completion> {
+    /// [`Esme::submit_async`]). Each worker hands over a batch of
+    /// outcomes at once; [`Completions::take_all`] takes them the same way.
+    pub fn completions(&self) -> &Completions {
         &self.completions
     }
 

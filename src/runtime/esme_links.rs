@@ -5,12 +5,11 @@
 //! session event that concerns them.
 
 use super::channel::{Delivery, EsmeCmd, EsmeEvent, EsmeShared};
-use super::esme_types::{
-    describe_io_error, Completion, LinkStatus, Reply, Submission, SubmitError, Ticket,
-};
+use super::esme_types::{describe_io_error, Completion, LinkStatus, SubmitError, Ticket};
 use super::idmap::IdMap;
 use super::ids::{resolve, session_id, ConnId, ListenerId, Origin};
 use super::reactor::ReactorCmd;
+use super::requests::{Reply, Submission, Waiter};
 use super::sessions::{Dialing, Due, Listening, Owner, SessionSlot, Sessions};
 use super::smsc_types::SessionInfo;
 use crate::pdu::{Body, COctet, CommandId, CommandStatus, MessageIdResp, Pdu};
@@ -56,17 +55,36 @@ pub(crate) struct EsmeLink {
     ids: HashMap<String, Ticket>,
     id_order: VecDeque<String>,
     rng: u64,
-    /// Responses of this batch: their window permits go back at once (a
-    /// waiting submitter wakes once per batch, not per response), then
-    /// their outcomes go out, so a caller that sees an outcome also sees
-    /// its permit back.
-    answered: Vec<(Reply, Result<Pdu, SubmitError>)>,
-    /// Completions the full completions channel could not take yet, in
-    /// order; each keeps its window permit until it is taken, so an
-    /// application that stops reading completions stops its submits.
-    unread: VecDeque<Completion>,
+    /// This batch's outcomes, and those waiting for room.
+    outcomes: Outcomes,
     /// A retry of `unread` is on the wheel.
     unread_retry: bool,
+}
+
+/// A link's outcomes on their way out.
+#[derive(Default)]
+struct Outcomes {
+    /// Blocked callers answered in this batch: their window permits go
+    /// back at once (a waiting submitter wakes once per batch, not per
+    /// response), then their answers, so a caller that sees its answer
+    /// also sees its permit back.
+    answered: Vec<(Waiter, Result<Pdu, SubmitError>)>,
+    /// Completions of tickets not handed over yet, in order: this batch's,
+    /// behind any the full completions queue could not take. Each keeps
+    /// its window permit until it is handed over, so an application that
+    /// stops reading completions stops its submits.
+    unread: VecDeque<Completion>,
+}
+
+impl Outcomes {
+    /// Files an outcome: a blocked caller's is answered at the end of the
+    /// batch, a ticket's joins the completions to hand over.
+    fn file(&mut self, reply: Reply, outcome: Result<Pdu, SubmitError>) {
+        match reply {
+            Reply::Wait(waiter) => self.answered.push((waiter, outcome)),
+            Reply::Ticket { ticket, .. } => self.unread.push_back(Completion { ticket, outcome }),
+        }
+    }
 }
 
 fn jitter(rng: &mut u64) -> u64 {
@@ -112,8 +130,7 @@ impl EsmeLinks {
                     ids: HashMap::new(),
                     id_order: VecDeque::new(),
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    answered: Vec::new(),
-                    unread: VecDeque::new(),
+                    outcomes: Outcomes::default(),
                     unread_retry: false,
                 };
                 if let Some(listener) = listen {
@@ -147,7 +164,7 @@ impl EsmeLinks {
                 slot.shared.inbox.take_into(&mut slot.queue);
                 if slot.closing {
                     for sub in slot.queue.drain(..) {
-                        slot.answered.push((sub.reply, Err(SubmitError::NotBound)));
+                        slot.outcomes.file(sub.reply, Err(SubmitError::NotBound));
                     }
                     return self.release_permits(core, key);
                 }
@@ -413,7 +430,7 @@ impl EsmeLinks {
             let lost = SubmitError::LinkLost {
                 maybe_delivered: sub.sent,
             };
-            slot.answered.push((sub.reply, Err(lost)));
+            slot.outcomes.file(sub.reply, Err(lost));
         }
         // Requests of a session closed without its events (aborted by
         // Forget): no response will come.
@@ -421,7 +438,7 @@ impl EsmeLinks {
             let lost = SubmitError::LinkLost {
                 maybe_delivered: true,
             };
-            slot.answered.push((reply, Err(lost)));
+            slot.outcomes.file(reply, Err(lost));
         }
         slot.ids = HashMap::new();
         slot.id_order = VecDeque::new();
@@ -471,7 +488,7 @@ impl EsmeLinks {
         let Some(conn) = slot.conn else {
             if slot.shared.config.reconnect.is_none() || slot.closing {
                 for sub in slot.queue.drain(..) {
-                    slot.answered.push((sub.reply, Err(SubmitError::NotBound)));
+                    slot.outcomes.file(sub.reply, Err(SubmitError::NotBound));
                 }
                 self.release_permits(core, key);
             }
@@ -505,8 +522,7 @@ impl EsmeLinks {
                     break;
                 }
                 Err(Refused { error, .. }) => {
-                    slot.answered
-                        .push((reply, Err(SubmitError::Refused(error))));
+                    slot.outcomes.file(reply, Err(SubmitError::Refused(error)));
                 }
             }
         }
@@ -536,48 +552,28 @@ impl EsmeLinks {
         slot.ids.insert(id, ticket);
     }
 
-    /// Gives back the window permits a batch of outcomes freed, then hands
-    /// the outcomes out. A completion the full completions channel cannot
-    /// take waits in the link, in order, holding its permit again (the
-    /// window shrinks by it), and is tried again every millisecond.
+    /// Gives back the window permits a batch of outcomes freed as it hands
+    /// the outcomes out. A completion the full completions queue cannot
+    /// take waits in the link, in order, holding its permit (the window
+    /// shrinks by it), and is tried again every millisecond.
     pub(crate) fn release_permits(&mut self, core: &mut Sessions, key: u64) {
         let Some(slot) = self.links.get_mut(&key) else {
             return;
         };
-        let mut freed = 0;
-        while let Some(c) = slot.unread.pop_front() {
-            match slot.shared.completions.try_send(c) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => freed += 1,
-                Err(TrySendError::Full(c)) => {
-                    slot.unread.push_front(c);
-                    break;
-                }
+        // Blocked callers: their slots back, then their answers.
+        let out = &mut slot.outcomes;
+        if !out.answered.is_empty() {
+            slot.shared.permits.release_n(out.answered.len());
+            for (waiter, outcome) in out.answered.drain(..) {
+                waiter.answer(outcome);
             }
         }
-        if freed > 0 {
-            slot.shared.permits.release_n(freed);
-        }
-        if !slot.answered.is_empty() {
-            slot.shared.permits.release_n(slot.answered.len());
-            let mut held = 0;
-            for (reply, outcome) in slot.answered.drain(..) {
-                let result = match reply {
-                    // Behind completions still waiting: keep their order.
-                    Reply::Ticket { ticket, .. } if !slot.unread.is_empty() => {
-                        Err(Completion { ticket, outcome })
-                    }
-                    reply => reply.send(&slot.shared.completions, outcome),
-                };
-                if let Err(waiting) = result {
-                    slot.unread.push_back(waiting);
-                    held += 1;
-                }
-            }
-            if held > 0 {
-                slot.shared.permits.adjust(-held);
-            }
-        }
-        if !slot.unread.is_empty() && !slot.unread_retry {
+        // Tickets: the whole batch at once, behind any still waiting for
+        // room, each slot freed as its completion is handed over.
+        slot.shared
+            .completions
+            .hand_over(&mut out.unread, &slot.shared.permits);
+        if !out.unread.is_empty() && !slot.unread_retry {
             slot.unread_retry = true;
             let at = Instant::now() + Duration::from_millis(1);
             core.wheel.insert(at, Due::EsmeCompletions(key));
@@ -626,10 +622,10 @@ impl EsmeLinks {
                 };
                 if pdu.status.is_ok() {
                     Self::remember_id(slot, &pdu, reply.receipt_ticket());
-                    slot.answered.push((reply, Ok(pdu)));
+                    slot.outcomes.file(reply, Ok(pdu));
                 } else {
-                    slot.answered
-                        .push((reply, Err(SubmitError::Status(pdu.status))));
+                    slot.outcomes
+                        .file(reply, Err(SubmitError::Status(pdu.status)));
                 }
             }
             Event::Returned { id, body, reason } => {
@@ -656,13 +652,13 @@ impl EsmeLinks {
                         }
                     }
                     ReturnReason::Timeout => {
-                        slot.answered.push((reply, Err(SubmitError::Timeout)));
+                        slot.outcomes.file(reply, Err(SubmitError::Timeout));
                     }
                     ReturnReason::Closed => {
                         let lost = SubmitError::LinkLost {
                             maybe_delivered: true,
                         };
-                        slot.answered.push((reply, Err(lost)));
+                        slot.outcomes.file(reply, Err(lost));
                     }
                 }
             }

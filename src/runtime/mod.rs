@@ -29,15 +29,15 @@
 //!
 //! # Channels and backpressure
 //!
-//! Every channel is bounded; none of the runtime's threads waits on the
-//! application.
+//! Every channel and queue is bounded; none of the runtime's threads waits
+//! on the application.
 //!
 //! | channel | room | when it is full |
 //! |---|---|---|
 //! | reactor → worker (bytes, connection news) | [`RuntimeConfig::channel_capacity`] | the reactor holds the message and stops reading that connection |
 //! | handles and workers → reactor (writes, closes, dials) | 4096 commands | the sender wakes the reactor and waits for room (the reactor waits on no one) |
 //! | worker → [`Esme::events`] | [`EsmeConfig::event_capacity`] | a delivery is answered ESME_RX_T_APPN (the SMSC retries later) |
-//! | worker → [`Esme::completions`] | the event capacity, at least every link's window | the completion waits on the worker holding its window slot, so submits wait or fail with [`SubmitError::WindowFull`] |
+//! | worker → [`Esme::completions`] (a [`Completions`] queue: a batch at a time, one lock and at most one wake-up) | the event capacity, at least every link's window | the completion waits on the worker holding its window slot, so submits wait or fail with [`SubmitError::WindowFull`] |
 //!
 //! A request waiting for a window slot blocks only its caller
 //! ([`SubmitMode::Wait`]) or fails at once ([`SubmitMode::FailFast`]).
@@ -56,6 +56,8 @@
 //! | `sessions` | `Sessions`: a worker's sessions (the sans-IO [`crate::session::Session`]), timer wheel, dials, listeners and its way to the reactor | `reactor`, `channel`, the leaves |
 //! | `reactor` | the I/O thread | `channel`, `ids`, `tls` |
 //! | `channel` | what crosses threads: worker messages, the state a handle shares with its links and sessions, [`Delivery`] | the leaves |
+//! | `requests` | a request's way to the worker (the link's inbox) and its answer's way back | `completions`, the leaves |
+//! | `completions` | [`Completions`], the queue of async outcomes | `esme_types`, `sync` |
 //! | leaves: `esme_types`, `smsc_types`, `ids`, `tls`, `socket`, `sync`, `idmap` | settings, errors, outcomes, the handler trait; connection ids; TLS set-up; the socket a worker writes to; locks | nothing above |
 //!
 //! # Sending messages: an ESME
@@ -160,12 +162,14 @@
 //! send_one` in another terminal).
 
 mod channel;
+mod completions;
 mod esme;
 mod esme_links;
 mod esme_types;
 mod idmap;
 mod ids;
 mod reactor;
+mod requests;
 mod sessions;
 mod smsc;
 mod smsc_sessions;
@@ -177,6 +181,7 @@ mod tls;
 mod worker;
 
 pub use channel::{Delivery, EsmeEvent};
+pub use completions::Completions;
 pub use esme::Esme;
 pub use esme_types::{
     describe_io_error, Completion, EsmeConfig, EsmeError, LinkState, Reconnect, SubmitError,
