@@ -435,24 +435,25 @@ impl Pdu {
 
     /// Appends the encoded PDU to `out`; returns its length.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
-        let start = out.len();
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&u32::from(self.command_id()).to_be_bytes());
-        out.extend_from_slice(&u32::from(self.status).to_be_bytes());
-        out.extend_from_slice(&self.sequence.to_be_bytes());
-        if self.sends_body() {
-            if let Err(e) = self.body.encode(out) {
-                out.truncate(start);
-                return Err(e);
-            }
-        }
-        let len = out.len() - start;
-        let Ok(len32) = u32::try_from(len) else {
-            out.truncate(start);
-            return Err(EncodeError::TooLong);
-        };
-        out[start..start + 4].copy_from_slice(&len32.to_be_bytes());
-        Ok(len)
+        let body = self.sends_body().then_some(&self.body);
+        encode_parts(self.command_id(), self.status, self.sequence, body, out)
+    }
+
+    /// Appends a request (status 0) with this sequence number and body,
+    /// as `Pdu::new(sequence, body).encode(out)` would, without moving the
+    /// body into a PDU first.
+    pub fn encode_request(
+        sequence: u32,
+        body: &Body,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, EncodeError> {
+        encode_parts(
+            body.command_id(),
+            CommandStatus::Ok,
+            sequence,
+            Some(body),
+            out,
+        )
     }
 
     /// The encoded PDU in a new buffer.
@@ -461,4 +462,33 @@ impl Pdu {
         self.encode(&mut out)?;
         Ok(out)
     }
+}
+
+/// Appends the header and, if given, the body; the length goes in last.
+/// On error `out` is as it was.
+fn encode_parts(
+    command_id: CommandId,
+    status: CommandStatus,
+    sequence: u32,
+    body: Option<&Body>,
+    out: &mut Vec<u8>,
+) -> Result<usize, EncodeError> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&u32::from(command_id).to_be_bytes());
+    out.extend_from_slice(&u32::from(status).to_be_bytes());
+    out.extend_from_slice(&sequence.to_be_bytes());
+    if let Some(body) = body {
+        if let Err(e) = body.encode(out) {
+            out.truncate(start);
+            return Err(e);
+        }
+    }
+    let len = out.len() - start;
+    let Ok(len32) = u32::try_from(len) else {
+        out.truncate(start);
+        return Err(EncodeError::TooLong);
+    };
+    out[start..start + 4].copy_from_slice(&len32.to_be_bytes());
+    Ok(len)
 }

@@ -404,7 +404,7 @@ impl Session {
             self.stats.timeouts += 1;
             self.events.push_back(Event::Returned {
                 id: p.id,
-                body: p.body,
+                body: *p.body,
                 reason: ReturnReason::Timeout,
             });
         }
@@ -573,21 +573,22 @@ impl Session {
         }
         let id = body.command_id();
         let sequence = self.next_sequence();
-        let pdu = Pdu::new(sequence, body);
-        if let Err(e) = pdu.encode(&mut self.transmit) {
+        if let Err(e) = Pdu::encode_request(sequence, &body, &mut self.transmit) {
             return Err(Refused {
                 error: SessionError::Encode(e),
-                body: pdu.body,
+                body,
             });
         }
         self.stats.sent.add(id);
-        log::trace!("sent {pdu:?}");
+        log::trace!("sent sequence {sequence} {body:?}");
         let request = RequestId(self.next_request_id);
         self.next_request_id += 1;
+        // Boxed: the window's slots stay small, and the body is not
+        // copied again until (if ever) it is handed back.
         self.window.insert(Pending {
             sequence,
             id: request,
-            body: pdu.body,
+            body: Box::new(body),
             sent_at: now,
             deadline: now + self.config.response_timeout,
         });
@@ -835,7 +836,7 @@ impl Session {
         for p in self.window.drain() {
             self.events.push_back(Event::Returned {
                 id: p.id,
-                body: p.body,
+                body: *p.body,
                 reason: ReturnReason::Closed,
             });
         }
@@ -938,7 +939,7 @@ impl Session {
             log::warn!("peer throttled us: pausing until +{:?}", until - now);
             self.events.push_back(Event::Returned {
                 id: p.id,
-                body: p.body,
+                body: *p.body,
                 reason: ReturnReason::Throttled,
             });
         } else {

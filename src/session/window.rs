@@ -23,7 +23,8 @@ const MIN_SLOTS: usize = 8;
 pub(crate) struct Pending {
     pub(crate) sequence: u32,
     pub(crate) id: RequestId,
-    pub(crate) body: Body,
+    /// Boxed, so that a slot is a few words.
+    pub(crate) body: Box<Body>,
     pub(crate) sent_at: Instant,
     pub(crate) deadline: Instant,
 }
@@ -207,7 +208,7 @@ mod tests {
         Pending {
             sequence: seq,
             id: RequestId(id),
-            body: Body::EnquireLink,
+            body: Box::new(Body::EnquireLink),
             sent_at: at,
             deadline: at + Duration::from_secs(1),
         }
@@ -274,7 +275,7 @@ mod growth_tests {
             w.insert(Pending {
                 sequence: seq,
                 id: RequestId(i),
-                body: Body::EnquireLink,
+                body: Box::new(Body::EnquireLink),
                 sent_at: t,
                 deadline: t + Duration::from_secs(1),
             });
