@@ -143,9 +143,11 @@ pub(crate) struct EsmeShared {
     pub(crate) link: usize,
     /// Requests on their way to the worker.
     pub(crate) inbox: Inbox,
+    /// The window's slots, as the application's threads take them: its
+    /// capacity is the window in force ([`Esme::tune`](super::Esme::tune)
+    /// may change it). The session's window holds the same requests once
+    /// on the wire; see [`Esme::submit_async`](super::Esme::submit_async).
     pub(crate) permits: Semaphore,
-    /// The window in force ([`Esme::tune`](super::Esme::tune) may change it).
-    pub(crate) window: AtomicUsize,
     /// Requests the SMSC answered ESME_RTHROTTLED (sent again after the
     /// pause).
     pub(crate) throttled: AtomicU64,

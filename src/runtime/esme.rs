@@ -170,7 +170,6 @@ impl Esme {
                 link,
                 inbox: Inbox::default(),
                 permits: Semaphore::new(config.session.window.max(1)),
-                window: AtomicUsize::new(config.session.window.max(1)),
                 throttled: AtomicU64::new(0),
                 status: Watch::new(LinkStatus::Connecting),
                 events: events_tx.clone(),
@@ -353,6 +352,13 @@ impl Esme {
     /// fails with [`SubmitError::WindowFull`], with
     /// [`SubmitMode::FailFast`] it fails at once. Nothing is dropped, and
     /// no runtime thread blocks on the application.
+    ///
+    /// The window is one setting per link ([`Esme::tune`] changes it). The
+    /// handle holds it as the capacity of the link's slots, which a
+    /// calling thread takes (and waits for) without asking the worker; the
+    /// link's session holds the same requests again once they are on the
+    /// wire, to match their responses, and never refuses one for want of
+    /// room, since a request goes to it only with a slot.
     pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
         let link = self.permit(mode)?;
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
@@ -388,13 +394,7 @@ impl Esme {
 
     /// Requests in flight or queued on all links.
     pub fn in_flight(&self) -> usize {
-        self.links
-            .iter()
-            .map(|l| {
-                let window = l.shared.window.load(Ordering::Relaxed) as isize;
-                (window - l.shared.permits.available()).max(0) as usize
-            })
-            .sum()
+        self.links.iter().map(|l| l.shared.permits.in_use()).sum()
     }
 
     /// Unbinds every link gracefully (outstanding requests get their
@@ -433,8 +433,7 @@ impl Esme {
     pub fn tune(&self, window: usize, throughput: Option<Throughput>) {
         let window = window.max(1);
         for link in &self.links {
-            let old = link.shared.window.swap(window, Ordering::Relaxed);
-            link.shared.permits.adjust(window as isize - old as isize);
+            link.shared.permits.resize(window);
             let cmd = EsmeCmd::Tune {
                 key: link.key,
                 window,

@@ -9,20 +9,29 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A counting semaphore: the window slots one link has left; the relay's
-/// credits.
+/// A counting semaphore of a given capacity: the window slots one link
+/// has left (the capacity is the window); the relay's credits.
 #[derive(Debug)]
 pub(crate) struct Semaphore {
-    /// Below zero after [`Semaphore::adjust`] took away more than were
-    /// free.
-    permits: Mutex<isize>,
+    permits: Mutex<Permits>,
     freed: Condvar,
 }
 
+#[derive(Debug)]
+struct Permits {
+    /// Below zero after [`Semaphore::resize`] took away more than were
+    /// free.
+    free: isize,
+    capacity: usize,
+}
+
 impl Semaphore {
-    pub(crate) fn new(permits: usize) -> Semaphore {
+    pub(crate) fn new(capacity: usize) -> Semaphore {
         Semaphore {
-            permits: Mutex::new(permits as isize),
+            permits: Mutex::new(Permits {
+                free: capacity as isize,
+                capacity,
+            }),
             freed: Condvar::new(),
         }
     }
@@ -30,8 +39,8 @@ impl Semaphore {
     /// Takes a permit if one is free.
     pub(crate) fn try_acquire(&self) -> bool {
         let mut p = lock(&self.permits);
-        if *p > 0 {
-            *p -= 1;
+        if p.free > 0 {
+            p.free -= 1;
             true
         } else {
             false
@@ -39,10 +48,10 @@ impl Semaphore {
     }
 
     /// Takes a permit, waiting until `deadline` for one (while the count
-    /// is below zero too: after [`Semaphore::adjust`] took some away).
+    /// is below zero too: after [`Semaphore::resize`] took some away).
     pub(crate) fn acquire_until(&self, deadline: Instant) -> bool {
         let mut p = lock(&self.permits);
-        while *p <= 0 {
+        while p.free <= 0 {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -53,7 +62,7 @@ impl Semaphore {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        *p -= 1;
+        p.free -= 1;
         true
     }
 
@@ -64,7 +73,7 @@ impl Semaphore {
 
     /// Returns `n` permits at once: one lock, one wake-up round.
     pub(crate) fn release_n(&self, n: usize) {
-        *lock(&self.permits) += n as isize;
+        lock(&self.permits).free += n as isize;
         if n == 1 {
             self.freed.notify_one();
         } else {
@@ -74,14 +83,27 @@ impl Semaphore {
 
     /// Free permits now (negative: that many must come back before one
     /// is free).
+    #[cfg(test)]
     pub(crate) fn available(&self) -> isize {
-        *lock(&self.permits)
+        lock(&self.permits).free
     }
 
-    /// Adds (or, below zero, takes away) permits: the window changed.
-    pub(crate) fn adjust(&self, delta: isize) {
-        *lock(&self.permits) += delta;
-        if delta > 0 {
+    /// Permits taken and not returned.
+    pub(crate) fn in_use(&self) -> usize {
+        let p = lock(&self.permits);
+        (p.capacity as isize - p.free).max(0) as usize
+    }
+
+    /// Changes the capacity: permits are added, or taken away (those in
+    /// use are given back first, so a smaller capacity takes effect as
+    /// they are).
+    pub(crate) fn resize(&self, capacity: usize) {
+        let mut p = lock(&self.permits);
+        let grew = capacity > p.capacity;
+        p.free += capacity as isize - p.capacity as isize;
+        p.capacity = capacity;
+        drop(p);
+        if grew {
             self.freed.notify_all();
         }
     }
@@ -186,6 +208,26 @@ mod tests {
         s.release();
         assert!(t.join().unwrap());
         assert_eq!(s.available(), 0);
+    }
+
+    #[test]
+    fn a_smaller_capacity_takes_effect_as_permits_come_back() {
+        let s = Semaphore::new(4);
+        for _ in 0..3 {
+            assert!(s.try_acquire());
+        }
+        s.resize(1);
+        assert_eq!(s.in_use(), 3);
+        assert_eq!(s.available(), -2);
+        assert!(!s.try_acquire());
+        assert!(!s.acquire_until(Instant::now()));
+        s.release_n(2);
+        assert!(!s.try_acquire(), "one still out fills a capacity of one");
+        s.release();
+        assert!(s.try_acquire());
+        assert_eq!(s.in_use(), 1);
+        s.resize(5);
+        assert_eq!((s.in_use(), s.available()), (1, 4));
     }
 
     #[test]

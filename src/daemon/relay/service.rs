@@ -266,10 +266,8 @@ pub(super) fn apply_reload(shared: &Shared, new: &Config) -> (Vec<String>, Vec<S
                 (per_session > 0).then(|| Throughput::per_second(per_session)),
             );
         }
-        let credits = |w: u32| w.max(1) as isize * sessions as isize;
-        shared
-            .credits
-            .adjust(credits(new.smsc.window) - credits(window));
+        let credits = |w: u32| w.max(1) as usize * sessions as usize;
+        shared.credits.resize(credits(new.smsc.window));
         if new.smsc.window != window {
             applied.push(format!("smsc.window: {window} -> {}", new.smsc.window));
         }
