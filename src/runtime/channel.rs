@@ -65,8 +65,8 @@ pub struct Delivery {
     /// The parsed receipt, if this is a delivery receipt (text parsed,
     /// `receipted_message_id` and `message_state` TLVs preferred).
     pub receipt: Option<Receipt>,
-    /// The ticket of the submit this receipt refers to, when this handle
-    /// sent it with [`Esme::submit_async`](super::Esme::submit_async),
+    /// The ticket of the submit_sm this receipt refers to, when this
+    /// handle sent it with [`Esme::submit_async`](super::Esme::submit_async),
     /// asking for a receipt (`registered_delivery` not 0), and still
     /// remembers it (the last 100,000 message ids of each link).
     pub ticket: Option<Ticket>,

@@ -62,14 +62,32 @@ impl Completions {
     /// back to `permits` before any of them can be read, so a caller that
     /// sees an outcome also finds its slot free.
     pub(crate) fn hand_over(&self, from: &mut VecDeque<Completion>, permits: &Semaphore) -> usize {
+        self.move_from(from, permits, false)
+    }
+
+    /// As [`Completions::hand_over`], but takes them all, beyond the
+    /// queue's room: for a link that goes away while its handle may still
+    /// read them.
+    pub(crate) fn hand_over_all(&self, from: &mut VecDeque<Completion>, permits: &Semaphore) {
+        self.move_from(from, permits, true);
+    }
+
+    fn move_from(
+        &self,
+        from: &mut VecDeque<Completion>,
+        permits: &Semaphore,
+        beyond_room: bool,
+    ) -> usize {
         if from.is_empty() {
             return 0;
         }
         let mut state = lock(&self.state);
-        let n = self
-            .capacity
-            .saturating_sub(state.queue.len())
-            .min(from.len());
+        let room = if beyond_room {
+            usize::MAX
+        } else {
+            self.capacity.saturating_sub(state.queue.len())
+        };
+        let n = room.min(from.len());
         if n == 0 {
             return 0;
         }

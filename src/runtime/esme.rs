@@ -362,12 +362,8 @@ impl Esme {
     pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
         let link = self.permit(mode)?;
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
-        let receipt = match &body {
-            Body::SubmitSm(s) => s.registered_delivery != 0,
-            Body::SubmitMulti(s) => s.registered_delivery != 0,
-            Body::DataSm(s) => s.registered_delivery != 0,
-            _ => false,
-        };
+        // Only a submit_sm's message id is remembered for its receipt.
+        let receipt = matches!(&body, Body::SubmitSm(s) if s.registered_delivery != 0);
         self.dispatch(link, body, Reply::Ticket { ticket, receipt });
         Ok(ticket)
     }

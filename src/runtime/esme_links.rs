@@ -225,7 +225,12 @@ impl EsmeLinks {
                 }
                 self.finish(core, key, CloseReason::Aborted);
                 self.release_permits(core, key);
-                self.links.remove(&key);
+                if let Some(mut slot) = self.links.remove(&key) {
+                    // Still waiting for room: the handle may yet read them.
+                    let shared = &slot.shared;
+                    let unread = &mut slot.outcomes.unread;
+                    shared.completions.hand_over_all(unread, &shared.permits);
+                }
             }
         }
     }

@@ -43,7 +43,7 @@ impl Drop for Waiter {
 pub(crate) enum Reply {
     /// A blocked caller.
     Wait(Waiter),
-    /// The handle's completion channel; `receipt`: the request asked for
+    /// The handle's [`Completions`]; `receipt`: a submit_sm that asked for
     /// a delivery receipt, so its message id is remembered to name the
     /// ticket on the receipt.
     Ticket { ticket: Ticket, receipt: bool },

@@ -20,6 +20,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The most output capacity a session keeps between batches (see
+/// [`Sessions::flush`]).
+const SESSION_BUFFER: usize = 16 << 10;
+
 /// Whose a session is: which role's logic its events go to. (The name
 /// stays: an ESME link or an SMSC owns the session for its whole life.)
 pub(crate) enum Owner {
@@ -174,7 +178,13 @@ impl Sessions {
         };
         if slot.session.has_transmit() {
             // Straight to the socket when it takes it; the rest (or all,
-            // for TLS) through the reactor.
+            // for TLS) through the reactor. The session's buffer and the
+            // worker's scratch swap places, so a busy session does not
+            // allocate per batch; an idle one keeps at most
+            // SESSION_BUFFER of capacity.
+            if self.out.capacity() > SESSION_BUFFER {
+                self.out = Vec::new();
+            }
             self.out.clear();
             slot.session.poll_transmit(&mut self.out);
             let written = match self.direct.get_mut(&conn) {
@@ -186,16 +196,17 @@ impl Sessions {
                 None => 0,
             };
             if written < self.out.len() {
-                let bytes = self.out[written..].to_vec();
+                let bytes = if written == 0 {
+                    std::mem::take(&mut self.out)
+                } else {
+                    self.out[written..].to_vec()
+                };
                 send_command(
                     &self.reactor,
                     &self.waker,
                     ReactorCmd::Write { conn, bytes },
                 );
                 self.wrote = true;
-            }
-            if self.out.capacity() > 1 << 20 {
-                self.out = Vec::new();
             }
         }
         if slot.session.is_closed() {

@@ -146,12 +146,11 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn unread_completions_hold_their_window_slots_and_none_is_lost() {
-    // The completions channel has room for 64 (the event capacity); the
-    // application reads none of them.
-    const ROOM: usize = 64;
-    let (esme, _rt, _peer, mut conn, submits) = fill_window_with(ROOM);
+/// The completions queue full (room for [`ROOM`], the event capacity)
+/// and a window of answered submits waiting on the worker behind it, the
+/// application having read none; how many were sent.
+fn fill_completions() -> (Esme, smpp::runtime::Runtime, RawListener, RawConn, usize) {
+    let (esme, rt, peer, mut conn, submits) = fill_window_with(ROOM);
     let mut pending = submits;
     let mut sent = WINDOW;
     loop {
@@ -162,7 +161,7 @@ fn unread_completions_hold_their_window_slots_and_none_is_lost() {
             break;
         }
         // The answered requests gave their slots back once their
-        // completions were in the channel.
+        // completions were in the queue.
         eventually("the completions", || {
             esme.completions().len() == sent.min(ROOM)
         });
@@ -177,7 +176,17 @@ fn unread_completions_hold_their_window_slots_and_none_is_lost() {
         pending = conn.take_submits(WINDOW);
         sent += WINDOW;
     }
-    // The channel is full: the last four completions wait on the worker,
+    eventually("a full queue", || esme.completions().len() == ROOM);
+    (esme, rt, peer, conn, sent)
+}
+
+/// Room in the completions queue in these tests (the event capacity).
+const ROOM: usize = 64;
+
+#[test]
+fn unread_completions_hold_their_window_slots_and_none_is_lost() {
+    let (esme, _rt, _peer, _conn, sent) = fill_completions();
+    // The queue is full: the last four completions wait on the worker,
     // each holding its slot, so submits stop.
     assert_eq!(esme.completions().len(), ROOM);
     assert_eq!(esme.in_flight(), WINDOW);
@@ -201,4 +210,35 @@ fn unread_completions_hold_their_window_slots_and_none_is_lost() {
     }
     assert_eq!(tickets, (0..sent as u64).collect::<Vec<_>>());
     eventually("every slot back", || esme.in_flight() == 0);
+}
+
+#[test]
+fn completions_waiting_for_room_survive_a_forced_unbind() {
+    let (esme, _rt, _peer, _conn, sent) = fill_completions();
+    // One read makes room for one of the completions waiting on the
+    // worker: once it has moved in, the other answers are on the worker
+    // too, waiting for room.
+    let first = esme.completions().recv().unwrap();
+    eventually("a waiting completion", || {
+        esme.completions().len() == ROOM && esme.in_flight() == WINDOW - 1
+    });
+    // The peer never answers the unbind: the link is given up at once,
+    // with its last completions still waiting for room.
+    assert!(!esme.unbind_until(Instant::now()));
+    eventually("the link closed", || {
+        esme.link_states() == [smpp::runtime::LinkState::Closed]
+    });
+    let mut tickets = vec![first.ticket.0];
+    while tickets.len() < sent {
+        let done = esme.completions().recv_timeout(WAIT).expect("completion");
+        assert!(
+            done.outcome.is_ok(),
+            "{} of {sent}: {:?}",
+            tickets.len(),
+            done.outcome
+        );
+        tickets.push(done.ticket.0);
+    }
+    assert_eq!(tickets, (0..sent as u64).collect::<Vec<_>>());
+    assert_eq!(esme.in_flight(), 0);
 }

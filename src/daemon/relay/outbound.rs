@@ -461,7 +461,10 @@ pub(crate) fn completer(shared: &Shared) {
                 handle_completions(shared, batch);
             }
             Err(RecvTimeoutError::Timeout) => {
-                if shared.may_leave(esme, true) {
+                // Nothing in flight, then nothing queued, in that order: a
+                // worker frees a request's slot before its completion can
+                // be read, under the queue's lock, so none slips between.
+                if shared.may_leave(esme, true) && completions.is_empty() {
                     return;
                 }
             }
