@@ -443,14 +443,7 @@ impl Reactor {
             match self.add_conn(stream, worker, Some(id), None, tls) {
                 Some(conn) => {
                     if !in_handshake {
-                        let socket = self.plain_socket(conn.index as usize);
-                        let msg = WorkerMsg::Connected {
-                            conn,
-                            peer,
-                            origin,
-                            socket,
-                        };
-                        self.send_worker(worker, msg);
+                        self.connected(conn.index as usize, worker, conn, peer, origin);
                     }
                     self.mark_readable(conn.index as usize);
                 }
@@ -500,11 +493,27 @@ impl Reactor {
         }
     }
 
-    /// The socket of a plain TCP connection, for its worker to write to;
-    /// none for TLS.
-    fn plain_socket(&self, index: usize) -> Option<Arc<SharedSocket>> {
-        let c = self.conns.get(index)?.as_ref()?;
-        c.tls.is_none().then(|| c.sock.clone())
+    /// Tells the worker a connection is open, handing it a plain TCP
+    /// connection's socket to write to (none for TLS).
+    fn connected(
+        &mut self,
+        index: usize,
+        worker: usize,
+        conn: ConnId,
+        peer: SocketAddr,
+        origin: Origin,
+    ) {
+        let socket = self.conns[index]
+            .as_ref()
+            .filter(|c| c.tls.is_none())
+            .map(|c| c.sock.clone());
+        let msg = WorkerMsg::Connected {
+            conn,
+            peer,
+            origin,
+            socket,
+        };
+        self.send_worker(worker, msg);
     }
 
     fn send_worker(&mut self, worker: usize, msg: WorkerMsg) {
@@ -762,14 +771,7 @@ impl Reactor {
                     c.connecting = None;
                     // With TLS the worker hears of it after the handshake.
                     if c.handshake.is_none() {
-                        let socket = self.plain_socket(index);
-                        let msg = WorkerMsg::Connected {
-                            conn,
-                            peer,
-                            origin,
-                            socket,
-                        };
-                        self.send_worker(worker, msg);
+                        self.connected(index, worker, conn, peer, origin);
                     }
                     self.mark_readable(index);
                 }
