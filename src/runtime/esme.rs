@@ -343,10 +343,10 @@ impl Esme {
     /// one thread can keep every window slot busy.
     ///
     /// Backpressure: a request holds a window slot of its link until its
-    /// completion is in the completions channel. That channel is bounded
+    /// completion is in the [`Completions`] queue. That queue is bounded
     /// ([`EsmeConfig::event_capacity`], at least every link's window);
-    /// when the application
-    /// leaves it full, further completions wait on the worker, in order,
+    /// when the application leaves it full, further completions wait on
+    /// the worker, in order,
     /// each still holding its slot, so the window empties: with
     /// [`SubmitMode::Wait`] this call then blocks (up to the wait) and
     /// fails with [`SubmitError::WindowFull`], with
