@@ -93,15 +93,20 @@ impl Completions {
         }
         permits.release_n(n);
         state.queue.extend(from.drain(..n));
+        self.wake(state, n);
+        n
+    }
+
+    /// Unlocks, then wakes as many waiting readers as there are new
+    /// completions (one wake-up call either way).
+    fn wake(&self, state: std::sync::MutexGuard<'_, State>, added: usize) {
         let waiting = state.waiting;
         drop(state);
-        match waiting {
+        match waiting.min(added) {
             0 => {}
             1 => self.ready.notify_one(),
-            _ if n == 1 => self.ready.notify_one(),
             _ => self.ready.notify_all(),
         }
-        n
     }
 
     /// Adds one completion whose window slot is already accounted for;
@@ -112,11 +117,7 @@ impl Completions {
             return Err(completion);
         }
         state.queue.push_back(completion);
-        let waiting = state.waiting > 0;
-        drop(state);
-        if waiting {
-            self.ready.notify_one();
-        }
+        self.wake(state, 1);
         Ok(())
     }
 

@@ -342,6 +342,7 @@ impl EsmeLinks {
                 timer: None,
                 queue: VecDeque::new(),
                 submits: 0,
+                direct: None,
             },
         );
         core.touch(conn);

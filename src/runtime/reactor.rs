@@ -4,8 +4,9 @@
 //! has arrived into one buffer per readiness event and hands it to the
 //! connection's worker in one channel message; it writes what workers hand
 //! it: a TLS connection's output, and what a plain connection's socket did
-//! not take when its worker wrote to it directly (`socket.rs`). Channels are bounded: when a worker's channel is full, the reactor
-//! parks the message and stops reading that connection until it can deliver
+//! not take when its worker wrote to it directly (`socket.rs`). Channels
+//! are bounded: when a worker's channel is full, the reactor parks the
+//! message and stops reading that connection until it can deliver
 //! (backpressure), and it never blocks. A peer that stops reading fills our
 //! write buffer; past a limit we stop reading from it too, so it cannot make
 //! us buffer without end.

@@ -46,6 +46,10 @@ pub(crate) struct SessionSlot {
     pub(crate) queue: VecDeque<Body>,
     /// SMSC: submits handled (see `SmscContext::submits`).
     pub(crate) submits: u64,
+    /// A plain TCP connection's socket, which this worker writes to itself
+    /// (see `socket.rs`); none for TLS, and none once the connection is
+    /// closed.
+    pub(crate) direct: Option<DirectWriter>,
 }
 
 /// What an entry on the worker's timer wheel is for.
@@ -89,9 +93,6 @@ pub(crate) struct Sessions {
     reactor: Sender<ReactorCmd>,
     waker: Arc<Waker>,
     pub(crate) sessions: IdMap<ConnId, SessionSlot>,
-    /// The plain TCP connections this worker writes to itself (see
-    /// `socket.rs`); kept only while the connection has a session.
-    pub(crate) direct: IdMap<ConnId, DirectWriter>,
     /// The output of one session, reused.
     out: Vec<u8>,
     pub(crate) listeners: HashMap<ListenerId, Listening>,
@@ -116,7 +117,6 @@ impl Sessions {
             reactor,
             waker,
             sessions: IdMap::default(),
-            direct: IdMap::default(),
             out: Vec::new(),
             listeners: HashMap::new(),
             dials: HashMap::new(),
@@ -155,13 +155,15 @@ impl Sessions {
     /// Lets this worker write a new plain TCP connection's output itself,
     /// if the role made a session for it.
     pub(crate) fn write_directly(&mut self, conn: ConnId, socket: Arc<SharedSocket>) {
-        if self.sessions.contains_key(&conn) {
-            self.direct.insert(conn, DirectWriter::new(socket));
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.direct = Some(DirectWriter::new(socket));
         }
     }
 
     pub(crate) fn close_conn(&mut self, conn: ConnId) {
-        self.direct.remove(&conn);
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.direct = None;
+        }
         self.reactor(ReactorCmd::Close { conn });
     }
 
@@ -187,7 +189,7 @@ impl Sessions {
             }
             self.out.clear();
             slot.session.poll_transmit(&mut self.out);
-            let written = match self.direct.get_mut(&conn) {
+            let written = match slot.direct.as_mut() {
                 Some(d) => {
                     let n = d.write(&self.out);
                     d.handed_over(self.out.len() - n);

@@ -85,6 +85,7 @@ impl Sessions {
             timer: None,
             queue: VecDeque::new(),
             submits: 0,
+            direct: None,
         };
         self.sessions.insert(conn, slot);
         self.touch(conn);

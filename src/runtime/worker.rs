@@ -124,8 +124,8 @@ impl Worker {
                 }
             }
             WorkerMsg::Closed { conn } => {
-                self.core.direct.remove(&conn);
                 if let Some(slot) = self.core.sessions.get_mut(&conn) {
+                    slot.direct = None;
                     slot.session.handle_transport_closed(now);
                     self.core.touch(conn);
                 }
