@@ -42,6 +42,7 @@
 //! 29. `sm_length` 255
 //! 30. data_sm without `message_payload`
 //! 31. a sequence number reused while its request is unanswered
+//! 32. requests with the end of the stream right behind them
 //!
 //! and, for smsc-sim, a warning in the log for each kind of misbehaviour
 //! and no password in any log line at trace level.
@@ -66,6 +67,9 @@
 //!   session-init timer before a bind, the inactivity timer once bound).
 //! - A non-zero `command_status` in a request is ignored; the request is
 //!   served.
+//! - A peer's end of stream closes the session at once, even when it
+//!   comes with the last requests; those are not answered (the
+//!   connection is closed both ways).
 //! - Responses that match no outstanding request (unknown sequence, or a
 //!   known sequence with the wrong command id, or generic_nack with
 //!   sequence 0) are ignored with a warning.
@@ -1942,6 +1946,40 @@ fn esme31_reused_sequence_number_is_answered_twice() {
 // ===== logging =====
 
 /// Misbehaviour leaves a warning in smsc-sim's log, one per kind.
+// ===== 32. requests with the end of the stream right behind them =====
+
+/// Ten submit_sm in one write.
+fn ten_submits() -> Vec<u8> {
+    (100..110)
+        .flat_map(|seq| Sm::default().submit(seq))
+        .collect()
+}
+
+#[test]
+fn sim32_end_of_stream_behind_requests_closes_the_session_at_once() {
+    let sim = Sim::start(&[]);
+    let mut c = sim.bound(Trx);
+    c.send_then_finish(&ten_submits());
+    // Closed well before any timer would (the inactivity timer is
+    // minutes): the end of the stream was read, not missed behind the
+    // data that came with it.
+    let frames = c.drain_until_closed(secs(10));
+    assert!(frames.len() <= 10, "{frames:02X?}");
+    sim.assert_serving();
+}
+
+#[test]
+fn esme32_end_of_stream_behind_a_delivery_closes_the_link_at_once() {
+    let mut side = EsmeSide::bound(|_| {});
+    side.smsc.send_then_finish(&Sm::default().deliver(7));
+    // No enquire_link, and the response timer is not running: only the
+    // end of the stream can close the link.
+    assert_eq!(
+        side.expect_link_closed(secs(10)),
+        CloseReason::TransportClosed
+    );
+}
+
 #[test]
 fn sim_logs_a_warning_for_each_kind_of_misbehaviour() {
     let sim = Sim::start(&[]);

@@ -124,6 +124,9 @@ struct Conn {
     read_paused: bool,
     /// Readable, but not read to WouldBlock yet.
     read_pending: bool,
+    /// The peer's end is closed (or the socket failed): read to the end
+    /// of the stream, not only to a short read.
+    read_closed: bool,
     /// In the reactor's `ready` list.
     queued: bool,
     /// Bytes handed to the worker and not yet processed by it; the worker
@@ -233,7 +236,7 @@ impl Reactor {
                             self.writable(t);
                         }
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            self.mark_readable(t);
+                            self.mark_readable(t, event.is_read_closed() || event.is_error());
                         }
                     }
                 }
@@ -348,6 +351,7 @@ impl Reactor {
             connecting,
             read_paused: false,
             read_pending: false,
+            read_closed: false,
             queued: false,
             unprocessed: Arc::new(AtomicUsize::new(0)),
             closing: None,
@@ -446,7 +450,7 @@ impl Reactor {
                     if !in_handshake {
                         self.connected(conn.index as usize, worker, conn, peer, origin);
                     }
-                    self.mark_readable(conn.index as usize);
+                    self.mark_readable(conn.index as usize, false);
                 }
                 None => {
                     if let Some(l) = self.listeners.get_mut(slot).and_then(Option::as_mut) {
@@ -553,13 +557,14 @@ impl Reactor {
                 continue;
             }
             c.read_paused = false;
-            self.mark_readable(index);
+            self.mark_readable(index, false);
         }
     }
 
-    fn mark_readable(&mut self, index: usize) {
+    fn mark_readable(&mut self, index: usize, closed: bool) {
         if let Some(c) = self.conns.get_mut(index).and_then(Option::as_mut) {
             c.read_pending = true;
+            c.read_closed |= closed;
             if !c.queued {
                 c.queued = true;
                 self.ready.push(index);
@@ -633,6 +638,15 @@ impl Reactor {
                     }
                     if data.len() >= READ_BUDGET {
                         break; // read_pending stays set: more next turn
+                    }
+                    if n < self.read_buf.len() && c.tls.is_none() && !c.read_closed {
+                        // A short read took all there was: what arrives
+                        // later is a new edge (epoll is edge-triggered
+                        // and a TCP arrival always signals), so the read
+                        // that would only say WouldBlock is skipped. A
+                        // close already signalled is read to its end.
+                        c.read_pending = false;
+                        break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -774,7 +788,7 @@ impl Reactor {
                     if c.handshake.is_none() {
                         self.connected(index, worker, conn, peer, origin);
                     }
-                    self.mark_readable(index);
+                    self.mark_readable(index, false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
                 Err(error) => {

@@ -451,9 +451,16 @@ impl Peer {
         assert_eq!(resp, Pdu::new(resp.sequence, body));
     }
 
-    /// Half-closes: the other side sees EOF.
+    /// Shuts the connection down both ways: the other side sees EOF.
     pub(crate) fn shutdown(&self) {
         let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Writes `bytes` and ends the stream right behind them (a FIN after
+    /// the data), still reading what comes back.
+    pub(crate) fn send_then_finish(&mut self, bytes: &[u8]) {
+        self.send_raw(bytes);
+        let _ = self.stream.shutdown(Shutdown::Write);
     }
 }
 
