@@ -10,9 +10,12 @@ mod values;
 use clap::Parser;
 use crossbeam_channel::RecvTimeoutError;
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
-use smpp::runtime::{Esme, EsmeConfig, Runtime, RuntimeConfig, SubmitError, SubmitMode};
+use smpp::runtime::{
+    Completion, Esme, EsmeConfig, LinkSubmitter, Runtime, RuntimeConfig, SubmitError, SubmitMode,
+};
 use smpp::session::BindMode;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 const PROG: &str = "smpp-bench";
@@ -97,78 +100,27 @@ fn main() {
     let events = esme.clone();
     std::thread::spawn(move || while events.events().recv().is_ok() {});
 
-    // One thread keeps the window full and collects the outcomes, as a
-    // non-async program would: submit until no window slot is free, then
-    // take the completions that have come, waiting for at least one.
-    let start = Instant::now();
-    let mut sent_at = vec![0u64; count as usize];
-    let mut latencies = Vec::with_capacity(count as usize);
-    let (mut submitted, mut acked, mut failed, mut refused) = (0u64, 0u64, 0u64, 0u64);
-    let mut first_error = None;
-    // Longer than any response takes: a submit times out before it.
-    let stall = Duration::from_secs(timeout + 5);
-    let mut stopped = false;
-    let mut batch = Vec::new();
-    loop {
-        let mut next_due = None;
-        while submitted < count && !stopped {
-            if let Some(step) = (submitted * 1_000_000_000).checked_div(rate) {
-                let due = start + Duration::from_nanos(step);
-                if due > Instant::now() {
-                    next_due = Some(due);
-                    break;
-                }
-            }
-            sent_at[submitted as usize] = start.elapsed().as_nanos() as u64;
-            match esme.submit_async(Body::SubmitSm(template.clone()), SubmitMode::FailFast) {
-                Ok(_) => submitted += 1,
-                Err(SubmitError::WindowFull) if submitted > acked + failed => break,
-                Err(e) => {
-                    refused += 1;
-                    log::warn!("submit refused: {e}");
-                    stopped = true;
-                }
-            }
-        }
-        if acked + failed == submitted && (submitted == count || stopped) {
-            break;
-        }
-        let first = if submitted == acked + failed {
-            // Nothing out: only the rate holds the next submit back.
-            std::thread::sleep(next_due.map_or(Duration::ZERO, |d| {
-                d.saturating_duration_since(Instant::now())
-            }));
-            continue;
-        } else {
-            let wait = next_due.map_or(stall, |d| d.saturating_duration_since(Instant::now()));
-            match esme.completions().recv_timeout(wait) {
-                Ok(c) => Some(c),
-                Err(RecvTimeoutError::Timeout) if next_due.is_some() => None,
-                Err(_) => {
-                    eprintln!(
-                        "{PROG}: no outcome for {} submits",
-                        submitted - acked - failed
-                    );
-                    break;
-                }
-            }
-        };
-        batch.extend(first);
-        esme.completions().take_all(&mut batch);
-        for c in batch.drain(..) {
-            let now = start.elapsed().as_nanos() as u64;
-            let at = sent_at[c.ticket.0 as usize];
-            latencies.push(((now.saturating_sub(at)) / 1000) as u32);
-            match c.outcome {
-                Ok(_) => acked += 1,
-                Err(e) => {
-                    failed += 1;
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-    }
-    let seconds = start.elapsed().as_secs_f64();
+    let run = Run {
+        esme: &esme,
+        template: &template,
+        count,
+        // Longer than any response takes: a submit times out before it.
+        stall: Duration::from_secs(timeout + 5),
+        slots: sessions.saturating_mul(window),
+    };
+    let (tally, seconds) = if rate == 0 {
+        run.on_workers()
+    } else {
+        run.paced(rate)
+    };
+    let Tally {
+        submitted,
+        acked,
+        failed,
+        refused,
+        first_error,
+        mut latencies,
+    } = tally;
     if hold > 0 {
         eprintln!("{PROG}: holding {sessions} session(s) for {hold} s");
         std::thread::sleep(Duration::from_secs(hold));
@@ -194,6 +146,300 @@ fn main() {
     );
     if acked == 0 && count > 0 {
         std::process::exit(1);
+    }
+}
+
+/// What the completion handlers and the starting thread share in a run on
+/// the workers. Tickets are numbered from 0 in submit order, so each
+/// submit has its own slot in `sent_at` and `latency`.
+struct Progress {
+    start: Instant,
+    count: u64,
+    /// Submits taken to start (one given back when it did not go out).
+    started: AtomicU64,
+    /// Outcomes recorded.
+    done: AtomicU64,
+    failures: AtomicU64,
+    refused: AtomicU64,
+    /// A link refused a submit (it closed): no more are started.
+    stopped: AtomicBool,
+    first_error: Mutex<Option<SubmitError>>,
+    /// When each ticket's submit went out, in ns from `start`.
+    sent_at: Vec<AtomicU64>,
+    /// Each ticket's latency, in µs.
+    latency: Vec<AtomicU32>,
+    finished: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Progress {
+    fn new(count: u64) -> Progress {
+        Progress {
+            start: Instant::now(),
+            count,
+            started: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
+            first_error: Mutex::new(None),
+            sent_at: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            latency: (0..count).map(|_| AtomicU32::new(0)).collect(),
+            finished: Mutex::new(false),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// Takes the right to start one more submit.
+    fn take_one(&self) -> bool {
+        !self.stopped.load(Ordering::SeqCst)
+            && self
+                .started
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n < self.count).then_some(n + 1)
+                })
+                .is_ok()
+    }
+
+    /// A submit taken did not go out. A full window is no failure: the
+    /// next outcome frees a slot and starts it again.
+    fn not_sent(&self, e: SubmitError) {
+        self.started.fetch_sub(1, Ordering::SeqCst);
+        if e != SubmitError::WindowFull {
+            log::warn!("submit refused: {e}");
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            self.stopped.store(true, Ordering::SeqCst);
+        }
+        self.check_finished();
+    }
+
+    fn failed(&self, e: SubmitError) {
+        self.failures.fetch_add(1, Ordering::SeqCst);
+        lock(&self.first_error).get_or_insert(e);
+    }
+
+    /// One outcome recorded (after the submit it made room for).
+    fn completed(&self) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+        self.check_finished();
+    }
+
+    fn check_finished(&self) {
+        let started = self.started.load(Ordering::SeqCst);
+        if self.done.load(Ordering::SeqCst) == started
+            && (started == self.count || self.stopped.load(Ordering::SeqCst))
+        {
+            *lock(&self.finished) = true;
+            self.wake.notify_all();
+        }
+    }
+
+    /// Until every submit started has its outcome, or none came for
+    /// `stall`.
+    fn wait(&self, stall: Duration) {
+        let mut finished = lock(&self.finished);
+        let mut last = self.done.load(Ordering::SeqCst);
+        while !*finished {
+            let (f, waited) = self
+                .wake
+                .wait_timeout(finished, stall)
+                .unwrap_or_else(PoisonError::into_inner);
+            finished = f;
+            if waited.timed_out() {
+                let done = self.done.load(Ordering::SeqCst);
+                if done == last {
+                    return;
+                }
+                last = done;
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a run counts.
+#[derive(Default)]
+struct Tally {
+    submitted: u64,
+    acked: u64,
+    failed: u64,
+    /// Submits the ESME refused (the link closed).
+    refused: u64,
+    first_error: Option<SubmitError>,
+    /// Of each acknowledged or failed submit, in µs.
+    latencies: Vec<u32>,
+}
+
+/// One measured run: `count` submits of `template`.
+struct Run<'a> {
+    esme: &'a Esme,
+    template: &'a SubmitSm,
+    count: u64,
+    /// No outcome for this long: the run gives up.
+    stall: Duration,
+    /// Window slots over all links.
+    slots: usize,
+}
+
+impl Run<'_> {
+    /// As fast as the window allows: each outcome is taken on the worker
+    /// that matched its response, and the next submit goes out from there
+    /// (a completion handler); this thread only starts the run and waits.
+    fn on_workers(&self) -> (Tally, f64) {
+        let shared = Arc::new(Progress::new(self.count));
+        let template = Body::SubmitSm(self.template.clone());
+        self.esme.set_completion_handler(|_link| {
+            let shared = shared.clone();
+            let template = template.clone();
+            move |c: Completion, link: &mut LinkSubmitter<'_>| {
+                let now = shared.now();
+                let at = shared.sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
+                shared.latency[c.ticket.0 as usize]
+                    .store((now.saturating_sub(at) / 1000) as u32, Ordering::Relaxed);
+                if let Err(e) = c.outcome {
+                    shared.failed(e);
+                }
+                if shared.take_one() {
+                    match link.submit(template.clone()) {
+                        Ok(t) => shared.sent_at[t.0 as usize].store(now, Ordering::Relaxed),
+                        Err(e) => shared.not_sent(e),
+                    }
+                }
+                shared.completed();
+            }
+        });
+        // The first window of every link, from here.
+        let first = shared.now();
+        for at in shared.sent_at.iter().take(self.slots) {
+            at.store(first, Ordering::Relaxed);
+        }
+        while shared.take_one() {
+            let at = shared.now();
+            match self
+                .esme
+                .submit_async(template.clone(), SubmitMode::FailFast)
+            {
+                Ok(t) => shared.sent_at[t.0 as usize].store(at, Ordering::Relaxed),
+                Err(e) => {
+                    shared.not_sent(e);
+                    break;
+                }
+            }
+        }
+        shared.wait(self.stall);
+        let seconds = shared.start.elapsed().as_secs_f64();
+        let started = shared.started.load(Ordering::SeqCst);
+        let completed = shared.done.load(Ordering::SeqCst);
+        if completed < started {
+            eprintln!("{PROG}: no outcome for {} submits", started - completed);
+        }
+        let failed = shared.failures.load(Ordering::SeqCst);
+        let mut latencies: Vec<u32> = Vec::with_capacity(completed as usize);
+        // Tickets are numbered from 0 in submit order: the first `started`.
+        latencies.extend(
+            shared.latency[..started as usize]
+                .iter()
+                .map(|l| l.load(Ordering::Relaxed)),
+        );
+        let tally = Tally {
+            submitted: started,
+            acked: completed - failed,
+            failed,
+            refused: shared.refused.load(Ordering::SeqCst),
+            first_error: *lock(&shared.first_error),
+            latencies,
+        };
+        (tally, seconds)
+    }
+
+    /// At `rate` submits a second: one thread keeps the window full up to
+    /// the rate and collects the outcomes, as a non-async program would:
+    /// submit until the rate or the window says wait, then take the
+    /// completions that have come.
+    fn paced(&self, rate: u64) -> (Tally, f64) {
+        let (esme, count, stall) = (self.esme, self.count, self.stall);
+        let template = self.template;
+        let start = Instant::now();
+        let mut sent_at = vec![0u64; count as usize];
+        let mut latencies = Vec::with_capacity(count as usize);
+        let (mut submitted, mut acked, mut failed, mut refused) = (0u64, 0u64, 0u64, 0u64);
+        let mut first_error = None;
+        let mut stopped = false;
+        let mut batch = Vec::new();
+        loop {
+            let mut next_due = None;
+            while submitted < count && !stopped {
+                let due = start + Duration::from_nanos(submitted * 1_000_000_000 / rate);
+                if due > Instant::now() {
+                    next_due = Some(due);
+                    break;
+                }
+                sent_at[submitted as usize] = start.elapsed().as_nanos() as u64;
+                match esme.submit_async(Body::SubmitSm(template.clone()), SubmitMode::FailFast) {
+                    Ok(_) => submitted += 1,
+                    Err(SubmitError::WindowFull) if submitted > acked + failed => break,
+                    Err(e) => {
+                        refused += 1;
+                        log::warn!("submit refused: {e}");
+                        stopped = true;
+                    }
+                }
+            }
+            if acked + failed == submitted && (submitted == count || stopped) {
+                break;
+            }
+            let first = if submitted == acked + failed {
+                // Nothing out: only the rate holds the next submit back.
+                std::thread::sleep(next_due.map_or(Duration::ZERO, |d| {
+                    d.saturating_duration_since(Instant::now())
+                }));
+                continue;
+            } else {
+                let wait = next_due.map_or(stall, |d| d.saturating_duration_since(Instant::now()));
+                match esme.completions().recv_timeout(wait) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) if next_due.is_some() => None,
+                    Err(_) => {
+                        eprintln!(
+                            "{PROG}: no outcome for {} submits",
+                            submitted - acked - failed
+                        );
+                        break;
+                    }
+                }
+            };
+            batch.extend(first);
+            esme.completions().take_all(&mut batch);
+            for c in batch.drain(..) {
+                let now = start.elapsed().as_nanos() as u64;
+                let at = sent_at[c.ticket.0 as usize];
+                latencies.push(((now.saturating_sub(at)) / 1000) as u32);
+                match c.outcome {
+                    Ok(_) => acked += 1,
+                    Err(e) => {
+                        failed += 1;
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let tally = Tally {
+            submitted,
+            acked,
+            failed,
+            refused,
+            first_error,
+            latencies,
+        };
+        (tally, seconds)
     }
 }
 

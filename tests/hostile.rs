@@ -1943,9 +1943,6 @@ fn esme31_reused_sequence_number_is_answered_twice() {
     side.assert_submits();
 }
 
-// ===== logging =====
-
-/// Misbehaviour leaves a warning in smsc-sim's log, one per kind.
 // ===== 32. requests with the end of the stream right behind them =====
 
 /// Ten submit_sm in one write.
@@ -1980,6 +1977,9 @@ fn esme32_end_of_stream_behind_a_delivery_closes_the_link_at_once() {
     );
 }
 
+// ===== logging =====
+
+/// Misbehaviour leaves a warning in smsc-sim's log, one per kind.
 #[test]
 fn sim_logs_a_warning_for_each_kind_of_misbehaviour() {
     let sim = Sim::start(&[]);

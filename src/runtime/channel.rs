@@ -2,6 +2,7 @@
 //! reactor, from handles, from other workers) and the state a handle
 //! shares with the worker-side of its links and sessions.
 
+use super::completion_handler::CompletionHandler;
 use super::completions::Completions;
 use super::esme_types::{EsmeConfig, LinkStatus, Ticket};
 use super::ids::{ConnId, ListenerId, Origin};
@@ -153,8 +154,11 @@ pub(crate) struct EsmeShared {
     pub(crate) throttled: AtomicU64,
     pub(crate) status: Watch<LinkStatus>,
     pub(crate) events: Sender<EsmeEvent>,
-    /// Where [`Esme::submit_async`](super::Esme::submit_async)'s outcomes go.
+    /// Where [`Esme::submit_async`](super::Esme::submit_async)'s outcomes go
+    /// (unless the link has a completion handler).
     pub(crate) completions: Arc<Completions>,
+    /// The handle's ticket numbers, shared by its links.
+    pub(crate) tickets: Arc<AtomicU64>,
     pub(crate) config: EsmeConfig,
     /// TLS for the dials, or for the outbind listener.
     pub(crate) tls_client: Option<ClientSetup>,
@@ -190,6 +194,11 @@ pub(crate) enum EsmeCmd {
         key: u64,
         window: usize,
         throughput: Option<Throughput>,
+    },
+    /// From now on the link's outcomes go to this handler.
+    Handler {
+        key: u64,
+        handler: Box<dyn CompletionHandler>,
     },
     /// The handle is gone: drop the link's state (aborting a session that
     /// is somehow still open).

@@ -17,6 +17,7 @@
 //! ```
 
 use super::channel::{EsmeCmd, EsmeEvent, EsmeShared, WorkerMsg};
+use super::completion_handler::CompletionHandler;
 use super::completions::Completions;
 use super::esme_types::*;
 use super::ids::{listen, resolve};
@@ -45,7 +46,8 @@ pub struct Esme {
     rt: Runtime,
     links: Vec<Link>,
     next: AtomicUsize,
-    tickets: AtomicU64,
+    /// Numbers the tickets of every link (their handlers' submits too).
+    tickets: Arc<AtomicU64>,
     completions: Arc<Completions>,
     events: Receiver<EsmeEvent>,
     response_wait: Duration,
@@ -164,6 +166,7 @@ impl Esme {
         let room = config.session.window.max(1).saturating_mul(sessions);
         let completions = Arc::new(Completions::new(room.max(config.event_capacity).max(1)));
         let response_wait = config.session.response_timeout + Duration::from_secs(5);
+        let tickets = Arc::new(AtomicU64::new(0));
         let mut links = Vec::new();
         for link in 0..sessions {
             let shared = Arc::new(EsmeShared {
@@ -174,6 +177,7 @@ impl Esme {
                 status: Watch::new(LinkStatus::Connecting),
                 events: events_tx.clone(),
                 completions: completions.clone(),
+                tickets: tickets.clone(),
                 config: config.clone(),
                 tls_client: tls_client.clone(),
                 tls_server: tls_server.clone(),
@@ -199,7 +203,7 @@ impl Esme {
             rt: rt.clone(),
             links,
             next: AtomicUsize::new(0),
-            tickets: AtomicU64::new(0),
+            tickets,
             completions,
             events,
             response_wait,
@@ -242,7 +246,7 @@ impl Esme {
 
     /// Puts a request in its link's inbox; the first of a batch tells the
     /// worker, which takes the whole batch at once.
-    fn dispatch(&self, link: &Link, body: Body, reply: Reply) {
+    fn dispatch(&self, link: &Link, reply: Reply, body: Body) {
         let announce = link.shared.inbox.put(Submission {
             body,
             reply,
@@ -284,7 +288,7 @@ impl Esme {
     pub fn request(&self, body: Body, mode: SubmitMode) -> Result<Pdu, SubmitError> {
         let link = self.permit(mode)?;
         let slot = ANSWER.with(Arc::clone);
-        self.dispatch(link, body, Reply::Wait(Waiter(Some(slot.clone()))));
+        self.dispatch(link, Reply::Wait(Waiter(Some(slot.clone()))), body);
         slot.take()
     }
 
@@ -362,9 +366,7 @@ impl Esme {
     pub fn submit_async(&self, body: Body, mode: SubmitMode) -> Result<Ticket, SubmitError> {
         let link = self.permit(mode)?;
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
-        // Only a submit_sm's message id is remembered for its receipt.
-        let receipt = matches!(&body, Body::SubmitSm(s) if s.registered_delivery != 0);
-        self.dispatch(link, body, Reply::Ticket { ticket, receipt });
+        self.dispatch(link, Reply::ticket(ticket, &body), body);
         Ok(ticket)
     }
 
@@ -374,6 +376,32 @@ impl Esme {
     /// outcomes at once; [`Completions::take_all`] takes them the same way.
     pub fn completions(&self) -> &Completions {
         &self.completions
+    }
+
+    /// Hands the outcomes of each link's [`Esme::submit_async`] calls to a
+    /// handler that `make` builds for it (given the link's number), run on
+    /// the worker that runs the link, instead of to
+    /// [`Esme::completions`]. The handler may submit again on its link
+    /// ([`LinkSubmitter`](super::LinkSubmitter)): a window kept full with no application thread
+    /// between a response and the next request.
+    ///
+    /// A link's handler takes every outcome its worker hands out from the
+    /// moment it has the handler: those of the submits made after this
+    /// call, and those still waiting for room in the queue; outcomes
+    /// already in the queue stay there. Blocking calls still answer their
+    /// callers. Calling it again replaces the handlers.
+    pub fn set_completion_handler<H: CompletionHandler>(&self, mut make: impl FnMut(usize) -> H) {
+        for link in &self.links {
+            let cmd = EsmeCmd::Handler {
+                key: link.key,
+                handler: Box::new(make(link.shared.link)),
+            };
+            let _ = self
+                .rt
+                .threads
+                .worker(link.worker)
+                .send(WorkerMsg::Esme(cmd));
+        }
     }
 
     /// Deliveries, receipts and link changes.

@@ -5,6 +5,7 @@
 //! session event that concerns them.
 
 use super::channel::{Delivery, EsmeCmd, EsmeEvent, EsmeShared};
+use super::completion_handler::{CompletionHandler, LinkSubmitter};
 use super::esme_types::{describe_io_error, Completion, LinkStatus, SubmitError, Ticket};
 use super::idmap::IdMap;
 use super::ids::{resolve, session_id, ConnId, ListenerId, Origin};
@@ -59,6 +60,8 @@ pub(crate) struct EsmeLink {
     outcomes: Outcomes,
     /// A retry of `unread` is on the wheel.
     unread_retry: bool,
+    /// Takes the outcomes of tickets instead of the completions queue.
+    handler: Option<Box<dyn CompletionHandler>>,
 }
 
 /// A link's outcomes on their way out.
@@ -132,6 +135,7 @@ impl EsmeLinks {
                     rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     outcomes: Outcomes::default(),
                     unread_retry: false,
+                    handler: None,
                 };
                 if let Some(listener) = listen {
                     let id = ListenerId(key);
@@ -211,6 +215,13 @@ impl EsmeLinks {
                     }
                 }
                 self.send_queued(core, key, now);
+            }
+            EsmeCmd::Handler { key, handler } => {
+                if let Some(slot) = self.links.get_mut(&key) {
+                    slot.handler = Some(handler);
+                    // Completions waiting for room go to it now.
+                    self.release_permits(core, key);
+                }
             }
             EsmeCmd::Forget { key } => {
                 let conn = self.links.get_mut(&key).and_then(|slot| {
@@ -574,6 +585,9 @@ impl EsmeLinks {
                 waiter.answer(outcome);
             }
         }
+        if slot.handler.is_some() {
+            return self.run_handler(core, key);
+        }
         // Tickets: the whole batch at once, behind any still waiting for
         // room, each slot freed as its completion is handed over.
         slot.shared
@@ -583,6 +597,41 @@ impl EsmeLinks {
             slot.unread_retry = true;
             let at = Instant::now() + Duration::from_millis(1);
             core.wheel.insert(at, Due::EsmeCompletions(key));
+        }
+    }
+
+    /// Gives a link's ticket outcomes to its handler, their window slots
+    /// freed first, then sends what the handler submitted.
+    fn run_handler(&mut self, core: &mut Sessions, key: u64) {
+        let Some(slot) = self.links.get_mut(&key) else {
+            return;
+        };
+        if slot.outcomes.unread.is_empty() {
+            return;
+        }
+        let Some(mut handler) = slot.handler.take() else {
+            return;
+        };
+        let mut unread = std::mem::take(&mut slot.outcomes.unread);
+        slot.shared.permits.release_n(unread.len());
+        let open = !slot.closing
+            && !slot.finished
+            && (slot.conn.is_some() || slot.shared.config.reconnect.is_some());
+        let mut link = LinkSubmitter {
+            link: slot.shared.link,
+            open,
+            permits: &slot.shared.permits,
+            tickets: &slot.shared.tickets,
+            queue: &mut slot.queue,
+        };
+        for completion in unread.drain(..) {
+            handler.completed(completion, &mut link);
+        }
+        // The buffer is kept for the next batch.
+        slot.outcomes.unread = unread;
+        slot.handler = Some(handler);
+        if slot.conn.is_some() && !slot.queue.is_empty() {
+            self.send_queued(core, key, Instant::now());
         }
     }
 

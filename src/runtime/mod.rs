@@ -58,6 +58,7 @@
 //! | `channel` | what crosses threads: worker messages, the state a handle shares with its links and sessions, [`Delivery`] | the leaves |
 //! | `requests` | a request's way to the worker (the link's inbox) and its answer's way back | `completions`, the leaves |
 //! | `completions` | [`Completions`], the queue of async outcomes | `esme_types`, `sync` |
+//! | `completion_handler` | [`CompletionHandler`]: outcomes taken on the worker, and [`LinkSubmitter`], its way to submit again | `requests`, `esme_types`, `sync` |
 //! | leaves: `esme_types`, `smsc_types`, `ids`, `tls`, `socket`, `sync`, `idmap` | settings, errors, outcomes, the handler trait; connection ids; TLS set-up; the socket a worker writes to; locks | nothing above |
 //!
 //! # Sending messages: an ESME
@@ -101,6 +102,13 @@
 //! esme.unbind();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! To keep a window full at the highest rate, let the worker take the
+//! outcomes: [`Esme::set_completion_handler`] gives each link a
+//! [`CompletionHandler`] that runs where the response was matched and
+//! submits the next request from there ([`LinkSubmitter::submit`]), so no
+//! application thread is woken between a response and the next request
+//! (`smpp-bench` runs this way).
 //!
 //! A lost link reconnects with backoff ([`EsmeConfig::reconnect`]); a
 //! submit that was on the wire when it went comes back as
@@ -162,6 +170,7 @@
 //! send_one` in another terminal).
 
 mod channel;
+mod completion_handler;
 mod completions;
 mod esme;
 mod esme_links;
@@ -181,6 +190,7 @@ mod tls;
 mod worker;
 
 pub use channel::{Delivery, EsmeEvent};
+pub use completion_handler::{CompletionHandler, LinkSubmitter};
 pub use completions::Completions;
 pub use esme::Esme;
 pub use esme_types::{

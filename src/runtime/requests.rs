@@ -43,13 +43,20 @@ impl Drop for Waiter {
 pub(crate) enum Reply {
     /// A blocked caller.
     Wait(Waiter),
-    /// The handle's [`Completions`]; `receipt`: a submit_sm that asked for
-    /// a delivery receipt, so its message id is remembered to name the
-    /// ticket on the receipt.
+    /// The handle's [`Completions`], or the link's completion handler;
+    /// `receipt`: a submit_sm that asked for a delivery receipt, so its
+    /// message id is remembered to name the ticket on the receipt.
     Ticket { ticket: Ticket, receipt: bool },
 }
 
 impl Reply {
+    /// A ticket's reply for `body` (only a submit_sm's message id is
+    /// remembered for its receipt).
+    pub(crate) fn ticket(ticket: Ticket, body: &Body) -> Reply {
+        let receipt = matches!(body, Body::SubmitSm(s) if s.registered_delivery != 0);
+        Reply::Ticket { ticket, receipt }
+    }
+
     /// Hands the outcome over without blocking (a ticket's to
     /// `completions`); a completion the full
     /// [`Esme::completions`](super::Esme::completions) channel cannot take

@@ -8,6 +8,7 @@ mod support;
 
 mod binds;
 mod deliveries;
+mod handler;
 mod links;
 mod outbind;
 mod window;

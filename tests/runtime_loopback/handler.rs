@@ -1,0 +1,143 @@
+//! A completion handler: outcomes taken on the worker, and submits made
+//! from there, against a real SMSC and against a raw peer that answers only
+//! when told.
+
+use crate::raw_peer::RawListener;
+use crate::support::*;
+use crossbeam_channel::{bounded, unbounded};
+use smpp::pdu::Body;
+use smpp::runtime::{Completion, Esme, LinkSubmitter, SubmitError, SubmitMode, Ticket};
+use smpp::session::BindMode;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const WINDOW: usize = 4;
+
+#[test]
+fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
+    const COUNT: usize = 2_000;
+    let rt = runtime();
+    let (smsc, _seen) = start_smsc(&rt, smsc_config(), None);
+    let mut config = esme_config(smsc.local_addr(), BindMode::Transmitter);
+    config.sessions = 2;
+    let esme = Esme::connect(&rt, config).expect("binds");
+    let (done_tx, done) = bounded(COUNT);
+    esme.set_completion_handler(|_link| {
+        let done_tx = done_tx.clone();
+        move |c: Completion, link: &mut LinkSubmitter<'_>| {
+            // Each outcome frees a slot: the next submit takes it.
+            let next = link.submit(Body::SubmitSm(submit_sm("next", 0)));
+            let _ = done_tx.send((c, next));
+        }
+    });
+    // The application only starts: a window's worth on each link.
+    let mut started = 0;
+    while esme
+        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
+        .is_ok()
+    {
+        started += 1;
+    }
+    assert_eq!(started, 2 * 8, "two links, a window of 8 each");
+    let mut tickets = BTreeSet::new();
+    for _ in 0..COUNT {
+        let (c, next) = done.recv_timeout(WAIT).expect("the next outcome");
+        assert!(c.outcome.is_ok(), "{:?}", c.outcome);
+        assert!(tickets.insert(c.ticket), "{:?} twice", c.ticket);
+        next.expect("the freed slot takes the next submit");
+    }
+    // No outcome went to the queue, and a blocking call still answers
+    // its caller.
+    assert!(esme.completions().is_empty());
+    esme.submit(submit_sm("blocking", 0))
+        .expect("a blocking submit is answered");
+    assert!(tickets.iter().all(|t| t.0 < (COUNT + 16) as u64));
+    drop(done);
+    esme.unbind();
+}
+
+/// A bound ESME (window `WINDOW`) with a handler that, for each outcome,
+/// tries two submits; what it saw comes out of the receiver.
+#[allow(clippy::type_complexity)]
+fn greedy_handler() -> (
+    Esme,
+    smpp::runtime::Runtime,
+    RawListener,
+    crate::raw_peer::RawConn,
+    crossbeam_channel::Receiver<(Completion, [Result<Ticket, SubmitError>; 2])>,
+) {
+    let rt = runtime();
+    let peer = RawListener::bind();
+    let mut config = esme_config(peer.addr(), BindMode::Transmitter);
+    config.session.window = WINDOW;
+    config.session.response_timeout = Duration::from_secs(5);
+    config.reconnect = None;
+    let connecting = connect_in_background(&rt, config);
+    let mut conn = peer.accept(WAIT);
+    conn.accept_bind();
+    let esme = connecting.join().unwrap().expect("binds");
+    let (seen_tx, seen) = unbounded();
+    esme.set_completion_handler(move |_link| {
+        let seen_tx = seen_tx.clone();
+        move |c: Completion, link: &mut LinkSubmitter<'_>| {
+            let tries = [
+                link.submit(Body::SubmitSm(submit_sm("again", 0))),
+                link.submit(Body::SubmitSm(submit_sm("again", 0))),
+            ];
+            let _ = seen_tx.send((c, tries));
+        }
+    });
+    for _ in 0..WINDOW {
+        esme.submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
+            .expect("a free slot");
+    }
+    (esme, rt, peer, conn, seen)
+}
+
+#[test]
+fn a_handler_gets_each_outcome_with_its_slot_free_and_no_more() {
+    let (esme, _rt, _peer, mut conn, seen) = greedy_handler();
+    let submits = conn.take_submits(WINDOW);
+    conn.answer_submit(&submits[0], "id0");
+    let (c, tries) = seen.recv_timeout(WAIT).expect("the outcome");
+    assert_eq!(message_id(c.outcome.as_ref().unwrap()), "id0");
+    // One slot came back: one submit took it, the second found none.
+    assert!(tries[0].is_ok(), "{tries:?}");
+    assert_eq!(tries[1], Err(SubmitError::WindowFull));
+    // Exactly that one went out, as soon as the handler returned.
+    let next = conn.take_submits(1);
+    assert!(conn.try_recv(Duration::from_millis(100)).is_none());
+    assert_eq!(esme.in_flight(), WINDOW);
+    // The application competes for the same slots.
+    assert_eq!(
+        esme.submit_async(Body::SubmitSm(submit_sm("app", 0)), SubmitMode::FailFast),
+        Err(SubmitError::WindowFull)
+    );
+    conn.answer_submit(&next[0], "id4");
+    let (c, _) = seen.recv_timeout(WAIT).expect("the outcome");
+    assert_eq!(message_id(c.outcome.as_ref().unwrap()), "id4");
+    assert!(esme.completions().is_empty());
+}
+
+#[test]
+fn a_handler_on_a_lost_link_gets_every_outcome_and_its_submits_are_refused() {
+    let (esme, _rt, _peer, mut conn, seen) = greedy_handler();
+    conn.take_submits(WINDOW);
+    drop(conn);
+    for _ in 0..WINDOW {
+        let (c, tries) = seen.recv_timeout(WAIT).expect("an outcome per submit");
+        assert_eq!(
+            c.outcome.unwrap_err(),
+            SubmitError::LinkLost {
+                maybe_delivered: true
+            }
+        );
+        assert_eq!(
+            tries,
+            [Err(SubmitError::NotBound), Err(SubmitError::NotBound)]
+        );
+    }
+    assert_quiet(&seen, Duration::from_millis(200), "the handler");
+    assert_eq!(esme.in_flight(), 0, "every slot came back");
+    assert!(esme.completions().is_empty());
+}
