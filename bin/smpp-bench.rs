@@ -194,21 +194,26 @@ impl Progress {
         self.start.elapsed().as_nanos() as u64
     }
 
-    /// Takes the right to start one more submit.
-    fn take_one(&self) -> bool {
-        !self.stopped.load(Ordering::SeqCst)
-            && self
-                .started
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                    (n < self.count).then_some(n + 1)
-                })
-                .is_ok()
+    /// Takes the right to start up to `want` more submits: how many.
+    fn reserve(&self, want: u64) -> u64 {
+        if self.stopped.load(Ordering::SeqCst) {
+            return 0;
+        }
+        let mut granted = 0;
+        let _ = self
+            .started
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                granted = want.min(self.count - n);
+                (granted > 0).then_some(n + granted)
+            });
+        granted
     }
 
-    /// A submit taken did not go out. A full window is no failure: the
-    /// next outcome frees a slot and starts it again.
-    fn not_sent(&self, e: SubmitError) {
-        self.started.fetch_sub(1, Ordering::SeqCst);
+    /// `n` submits taken did not go out: one was refused with `e`. A full
+    /// window is no failure (the next outcome frees a slot and tries
+    /// again), but the link's close is: no more are started.
+    fn not_sent(&self, n: u64, e: SubmitError) {
+        self.started.fetch_sub(n, Ordering::SeqCst);
         if e != SubmitError::WindowFull {
             log::warn!("submit refused: {e}");
             self.refused.fetch_add(1, Ordering::SeqCst);
@@ -222,9 +227,9 @@ impl Progress {
         lock(&self.first_error).get_or_insert(e);
     }
 
-    /// One outcome recorded (after the submit it made room for).
-    fn completed(&self) {
-        self.done.fetch_add(1, Ordering::SeqCst);
+    /// `n` outcomes recorded (after the submits they made room for).
+    fn completed(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::SeqCst);
         self.check_finished();
     }
 
@@ -256,6 +261,54 @@ impl Progress {
                 }
                 last = done;
             }
+        }
+    }
+}
+
+/// What one link's handler holds of the shared counts, so that the
+/// workers seldom write the same cache line: submits are taken from
+/// [`Progress`] `CHUNK` at a time, and outcomes are added `CHUNK` at a
+/// time, each one once no submit is left to take (so the last outcome of
+/// the run is always counted at once).
+#[derive(Default)]
+struct LinkShare {
+    /// Submits taken and not started yet.
+    budget: u64,
+    /// Outcomes not added to the shared count yet.
+    done: u64,
+    /// No submit was left to take.
+    exhausted: bool,
+}
+
+const CHUNK: u64 = 64;
+
+impl LinkShare {
+    fn take_one(&mut self, shared: &Progress) -> bool {
+        if self.budget == 0 && !self.exhausted {
+            self.budget = shared.reserve(CHUNK);
+            self.exhausted = self.budget == 0;
+        }
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        true
+    }
+
+    fn not_sent(&mut self, shared: &Progress, e: SubmitError) {
+        if e == SubmitError::WindowFull {
+            // Kept for the next outcome.
+            self.budget += 1;
+        } else {
+            self.exhausted = true;
+            shared.not_sent(std::mem::take(&mut self.budget) + 1, e);
+        }
+    }
+
+    fn completed(&mut self, shared: &Progress) {
+        self.done += 1;
+        if self.done >= CHUNK || self.exhausted {
+            shared.completed(std::mem::take(&mut self.done));
         }
     }
 }
@@ -298,6 +351,7 @@ impl Run<'_> {
         self.esme.set_completion_handler(|_link| {
             let shared = shared.clone();
             let template = template.clone();
+            let mut mine = LinkShare::default();
             move |c: Completion, link: &mut LinkSubmitter<'_>| {
                 let now = shared.now();
                 let at = shared.sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
@@ -306,13 +360,13 @@ impl Run<'_> {
                 if let Err(e) = c.outcome {
                     shared.failed(e);
                 }
-                if shared.take_one() {
+                if mine.take_one(&shared) {
                     match link.submit(template.clone()) {
                         Ok(t) => shared.sent_at[t.0 as usize].store(now, Ordering::Relaxed),
-                        Err(e) => shared.not_sent(e),
+                        Err(e) => mine.not_sent(&shared, e),
                     }
                 }
-                shared.completed();
+                mine.completed(&shared);
             }
         });
         // The first window of every link, from here.
@@ -320,7 +374,7 @@ impl Run<'_> {
         for at in shared.sent_at.iter().take(self.slots) {
             at.store(first, Ordering::Relaxed);
         }
-        while shared.take_one() {
+        while shared.reserve(1) == 1 {
             let at = shared.now();
             match self
                 .esme
@@ -328,7 +382,7 @@ impl Run<'_> {
             {
                 Ok(t) => shared.sent_at[t.0 as usize].store(at, Ordering::Relaxed),
                 Err(e) => {
-                    shared.not_sent(e);
+                    shared.not_sent(1, e);
                     break;
                 }
             }
