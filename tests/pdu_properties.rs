@@ -613,6 +613,13 @@ proptest! {
     }
 
     #[test]
+    fn a_clone_is_equal_and_encodes_the_same(pdu in pdu()) {
+        let copy = pdu.clone();
+        prop_assert_eq!(&copy, &pdu);
+        prop_assert_eq!(copy.to_bytes().unwrap(), pdu.to_bytes().unwrap());
+    }
+
+    #[test]
     fn decode_never_panics_on_arbitrary_bytes(bytes in vec(any::<u8>(), 0..200)) {
         if let Ok(pdu) = Pdu::decode(&bytes) {
             check_reencodes(&bytes, &pdu)?;

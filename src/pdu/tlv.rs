@@ -380,13 +380,33 @@ const VACANT: Tlv = Tlv {
 };
 
 /// The storage of [`Tlvs`].
-#[derive(Clone)]
 enum Store {
     /// `slots[..len]` are the TLVs; the rest are [`VACANT`]. A TLV is
     /// written into its slot where it stays.
     Inline { len: u8, slots: [Tlv; INLINE] },
     /// Spilled at the third TLV.
     Heap(Vec<Tlv>),
+}
+
+impl Clone for Store {
+    /// Clones the TLVs there are: the vacant slots are not visited (a
+    /// submit cloned from a template usually has none).
+    fn clone(&self) -> Store {
+        match self {
+            Store::Inline { len, slots } => {
+                let mut copy = [VACANT; INLINE];
+                let used = slots.get(..usize::from(*len)).unwrap_or_default();
+                for (to, from) in copy.iter_mut().zip(used) {
+                    *to = from.clone();
+                }
+                Store::Inline {
+                    len: *len,
+                    slots: copy,
+                }
+            }
+            Store::Heap(tlvs) => Store::Heap(tlvs.clone()),
+        }
+    }
 }
 
 /// The TLVs of one PDU, in wire order. Duplicates are kept (`callback_num`
