@@ -353,6 +353,7 @@ impl EsmeLinks {
                 timer: None,
                 queue: VecDeque::new(),
                 submits: 0,
+                unreported_submit_sm: 0,
                 direct: None,
             },
         );

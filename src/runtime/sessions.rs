@@ -46,6 +46,10 @@ pub(crate) struct SessionSlot {
     pub(crate) queue: VecDeque<Body>,
     /// SMSC: submits handled (see `SmscContext::submits`).
     pub(crate) submits: u64,
+    /// SMSC: submit_sm not yet added to the SMSC's stats. They are added
+    /// once per batch: every worker writes that counter, and a write to a
+    /// cache line another CPU holds costs more than the submit's own work.
+    pub(crate) unreported_submit_sm: u64,
     /// A plain TCP connection's socket, which this worker writes to itself
     /// (see `socket.rs`); none for TLS, and none once the connection is
     /// closed.
@@ -124,6 +128,11 @@ impl Sessions {
             dirty: Vec::new(),
             wrote: false,
         }
+    }
+
+    /// A session's next event.
+    pub(crate) fn poll_event(&mut self, conn: ConnId) -> Option<crate::session::Event> {
+        self.sessions.get_mut(&conn)?.session.poll_event()
     }
 
     /// Marks a session for servicing at the end of the batch.

@@ -85,6 +85,7 @@ impl Sessions {
             timer: None,
             queue: VecDeque::new(),
             submits: 0,
+            unreported_submit_sm: 0,
             direct: None,
         };
         self.sessions.insert(conn, slot);
@@ -339,6 +340,16 @@ impl Sessions {
         }
     }
 
+    /// Adds what a session's batch counted to its SMSC's stats.
+    pub(crate) fn smsc_report(&mut self, conn: ConnId, shared: &SmscShared) {
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            let n = std::mem::take(&mut slot.unreported_submit_sm);
+            if n > 0 {
+                shared.stats.submit_sm.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
     pub(crate) fn smsc_event(
         &mut self,
         shared: &Arc<SmscShared>,
@@ -407,7 +418,7 @@ impl Sessions {
                 let stats = &shared.stats;
                 let answer: Result<Body, CommandStatus> = match &pdu.body {
                     Body::SubmitSm(sm) => {
-                        stats.submit_sm.fetch_add(1, Ordering::Relaxed);
+                        slot.unreported_submit_sm += 1;
                         h.submit_sm(&mut ctx, sm)
                             .map(|m| Body::SubmitSmResp(MessageIdResp::new(m)))
                     }

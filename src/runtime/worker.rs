@@ -220,30 +220,30 @@ impl Worker {
     }
 
     /// Hands a session's events to its role, then sends its output,
-    /// re-arms its timer, and removes it once closed.
+    /// re-arms its timer, and removes it once closed. (A session stays in
+    /// `sessions` until `flush`.)
     fn service(&mut self, conn: ConnId, now: Instant) {
         let core = &mut self.core;
-        loop {
-            let Some(slot) = core.sessions.get_mut(&conn) else {
-                return;
-            };
-            let Some(event) = slot.session.poll_event() else {
-                break;
-            };
-            match &slot.owner {
-                Owner::Esme(key) => {
-                    let key = *key;
+        let Some(slot) = core.sessions.get(&conn) else {
+            return;
+        };
+        match &slot.owner {
+            Owner::Esme(key) => {
+                let key = *key;
+                while let Some(event) = core.poll_event(conn) {
                     self.esme.event(core, key, conn, event, now);
                 }
-                Owner::Smsc(shared) => {
-                    let shared = shared.clone();
+                self.esme.release_permits(core, key);
+            }
+            Owner::Smsc(shared) => {
+                // One reference for the whole batch: its count is written
+                // by every worker.
+                let shared = shared.clone();
+                while let Some(event) = core.poll_event(conn) {
                     core.smsc_event(&shared, conn, event, now);
                 }
+                core.smsc_report(conn, &shared);
             }
-        }
-        if let Some(Owner::Esme(key)) = core.sessions.get(&conn).map(|s| &s.owner) {
-            let key = *key;
-            self.esme.release_permits(core, key);
         }
         core.flush(conn);
     }
