@@ -857,6 +857,7 @@ impl Session {
         self.events.push_back(Event::Closed(reason));
     }
 
+    #[inline]
     fn handle_pdu(&mut self, now: Instant, decoded: Result<Pdu, DecodeError>) {
         self.last_rx = now;
         self.missed_enquires = 0;
@@ -987,6 +988,7 @@ impl Session {
         self.bound(mode, system_id, interface_version);
     }
 
+    #[inline]
     fn handle_request(&mut self, now: Instant, pdu: Pdu) {
         let id = pdu.command_id();
         let seq = pdu.sequence;
@@ -1000,6 +1002,20 @@ impl Session {
         }
         if !may_send(self.role.peer(), self.state, id) {
             return self.refuse_in_state(pdu);
+        }
+        if !matches!(
+            pdu.body,
+            Body::EnquireLink
+                | Body::Unbind
+                | Body::BindTransmitter(_)
+                | Body::BindReceiver(_)
+                | Body::BindTransceiver(_)
+                | Body::Outbind(_)
+                | Body::AlertNotification(_)
+        ) {
+            // The application's: moved on whole, not taken apart and put
+            // together again (a submit_sm's PDU is 500 bytes).
+            return self.app_request(now, pdu);
         }
         match pdu.body {
             Body::EnquireLink => self.send_response(Pdu::new(seq, Body::EnquireLinkResp)),
