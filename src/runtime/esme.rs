@@ -390,6 +390,13 @@ impl Esme {
     /// call, and those still waiting for room in the queue; outcomes
     /// already in the queue stay there. Blocking calls still answer their
     /// callers. Calling it again replaces the handlers.
+    ///
+    /// A handler gets each slot back before any other thread can: one
+    /// that submits again for every outcome keeps its link's window to
+    /// itself, and other threads' submits on that link wait (or fail with
+    /// [`SubmitError::WindowFull`]) until it stops. It must not block: a
+    /// handler that waits (on a full bounded channel, say) stops its
+    /// worker and every session on it.
     pub fn set_completion_handler<H: CompletionHandler>(&self, mut make: impl FnMut(usize) -> H) {
         for link in &self.links {
             let cmd = EsmeCmd::Handler {

@@ -4,11 +4,13 @@
 
 use crate::raw_peer::RawListener;
 use crate::support::*;
-use crossbeam_channel::{bounded, unbounded};
+use crossbeam_channel::unbounded;
 use smpp::pdu::Body;
 use smpp::runtime::{Completion, Esme, LinkSubmitter, SubmitError, SubmitMode, Ticket};
 use smpp::session::BindMode;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const WINDOW: usize = 4;
@@ -21,12 +23,18 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
     let mut config = esme_config(smsc.local_addr(), BindMode::Transmitter);
     config.sessions = 2;
     let esme = Esme::connect(&rt, config).expect("binds");
-    let (done_tx, done) = bounded(COUNT);
+    // The handler sends until COUNT submits in all have gone out (the
+    // first 16 from here), then lets the windows drain.
+    let budget = Arc::new(AtomicUsize::new(COUNT - 16));
+    let (done_tx, done) = unbounded();
     esme.set_completion_handler(|_link| {
-        let done_tx = done_tx.clone();
+        let (done_tx, budget) = (done_tx.clone(), budget.clone());
         move |c: Completion, link: &mut LinkSubmitter<'_>| {
             // Each outcome frees a slot: the next submit takes it.
-            let next = link.submit(Body::SubmitSm(submit_sm("next", 0)));
+            let take = budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
             let _ = done_tx.send((c, next));
         }
     });
@@ -40,18 +48,25 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
     }
     assert_eq!(started, 2 * 8, "two links, a window of 8 each");
     let mut tickets = BTreeSet::new();
+    let mut sent_by_handler = 0;
     for _ in 0..COUNT {
         let (c, next) = done.recv_timeout(WAIT).expect("the next outcome");
         assert!(c.outcome.is_ok(), "{:?}", c.outcome);
         assert!(tickets.insert(c.ticket), "{:?} twice", c.ticket);
-        next.expect("the freed slot takes the next submit");
+        if let Some(next) = next {
+            next.expect("the freed slot takes the next submit");
+            sent_by_handler += 1;
+        }
     }
+    assert_eq!(sent_by_handler, COUNT - 16);
+    assert_eq!(tickets.len(), COUNT);
+    assert!(tickets.iter().all(|t| t.0 < COUNT as u64));
+    assert_quiet(&done, Duration::from_millis(100), "the handler");
     // No outcome went to the queue, and a blocking call still answers
     // its caller.
     assert!(esme.completions().is_empty());
     esme.submit(submit_sm("blocking", 0))
         .expect("a blocking submit is answered");
-    assert!(tickets.iter().all(|t| t.0 < (COUNT + 16) as u64));
     drop(done);
     esme.unbind();
 }
