@@ -59,14 +59,16 @@ impl LinkSubmitter<'_> {
 
     /// Sends a request (submit_sm, submit_multi, data_sm, query_sm,
     /// cancel_sm, replace_sm) on this link if a window slot is free
-    /// ([`SubmitError::WindowFull`] if not: it never waits), or
+    /// ([`SubmitError::WindowFull`] if not: it never waits; a slot that
+    /// another thread is waiting for in
+    /// [`SubmitMode::Wait`](super::SubmitMode::Wait) is left to it), or
     /// [`SubmitError::NotBound`] once the link is closing or closed for
     /// good. While the link reconnects, the request waits for the bind.
     pub fn submit(&mut self, body: Body) -> Result<Ticket, SubmitError> {
         if !self.open {
             return Err(SubmitError::NotBound);
         }
-        if !self.permits.try_acquire() {
+        if !self.permits.try_acquire_after_waiters() {
             return Err(SubmitError::WindowFull);
         }
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));

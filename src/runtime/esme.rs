@@ -391,12 +391,13 @@ impl Esme {
     /// already in the queue stay there. Blocking calls still answer their
     /// callers. Calling it again replaces the handlers.
     ///
-    /// A handler gets each slot back before any other thread can: one
-    /// that submits again for every outcome keeps its link's window to
-    /// itself, and other threads' submits on that link wait (or fail with
-    /// [`SubmitError::WindowFull`]) until it stops. It must not block: a
-    /// handler that waits (on a full bounded channel, say) stops its
-    /// worker and every session on it.
+    /// A handler sees each slot come back before any other thread, but it
+    /// leaves one to each thread waiting for a slot on its link
+    /// ([`SubmitMode::Wait`]): a handler that submits again for every
+    /// outcome does not starve blocking calls. (A [`SubmitMode::FailFast`]
+    /// submit from another thread only gets a slot the handler left.) It
+    /// must not block: a handler that waits (on a full bounded channel,
+    /// say) stops its worker and every session on it.
     pub fn set_completion_handler<H: CompletionHandler>(&self, mut make: impl FnMut(usize) -> H) {
         for link in &self.links {
             let cmd = EsmeCmd::Handler {

@@ -23,6 +23,8 @@ struct Permits {
     /// free.
     free: isize,
     capacity: usize,
+    /// Threads blocked in [`Semaphore::acquire_until`].
+    waiting: usize,
 }
 
 impl Semaphore {
@@ -31,6 +33,7 @@ impl Semaphore {
             permits: Mutex::new(Permits {
                 free: capacity as isize,
                 capacity,
+                waiting: 0,
             }),
             freed: Condvar::new(),
         }
@@ -51,19 +54,44 @@ impl Semaphore {
     /// is below zero too: after [`Semaphore::resize`] took some away).
     pub(crate) fn acquire_until(&self, deadline: Instant) -> bool {
         let mut p = lock(&self.permits);
-        while p.free <= 0 {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
+        if p.free <= 0 {
+            p.waiting += 1;
+            while p.free <= 0 {
+                let now = Instant::now();
+                if now >= deadline {
+                    p.waiting -= 1;
+                    return false;
+                }
+                p = self
+                    .freed
+                    .wait_timeout(p, deadline - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
-            p = self
-                .freed
-                .wait_timeout(p, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            p.waiting -= 1;
         }
         p.free -= 1;
         true
+    }
+
+    /// Takes a permit if one is free beyond one for each thread waiting in
+    /// [`Semaphore::acquire_until`]: a caller that never waits (a
+    /// completion handler, which sees the permits come back first) leaves
+    /// those that do their share.
+    pub(crate) fn try_acquire_after_waiters(&self) -> bool {
+        let mut p = lock(&self.permits);
+        if p.free > p.waiting as isize {
+            p.free -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Threads waiting for a permit.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        lock(&self.permits).waiting
     }
 
     /// Returns a permit.
@@ -208,6 +236,27 @@ mod tests {
         s.release();
         assert!(t.join().unwrap());
         assert_eq!(s.available(), 0);
+    }
+
+    #[test]
+    fn a_caller_that_never_waits_leaves_a_permit_for_each_waiter() {
+        let s = Arc::new(Semaphore::new(2));
+        assert!(s.try_acquire_after_waiters());
+        assert!(s.try_acquire_after_waiters());
+        let s2 = s.clone();
+        let waiter =
+            std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(30)));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while s.waiting() == 0 {
+            assert!(Instant::now() < deadline, "the thread never waited");
+            std::thread::yield_now();
+        }
+        s.release_n(2);
+        // Two free, one waiter: one for the caller, one left for it.
+        assert!(s.try_acquire_after_waiters());
+        assert!(!s.try_acquire_after_waiters());
+        assert!(waiter.join().unwrap(), "the waiter got its permit");
+        assert_eq!((s.in_use(), s.waiting()), (2, 0));
     }
 
     #[test]

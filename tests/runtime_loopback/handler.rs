@@ -9,7 +9,7 @@ use smpp::pdu::Body;
 use smpp::runtime::{Completion, Esme, LinkSubmitter, SubmitError, SubmitMode, Ticket};
 use smpp::session::BindMode;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -155,4 +155,40 @@ fn a_handler_on_a_lost_link_gets_every_outcome_and_its_submits_are_refused() {
     assert_quiet(&seen, Duration::from_millis(200), "the handler");
     assert_eq!(esme.in_flight(), 0, "every slot came back");
     assert!(esme.completions().is_empty());
+}
+
+#[test]
+fn a_greedy_handler_leaves_a_slot_to_a_blocking_call() {
+    let rt = runtime();
+    let (smsc, _seen) = start_smsc(&rt, smsc_config(), None);
+    let esme =
+        Esme::connect(&rt, esme_config(smsc.local_addr(), BindMode::Transmitter)).expect("binds");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done) = unbounded();
+    let handler_stop = stop.clone();
+    esme.set_completion_handler(move |_link| {
+        let (done_tx, stop) = (done_tx.clone(), handler_stop.clone());
+        move |c: Completion, link: &mut LinkSubmitter<'_>| {
+            // Greedy: every slot it can get.
+            while !stop.load(Ordering::SeqCst)
+                && link.submit(Body::SubmitSm(submit_sm("again", 0))).is_ok()
+            {}
+            let _ = done_tx.send(c.outcome.is_ok());
+        }
+    });
+    while esme
+        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
+        .is_ok()
+    {}
+    // The handler keeps the window full from here on.
+    for _ in 0..100 {
+        assert!(done.recv_timeout(WAIT).expect("an outcome"));
+    }
+    // Blocking calls wait for a slot, and each gets the next one freed.
+    for _ in 0..20 {
+        esme.submit(submit_sm("blocking", 0))
+            .expect("a slot is left to the waiting caller");
+    }
+    stop.store(true, Ordering::SeqCst);
+    esme.unbind();
 }
