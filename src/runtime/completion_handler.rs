@@ -68,7 +68,7 @@ impl LinkSubmitter<'_> {
         if !self.open {
             return Err(SubmitError::NotBound);
         }
-        if !self.permits.try_acquire_after_waiters() {
+        if !self.permits.try_acquire() {
             return Err(SubmitError::WindowFull);
         }
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));

@@ -123,18 +123,8 @@ impl Completions {
 
     /// Waits for the next completion.
     pub fn recv(&self) -> Result<Completion, RecvError> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(c) = state.queue.pop_front() {
-                return Ok(c);
-            }
-            state.waiting += 1;
-            state = self
-                .ready
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.waiting -= 1;
-        }
+        // No deadline: it returns only with a completion.
+        self.recv_timeout(Duration::MAX).map_err(|_| RecvError)
     }
 
     /// Waits up to `timeout` for the next completion.

@@ -391,12 +391,11 @@ impl Esme {
     /// already in the queue stay there. Blocking calls still answer their
     /// callers. Calling it again replaces the handlers.
     ///
-    /// A handler sees each slot come back before any other thread, but it
-    /// leaves one to each thread waiting for a slot on its link
-    /// ([`SubmitMode::Wait`]): a handler that submits again for every
-    /// outcome does not starve blocking calls. (A [`SubmitMode::FailFast`]
-    /// submit from another thread only gets a slot the handler left.) It
-    /// must not block: a handler that waits (on a full bounded channel,
+    /// A handler sees each slot come back before any other thread, but,
+    /// like every submit that does not wait, it leaves one to each thread
+    /// waiting for a slot on its link ([`SubmitMode::Wait`]): a handler
+    /// that submits again for every outcome does not starve blocking
+    /// calls. It must not block: a handler that waits (on a full bounded channel,
     /// say) stops its worker and every session on it.
     pub fn set_completion_handler<H: CompletionHandler>(&self, mut make: impl FnMut(usize) -> H) {
         for link in &self.links {

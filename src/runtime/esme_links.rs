@@ -64,6 +64,14 @@ pub(crate) struct EsmeLink {
     handler: Option<Box<dyn CompletionHandler>>,
 }
 
+impl EsmeLink {
+    /// The link takes requests: it is not closing, and it is connected or
+    /// will reconnect (a request then waits for the bind).
+    fn takes_requests(&self) -> bool {
+        !self.closing && (self.conn.is_some() || self.shared.config.reconnect.is_some())
+    }
+}
+
 /// A link's outcomes on their way out.
 #[derive(Default)]
 struct Outcomes {
@@ -504,7 +512,7 @@ impl EsmeLinks {
             return;
         };
         let Some(conn) = slot.conn else {
-            if slot.shared.config.reconnect.is_none() || slot.closing {
+            if !slot.takes_requests() {
                 for sub in slot.queue.drain(..) {
                     slot.outcomes.file(sub.reply, Err(SubmitError::NotBound));
                 }
@@ -615,12 +623,9 @@ impl EsmeLinks {
         };
         let mut unread = std::mem::take(&mut slot.outcomes.unread);
         slot.shared.permits.release_n(unread.len());
-        let open = !slot.closing
-            && !slot.finished
-            && (slot.conn.is_some() || slot.shared.config.reconnect.is_some());
         let mut link = LinkSubmitter {
             link: slot.shared.link,
-            open,
+            open: slot.takes_requests(),
             permits: &slot.shared.permits,
             tickets: &slot.shared.tickets,
             queue: &mut slot.queue,

@@ -39,10 +39,13 @@ impl Semaphore {
         }
     }
 
-    /// Takes a permit if one is free.
+    /// Takes a permit if one is free beyond one for each thread waiting in
+    /// [`Semaphore::acquire_until`]: a caller that does not wait (a
+    /// fail-fast submit, or a completion handler, which sees the permits
+    /// come back first) leaves those that do their share.
     pub(crate) fn try_acquire(&self) -> bool {
         let mut p = lock(&self.permits);
-        if p.free > 0 {
+        if p.free > p.waiting as isize {
             p.free -= 1;
             true
         } else {
@@ -72,20 +75,6 @@ impl Semaphore {
         }
         p.free -= 1;
         true
-    }
-
-    /// Takes a permit if one is free beyond one for each thread waiting in
-    /// [`Semaphore::acquire_until`]: a caller that never waits (a
-    /// completion handler, which sees the permits come back first) leaves
-    /// those that do their share.
-    pub(crate) fn try_acquire_after_waiters(&self) -> bool {
-        let mut p = lock(&self.permits);
-        if p.free > p.waiting as isize {
-            p.free -= 1;
-            true
-        } else {
-            false
-        }
     }
 
     /// Threads waiting for a permit.
@@ -241,8 +230,8 @@ mod tests {
     #[test]
     fn a_caller_that_never_waits_leaves_a_permit_for_each_waiter() {
         let s = Arc::new(Semaphore::new(2));
-        assert!(s.try_acquire_after_waiters());
-        assert!(s.try_acquire_after_waiters());
+        assert!(s.try_acquire());
+        assert!(s.try_acquire());
         let s2 = s.clone();
         let waiter =
             std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(30)));
@@ -253,8 +242,8 @@ mod tests {
         }
         s.release_n(2);
         // Two free, one waiter: one for the caller, one left for it.
-        assert!(s.try_acquire_after_waiters());
-        assert!(!s.try_acquire_after_waiters());
+        assert!(s.try_acquire());
+        assert!(!s.try_acquire());
         assert!(waiter.join().unwrap(), "the waiter got its permit");
         assert_eq!((s.in_use(), s.waiting()), (2, 0));
     }

@@ -87,10 +87,7 @@ fn greedy_handler() -> (
     config.session.window = WINDOW;
     config.session.response_timeout = Duration::from_secs(5);
     config.reconnect = None;
-    let connecting = connect_in_background(&rt, config);
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, conn) = bind_to_raw_peer(&rt, &peer, config);
     let (seen_tx, seen) = unbounded();
     esme.set_completion_handler(move |_link| {
         let seen_tx = seen_tx.clone();

@@ -73,10 +73,7 @@ fn unanswered_enquire_link_declares_the_link_dead() {
     // Long enough for a loaded machine to answer in time.
     config.session.response_timeout = Duration::from_millis(500);
     config.session.enquire_link_max_missed = 2;
-    let connecting = connect_in_background(&rt, config);
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, mut conn) = bind_to_raw_peer(&rt, &peer, config);
 
     // Answered, enquire_link repeats on the idle link.
     let deadline = Instant::now() + 10 * WAIT;
@@ -167,10 +164,7 @@ fn peer_unbind_returns_outstanding_submits_as_link_lost() {
     let peer = RawListener::bind();
     let mut config = esme_config(peer.addr(), BindMode::Transceiver);
     config.reconnect = None;
-    let connecting = connect_in_background(&rt, config);
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, mut conn) = bind_to_raw_peer(&rt, &peer, config);
 
     let tickets: Vec<_> = (0..3)
         .map(|i| {
@@ -212,10 +206,7 @@ fn local_unbind_waits_for_outstanding_responses() {
     let rt = runtime();
     let peer = RawListener::bind();
     let config = esme_config(peer.addr(), BindMode::Transceiver);
-    let connecting = connect_in_background(&rt, config);
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, mut conn) = bind_to_raw_peer(&rt, &peer, config);
 
     for i in 0..3 {
         esme.submit_async(
@@ -329,10 +320,7 @@ fn in_flight_submits_are_lost_when_the_peer_dies_and_the_link_recovers() {
     let rt = runtime();
     let peer = RawListener::bind();
     let addr = peer.addr();
-    let connecting = connect_in_background(&rt, esme_config(addr, BindMode::Transceiver));
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, mut conn) = bind_to_raw_peer(&rt, &peer, esme_config(addr, BindMode::Transceiver));
 
     let tickets: Vec<_> = (0..2)
         .map(|i| {

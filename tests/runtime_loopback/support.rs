@@ -1,6 +1,7 @@
 //! Shared pieces: short session timers, a recording SMSC handler, and
 //! bounded waits.
 
+use crate::raw_peer::{RawConn, RawListener};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use smpp::datetime::DateTime;
 use smpp::pdu::{Address, Bind, Body, COctet, CommandStatus, Pdu, ShortMessage, SubmitSm};
@@ -218,12 +219,18 @@ pub(crate) fn message_id(pdu: &Pdu) -> String {
     }
 }
 
-/// Connects on another thread (connect blocks until bound), so the caller
-/// can play the SMSC meanwhile.
-pub(crate) fn connect_in_background(
+/// Connects an ESME with `config` to the raw peer, which takes its bind:
+/// the bound ESME, and the peer's end of the connection. (`connect`
+/// blocks until bound, so it runs on another thread while this one plays
+/// the SMSC.)
+pub(crate) fn bind_to_raw_peer(
     rt: &Runtime,
+    peer: &RawListener,
     config: EsmeConfig,
-) -> std::thread::JoinHandle<Result<Esme, smpp::runtime::EsmeError>> {
+) -> (Esme, RawConn) {
     let rt = rt.clone();
-    std::thread::spawn(move || Esme::connect(&rt, config))
+    let connecting = std::thread::spawn(move || Esme::connect(&rt, config));
+    let mut conn = peer.accept(WAIT);
+    conn.accept_bind();
+    (connecting.join().unwrap().expect("binds"), conn)
 }

@@ -39,10 +39,7 @@ fn fill_window_with(
     config.session.window = WINDOW;
     config.session.response_timeout = Duration::from_secs(5);
     config.event_capacity = event_capacity;
-    let connecting = connect_in_background(&rt, config);
-    let mut conn = peer.accept(WAIT);
-    conn.accept_bind();
-    let esme = connecting.join().unwrap().expect("binds");
+    let (esme, mut conn) = bind_to_raw_peer(&rt, &peer, config);
     for i in 0..WINDOW {
         esme.submit_async(
             Body::SubmitSm(submit_sm(&format!("m{i}"), 0)),
