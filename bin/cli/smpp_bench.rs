@@ -88,7 +88,7 @@ pub(crate) struct Cli {
     #[arg(long, requires = "tls")]
     pub(crate) tls_insecure: bool,
 
-    /// Worker threads [default: the number of CPUs, at most one per session]
+    /// Worker threads [default: one less than the number of CPUs, at least 1, at most one per session]
     #[arg(long, value_name = "N", value_parser = |s: &str| in_range::<usize>(s, 1..=1024))]
     pub(crate) workers: Option<usize>,
 

@@ -124,7 +124,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub(crate) tls_key: Option<std::path::PathBuf>,
 
-    /// Worker threads [default: the number of CPUs]
+    /// Worker threads [default: one less than the number of CPUs, at least 1]
     #[arg(long, value_name = "N", value_parser = |s: &str| in_range::<usize>(s, 1..=1024))]
     pub(crate) workers: Option<usize>,
 

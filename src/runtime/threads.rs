@@ -15,7 +15,15 @@ use std::thread::JoinHandle;
 /// Runtime settings.
 #[derive(Clone, Debug)]
 pub struct RuntimeConfig {
-    /// Worker threads (default: the number of CPUs).
+    /// Worker threads (default: one less than the number of CPUs, at
+    /// least one).
+    ///
+    /// The reactor thread is busy whenever the workers are: it reads
+    /// every socket. A worker per CPU on top of it puts more busy threads
+    /// than CPUs, and the scheduler then switches between them within
+    /// each batch. On two CPUs, one worker instead of two carried 4 binds'
+    /// submits at 17% more per second for 21% less CPU (both ends on one
+    /// machine; BENCHMARKS.md, the fourth round).
     pub workers: usize,
     /// Capacity of each worker's channel, in messages (default 1024).
     pub channel_capacity: usize,
@@ -24,10 +32,15 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: default_workers(),
             channel_capacity: 1024,
         }
     }
+}
+
+/// One worker per CPU the reactor leaves free, and at least one.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 /// What every clone of a [`Runtime`] shares: the way to each thread, and

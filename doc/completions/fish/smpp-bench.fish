@@ -12,7 +12,7 @@ complete -c smpp-bench -l timeout-secs -d 'Response timeout, in seconds' -r
 complete -c smpp-bench -l hold-secs -d 'Stay bound N seconds after the last response, with enquire_link running, before unbinding' -r
 complete -c smpp-bench -l enquire-link-secs -d 'enquire_link interval in seconds, 0 = never' -r
 complete -c smpp-bench -l tls-ca -d 'With --tls: trust the CA certificates in FILE (PEM) instead' -r -F
-complete -c smpp-bench -l workers -d 'Worker threads [default: the number of CPUs, at most one per session]' -r
+complete -c smpp-bench -l workers -d 'Worker threads [default: one less than the number of CPUs, at least 1, at most one per session]' -r
 complete -c smpp-bench -l tls -d 'Speak SMPP over TLS, trusting the system\'s root certificates'
 complete -c smpp-bench -l tls-insecure -d 'With --tls: accept any certificate (a self-signed test SMSC); encrypted, but not authenticated'
 complete -c smpp-bench -s v -l verbose -d 'Log info, debug, trace with -v, -vv, -vvv (RUST_LOG overrides)'

@@ -18,7 +18,7 @@ complete -c smsc-sim -l max-sessions -d 'Most sessions at once' -r
 complete -c smsc-sim -l max-pdu-len -d 'Largest PDU accepted, in bytes' -r
 complete -c smsc-sim -l tls-cert -d 'Serve SMPP over TLS with this certificate chain (PEM, the server\'s certificate first)' -r -F
 complete -c smsc-sim -l tls-key -d 'The TLS certificate\'s private key (PEM)' -r -F
-complete -c smsc-sim -l workers -d 'Worker threads [default: the number of CPUs]' -r
+complete -c smsc-sim -l workers -d 'Worker threads [default: one less than the number of CPUs, at least 1]' -r
 complete -c smsc-sim -l loopback -d 'A submit to one of the simulator\'s own numbers (447700900000 to 447700900999) comes back to the account\'s receiver as an MO message'
 complete -c smsc-sim -s v -l verbose -d 'Log info, debug, trace with -v, -vv, -vvv (RUST_LOG overrides)'
 complete -c smsc-sim -s h -l help -d 'Print help'
