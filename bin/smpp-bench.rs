@@ -191,7 +191,12 @@ impl Progress {
     }
 
     fn now(&self) -> u64 {
-        self.start.elapsed().as_nanos() as u64
+        self.at(Instant::now())
+    }
+
+    /// `time` in nanoseconds since the start.
+    fn at(&self, time: Instant) -> u64 {
+        time.saturating_duration_since(self.start).as_nanos() as u64
     }
 
     /// Takes the right to start up to `want` more submits: how many.
@@ -353,7 +358,8 @@ impl Run<'_> {
             let template = template.clone();
             let mut mine = LinkShare::default();
             move |c: Completion, link: &mut LinkSubmitter<'_>| {
-                let now = shared.now();
+                // The batch's time: no clock read per outcome.
+                let now = shared.at(link.now());
                 let at = shared.sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
                 shared.latency[c.ticket.0 as usize]
                     .store((now.saturating_sub(at) / 1000) as u32, Ordering::Relaxed);

@@ -48,7 +48,7 @@ use crate::session::{BindMode, CloseReason};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where receipts go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -606,7 +606,7 @@ impl SimHandler {
         if self.config.reject_every > 0 && k % self.config.reject_every == 0 {
             return Err(CommandStatus::SubmitFail);
         }
-        let now = now();
+        let now = wall_time(ctx.now());
         let loop_back = self.config.loopback && is_own_number(m.dest.bytes());
         let mo = loop_back.then(|| mo_message(&m));
         let mut entry = Entry {
@@ -755,12 +755,46 @@ fn message_id_field(n: u64) -> COctet<65> {
 /// The time now, to the second; the calendar conversion is done once a
 /// second per thread.
 fn now() -> DateTime {
-    thread_local! {
-        static LAST: std::cell::Cell<Option<(u64, DateTime)>> = const { std::cell::Cell::new(None) };
-    }
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    date_of(secs)
+}
+
+/// The wall-clock time, to the second, of `at` (a worker's batch time, as
+/// [`SmscContext::now`] gives it): the system clock is read at most once a
+/// second per thread, against which `at` is placed by the monotonic clock.
+fn wall_time(at: Instant) -> DateTime {
+    thread_local! {
+        static ANCHOR: std::cell::Cell<Option<(Instant, Duration)>> = const { std::cell::Cell::new(None) };
+    }
+    let (mono, wall) = ANCHOR.with(|anchor| match anchor.get() {
+        Some((mono, wall)) if at.saturating_duration_since(mono) < Duration::from_secs(1) => {
+            (mono, wall)
+        }
+        _ => {
+            let wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let mono = Instant::now();
+            anchor.set(Some((mono, wall)));
+            (mono, wall)
+        }
+    });
+    // A batch taken just before the anchor was read is placed before it.
+    let since_epoch = match at.checked_duration_since(mono) {
+        Some(later) => wall + later,
+        None => wall.saturating_sub(mono - at),
+    };
+    date_of(since_epoch.as_secs())
+}
+
+/// The calendar date of `secs` since the epoch; converted once a second per
+/// thread.
+fn date_of(secs: u64) -> DateTime {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(u64, DateTime)>> = const { std::cell::Cell::new(None) };
+    }
     LAST.with(|last| match last.get() {
         Some((s, t)) if s == secs => t,
         _ => {
@@ -1194,6 +1228,24 @@ mod tests {
             data_coding: DataCoding::SmscDefault,
             head: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_batch_time_is_placed_on_the_wall_clock() {
+        let wall = |d: DateTime| d.to_unix();
+        let start = Instant::now();
+        let before = wall(now());
+        // Now, an earlier batch (before this thread's anchor), and later.
+        let at_now = wall(wall_time(start));
+        let earlier = wall(wall_time(start - Duration::from_secs(5)));
+        let later = wall(wall_time(start + Duration::from_secs(3)));
+        let after = wall(now());
+        assert!(
+            (before..=after).contains(&at_now),
+            "{before} {at_now} {after}"
+        );
+        assert!((before - 6..=after - 4).contains(&earlier), "{earlier}");
+        assert!((before + 2..=after + 4).contains(&later), "{later}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::sync::Semaphore;
 use crate::pdu::Body;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// Code that runs on a link's worker for each outcome of the link's
 /// submits, in the order the worker matched them, each after its window
@@ -49,12 +50,21 @@ pub struct LinkSubmitter<'a> {
     pub(crate) permits: &'a Semaphore,
     pub(crate) tickets: &'a AtomicU64,
     pub(crate) queue: &'a mut VecDeque<Submission>,
+    pub(crate) now: Instant,
 }
 
 impl LinkSubmitter<'_> {
     /// Which link (0-based).
     pub fn link(&self) -> usize {
         self.link
+    }
+
+    /// When the worker took these outcomes, read once for the batch: a
+    /// handler that stamps each outcome (or the submit it sends next)
+    /// needs no clock read of its own. The requests it submits go out
+    /// right after the handler returns.
+    pub fn now(&self) -> Instant {
+        self.now
     }
 
     /// Sends a request (submit_sm, submit_multi, data_sm, query_sm,

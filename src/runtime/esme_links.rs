@@ -623,12 +623,14 @@ impl EsmeLinks {
         };
         let mut unread = std::mem::take(&mut slot.outcomes.unread);
         slot.shared.permits.release_n(unread.len());
+        let now = Instant::now();
         let mut link = LinkSubmitter {
             link: slot.shared.link,
             open: slot.takes_requests(),
             permits: &slot.shared.permits,
             tickets: &slot.shared.tickets,
             queue: &mut slot.queue,
+            now,
         };
         for completion in unread.drain(..) {
             handler.completed(completion, &mut link);
@@ -637,7 +639,7 @@ impl EsmeLinks {
         slot.outcomes.unread = unread;
         slot.handler = Some(handler);
         if slot.conn.is_some() && !slot.queue.is_empty() {
-            self.send_queued(core, key, Instant::now());
+            self.send_queued(core, key, now);
         }
     }
 

@@ -411,6 +411,7 @@ impl Sessions {
                 let mut ctx = SmscContext {
                     session: &slot.info,
                     submits: slot.submits,
+                    now,
                     schedule: SmscSchedule { later: &mut later },
                     plan: AnswerPlan::default(),
                 };

@@ -9,7 +9,7 @@ use crate::session::{BindMode, CloseReason, InboundId, SessionConfig};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// SMSC settings.
 #[derive(Clone, Debug)]
@@ -194,6 +194,7 @@ pub struct SmscContext<'a> {
     /// The submits (submit_sm, data_sm, submit_multi) this session has
     /// handed to the handler so far, this one included.
     pub submits: u64,
+    pub(crate) now: Instant,
     pub(crate) schedule: SmscSchedule<'a>,
     pub(crate) plan: AnswerPlan,
 }
@@ -252,6 +253,13 @@ impl<'a> std::ops::DerefMut for SmscTimer<'a> {
 }
 
 impl SmscContext<'_> {
+    /// When the worker took the batch this request came in: read once per
+    /// batch, so a handler that stamps each message needs no clock read of
+    /// its own.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
     /// Sends a deliver_sm (an MO message or a receipt) on this session
     /// after `delay`.
     pub fn deliver_after(&mut self, delay: Duration, deliver: DeliverSm) {

@@ -11,7 +11,7 @@ use smpp::session::BindMode;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const WINDOW: usize = 4;
 
@@ -35,10 +35,11 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok();
             let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
-            let _ = done_tx.send((c, next));
+            let _ = done_tx.send((c, next, link.now()));
         }
     });
     // The application only starts: a window's worth on each link.
+    let start = Instant::now();
     let mut started = 0;
     while esme
         .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
@@ -50,7 +51,10 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
     let mut tickets = BTreeSet::new();
     let mut sent_by_handler = 0;
     for _ in 0..COUNT {
-        let (c, next) = done.recv_timeout(WAIT).expect("the next outcome");
+        let (c, next, batch) = done.recv_timeout(WAIT).expect("the next outcome");
+        // The batch's time: after the first submit, before its outcome
+        // is seen here.
+        assert!(start <= batch && batch <= Instant::now());
         assert!(c.outcome.is_ok(), "{:?}", c.outcome);
         assert!(tickets.insert(c.ticket), "{:?} twice", c.ticket);
         if let Some(next) = next {
