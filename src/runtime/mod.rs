@@ -14,6 +14,8 @@
 //!   channel message; it writes what the workers send back. It never blocks:
 //!   a full channel stops reading that socket.
 //! - A session lives on one worker for its whole life, so no lock guards it.
+//!   There is one worker per CPU the reactor leaves free, by default
+//!   ([`RuntimeConfig::workers`]).
 //!   The worker feeds it bytes and time, answers the whole batch into one
 //!   buffer and writes it to the socket itself (plain TCP, while the
 //!   reactor holds none of that connection's output); the reactor writes
