@@ -1076,8 +1076,8 @@ impl SmscHandler for SimHandler {
         })
     }
 
-    fn cancel_sm(&self, _ctx: &mut SmscContext<'_>, c: &CancelSm) -> Result<(), CommandStatus> {
-        let now = now();
+    fn cancel_sm(&self, ctx: &mut SmscContext<'_>, c: &CancelSm) -> Result<(), CommandStatus> {
+        let now = wall_time(ctx.now());
         if !c.message_id.is_empty() {
             let n = Self::number(&c.message_id).ok_or(CommandStatus::CancelFail)?;
             let mut shard = self.store.shard_of(n).ok_or(CommandStatus::CancelFail)?;

@@ -59,10 +59,11 @@ impl LinkSubmitter<'_> {
         self.link
     }
 
-    /// When the worker took these outcomes, read once for the batch: a
-    /// handler that stamps each outcome (or the submit it sends next)
-    /// needs no clock read of its own. The requests it submits go out
-    /// right after the handler returns.
+    /// When the worker took the batch these outcomes came in (the time it
+    /// gives the sessions, as [`SmscContext::now`](super::SmscContext::now)
+    /// does on an SMSC): a handler that stamps each outcome, or the submit
+    /// it sends next, needs no clock read of its own. The requests it
+    /// submits go out right after the handler returns.
     pub fn now(&self) -> Instant {
         self.now
     }

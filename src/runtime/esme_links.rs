@@ -178,7 +178,7 @@ impl EsmeLinks {
                     for sub in slot.queue.drain(..) {
                         slot.outcomes.file(sub.reply, Err(SubmitError::NotBound));
                     }
-                    return self.release_permits(core, key);
+                    return self.release_permits(core, key, now);
                 }
                 self.send_queued(core, key, now);
             }
@@ -204,7 +204,7 @@ impl EsmeLinks {
                         }
                         core.touch(conn);
                     }
-                    None => self.finish(core, key, CloseReason::Unbound),
+                    None => self.finish(core, key, CloseReason::Unbound, now),
                 }
             }
             EsmeCmd::Tune {
@@ -228,7 +228,7 @@ impl EsmeLinks {
                 if let Some(slot) = self.links.get_mut(&key) {
                     slot.handler = Some(handler);
                     // Completions waiting for room go to it now.
-                    self.release_permits(core, key);
+                    self.release_permits(core, key, now);
                 }
             }
             EsmeCmd::Forget { key } => {
@@ -242,8 +242,8 @@ impl EsmeLinks {
                     }
                     core.touch(conn);
                 }
-                self.finish(core, key, CloseReason::Aborted);
-                self.release_permits(core, key);
+                self.finish(core, key, CloseReason::Aborted, now);
+                self.release_permits(core, key, now);
                 if let Some(mut slot) = self.links.remove(&key) {
                     // Still waiting for room: the handle may yet read them.
                     let shared = &slot.shared;
@@ -436,14 +436,14 @@ impl EsmeLinks {
                 let _ = slot.shared.events.try_send(event);
                 log::info!("waiting for the next outbind ({reason})");
             }
-            _ => self.finish(core, key, reason),
+            _ => self.finish(core, key, reason, now),
         }
     }
 
     /// The link is done for good: everything waiting fails.
-    fn finish(&mut self, core: &mut Sessions, key: u64, reason: CloseReason) {
+    fn finish(&mut self, core: &mut Sessions, key: u64, reason: CloseReason, now: Instant) {
         // Outcomes of this batch go out before the link's end.
-        self.release_permits(core, key);
+        self.release_permits(core, key, now);
         let Some(slot) = self.links.get_mut(&key) else {
             return;
         };
@@ -477,7 +477,7 @@ impl EsmeLinks {
             core.listeners.remove(&id);
             core.reactor(ReactorCmd::Unlisten { id });
         }
-        self.release_permits(core, key);
+        self.release_permits(core, key, now);
         let Some(slot) = self.links.get(&key) else {
             return;
         };
@@ -503,7 +503,7 @@ impl EsmeLinks {
         } else {
             self.send_queued(core, key, now);
         }
-        self.release_permits(core, key);
+        self.release_permits(core, key, now);
     }
 
     /// Sends queued submissions while the session takes them.
@@ -516,7 +516,7 @@ impl EsmeLinks {
                 for sub in slot.queue.drain(..) {
                     slot.outcomes.file(sub.reply, Err(SubmitError::NotBound));
                 }
-                self.release_permits(core, key);
+                self.release_permits(core, key, now);
             }
             return;
         };
@@ -582,7 +582,7 @@ impl EsmeLinks {
     /// the outcomes out. A completion the full completions queue cannot
     /// take waits in the link, in order, holding its permit (the window
     /// shrinks by it), and is tried again every millisecond.
-    pub(crate) fn release_permits(&mut self, core: &mut Sessions, key: u64) {
+    pub(crate) fn release_permits(&mut self, core: &mut Sessions, key: u64, now: Instant) {
         let Some(slot) = self.links.get_mut(&key) else {
             return;
         };
@@ -595,7 +595,7 @@ impl EsmeLinks {
             }
         }
         if slot.handler.is_some() {
-            return self.run_handler(core, key);
+            return self.run_handler(core, key, now);
         }
         // Tickets: the whole batch at once, behind any still waiting for
         // room, each slot freed as its completion is handed over.
@@ -604,14 +604,14 @@ impl EsmeLinks {
             .hand_over(&mut out.unread, &slot.shared.permits);
         if !out.unread.is_empty() && !slot.unread_retry {
             slot.unread_retry = true;
-            let at = Instant::now() + Duration::from_millis(1);
+            let at = now + Duration::from_millis(1);
             core.wheel.insert(at, Due::EsmeCompletions(key));
         }
     }
 
     /// Gives a link's ticket outcomes to its handler, their window slots
     /// freed first, then sends what the handler submitted.
-    fn run_handler(&mut self, core: &mut Sessions, key: u64) {
+    fn run_handler(&mut self, core: &mut Sessions, key: u64, now: Instant) {
         let Some(slot) = self.links.get_mut(&key) else {
             return;
         };
@@ -623,7 +623,6 @@ impl EsmeLinks {
         };
         let mut unread = std::mem::take(&mut slot.outcomes.unread);
         slot.shared.permits.release_n(unread.len());
-        let now = Instant::now();
         let mut link = LinkSubmitter {
             link: slot.shared.link,
             open: slot.takes_requests(),
@@ -644,11 +643,11 @@ impl EsmeLinks {
     }
 
     /// The retry of completions the application had not made room for.
-    pub(crate) fn completions_due(&mut self, core: &mut Sessions, key: u64) {
+    pub(crate) fn completions_due(&mut self, core: &mut Sessions, key: u64, now: Instant) {
         if let Some(slot) = self.links.get_mut(&key) {
             slot.unread_retry = false;
         }
-        self.release_permits(core, key);
+        self.release_permits(core, key, now);
     }
 
     pub(crate) fn event(

@@ -22,7 +22,7 @@ pub struct RuntimeConfig {
     /// every socket. A worker per CPU on top of it puts more busy threads
     /// than CPUs, and the scheduler then switches between them within
     /// each batch. On two CPUs, one worker instead of two carried 4 binds'
-    /// submits at 17% more per second for 21% less CPU (both ends on one
+    /// submits at 18% more per second for 22% less CPU (both ends on one
     /// machine; BENCHMARKS.md, the fourth round).
     pub workers: usize,
     /// Capacity of each worker's channel, in messages (default 1024).

@@ -197,7 +197,7 @@ impl Worker {
                 }
             }
             Due::Esme(key) => self.esme.wake(core, key, now),
-            Due::EsmeCompletions(key) => self.esme.completions_due(core, key),
+            Due::EsmeCompletions(key) => self.esme.completions_due(core, key, now),
             Due::Deliver(conn, body, shared) => core.smsc_deliver(conn, *body, &shared, now),
             Due::Respond(conn, held) => core.smsc_answer_due(conn, *held, now),
             Due::SmscTimer(conn, token, shared) => core.smsc_timer(conn, token, &shared, now),
@@ -233,7 +233,7 @@ impl Worker {
                 while let Some(event) = core.poll_event(conn) {
                     self.esme.event(core, key, conn, event, now);
                 }
-                self.esme.release_permits(core, key);
+                self.esme.release_permits(core, key, now);
             }
             Owner::Smsc(shared) => {
                 // One reference for the whole batch: its count is written
