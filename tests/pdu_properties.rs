@@ -613,6 +613,22 @@ proptest! {
     }
 
     #[test]
+    fn decoding_into_a_used_pdu_gives_what_decode_gives(
+        frame in prop_oneof![pdu().prop_map(|p| p.to_bytes().unwrap()), mutated_frame()],
+        used in pdu(),
+    ) {
+        let mut out = used;
+        let into = Pdu::decode_into(&frame, &mut out);
+        match Pdu::decode(&frame) {
+            Ok(pdu) => {
+                prop_assert_eq!(into, Ok(()));
+                prop_assert_eq!(out, pdu);
+            }
+            Err(e) => prop_assert_eq!(into, Err(e)),
+        }
+    }
+
+    #[test]
     fn a_clone_is_equal_and_encodes_the_same(pdu in pdu()) {
         let copy = pdu.clone();
         prop_assert_eq!(&copy, &pdu);

@@ -312,6 +312,46 @@ impl Pdu {
     /// Decodes one whole PDU, header included (`frame.len()` must equal
     /// its `command_length`, as [`Framer`] guarantees).
     pub fn decode(frame: &[u8]) -> Result<Pdu, DecodeError> {
+        let mut pdu = Pdu::new(0, Body::GenericNack);
+        Pdu::decode_into(frame, &mut pdu).map(|()| pdu)
+    }
+
+    /// [`Pdu::decode`] into `out`, which is overwritten whole (after an
+    /// error it holds some PDU, not the one decoded). The PDU is built
+    /// where `out` is: a caller that keeps PDUs in place (the back of a
+    /// queue, say) never moves one (a submit_sm's is 500 bytes).
+    pub fn decode_into(frame: &[u8], out: &mut Pdu) -> Result<(), DecodeError> {
+        let (header, mut r) = Pdu::checked_header(frame)?;
+        // submit_sm and deliver_sm, the bulk of the traffic, start as a
+        // constant empty PDU and are filled in place.
+        match header.command_id {
+            CommandId::SubmitSm => *out = Pdu::EMPTY_SUBMIT,
+            CommandId::DeliverSm => *out = Pdu::EMPTY_DELIVER,
+            id => return Pdu::decode_other(id, header.sequence, header.status, &mut r, out),
+        }
+        out.sequence = header.sequence;
+        out.status = header.status;
+        match &mut out.body {
+            Body::SubmitSm(b) | Body::DeliverSm(b) => b.decode_into(&mut r),
+            _ => Ok(()),
+        }
+    }
+
+    const EMPTY_SUBMIT: Pdu = Pdu {
+        sequence: 0,
+        status: CommandStatus::Ok,
+        body: Body::SubmitSm(SubmitSm::EMPTY),
+    };
+
+    const EMPTY_DELIVER: Pdu = Pdu {
+        sequence: 0,
+        status: CommandStatus::Ok,
+        body: Body::DeliverSm(SubmitSm::EMPTY),
+    };
+
+    /// The header of a whole frame, checked against its length, and a
+    /// reader of the body.
+    fn checked_header(frame: &[u8]) -> Result<(Header, Reader<'_>), DecodeError> {
         let header = Header::parse(frame).ok_or(DecodeError {
             command_id: 0,
             sequence: 0,
@@ -327,58 +367,31 @@ impl Pdu {
                 kind: ErrorKind::BadLength,
             });
         }
-        let mut r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
-        let (sequence, status) = (header.sequence, header.status);
-        // submit_sm and deliver_sm, the bulk of the traffic, start as a
-        // constant empty PDU and are filled in place, then moved once to the
-        // caller. Built field by field and wrapped, their ~440 bytes would be
-        // moved through Result<SubmitSm>, Body and Result<Pdu> as well.
-        const SUBMIT: Result<Pdu, DecodeError> = Ok(Pdu {
-            sequence: 0,
-            status: CommandStatus::Ok,
-            body: Body::SubmitSm(SubmitSm::EMPTY),
-        });
-        const DELIVER: Result<Pdu, DecodeError> = Ok(Pdu {
-            sequence: 0,
-            status: CommandStatus::Ok,
-            body: Body::DeliverSm(SubmitSm::EMPTY),
-        });
-        let mut decoded = match header.command_id {
-            CommandId::SubmitSm => SUBMIT,
-            CommandId::DeliverSm => DELIVER,
-            id => return Pdu::decode_other(id, sequence, status, &mut r),
-        };
-        if let Ok(pdu) = &mut decoded {
-            pdu.sequence = sequence;
-            pdu.status = status;
-            if let Body::SubmitSm(b) | Body::DeliverSm(b) = &mut pdu.body {
-                if let Err(e) = b.decode_into(&mut r) {
-                    decoded = Err(e);
-                }
-            }
-        }
-        decoded
+        let r = Reader::new(&frame[HEADER_LEN..], raw_id, header.sequence);
+        Ok((header, r))
     }
 
-    /// [`Pdu::decode`] of the other bodies. Each arm builds its PDU in the
-    /// returned place: a `Body` built first and then moved would be copied
-    /// whole (the size of the largest body) whatever its variant.
+    /// [`Pdu::decode_into`] of the other bodies. Each arm builds its PDU in
+    /// `out`: a `Body` built first and then moved would be copied whole
+    /// (the size of the largest body) whatever its variant.
     #[inline(never)]
     fn decode_other(
         id: CommandId,
         sequence: u32,
         status: CommandStatus,
         r: &mut Reader<'_>,
-    ) -> Result<Pdu, DecodeError> {
+        out: &mut Pdu,
+    ) -> Result<(), DecodeError> {
         use CommandId as C;
         macro_rules! pdu {
-            ($body:expr) => {
-                Ok(Pdu {
+            ($body:expr) => {{
+                *out = Pdu {
                     sequence,
                     status,
                     body: $body,
-                })
-            };
+                };
+                Ok(())
+            }};
         }
         // A known response with a non-zero status is header-only: its body,
         // if any, is ignored (see Body::empty).
@@ -401,7 +414,7 @@ impl Pdu {
             C::Outbind => pdu!(Body::Outbind(Outbind::decode(r)?)),
             C::Unbind => pdu!(Body::Unbind),
             C::UnbindResp => pdu!(Body::UnbindResp),
-            // Decoded in place by Pdu::decode; here for completeness.
+            // Decoded in place by Pdu::decode_into; here for completeness.
             C::SubmitSm => pdu!(Body::SubmitSm(SubmitSm::decode(r)?)),
             C::DeliverSm => pdu!(Body::DeliverSm(SubmitSm::decode(r)?)),
             C::SubmitSmResp if header_only => pdu!(Body::SubmitSmResp(MessageIdResp::default())),

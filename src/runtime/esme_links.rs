@@ -655,14 +655,14 @@ impl EsmeLinks {
         core: &mut Sessions,
         key: u64,
         conn: ConnId,
-        event: Event,
+        event: &mut Event,
         now: Instant,
     ) {
         let Some(slot) = self.links.get_mut(&key) else {
             return;
         };
         match event {
-            Event::Bound { mode, .. } => {
+            &mut Event::Bound { mode, .. } => {
                 log::debug!("link {} bound as {mode}", slot.shared.link);
                 slot.attempt = 0;
                 slot.shared.status.set(LinkStatus::Bound);
@@ -671,7 +671,7 @@ impl EsmeLinks {
                 });
                 self.send_queued(core, key, now);
             }
-            Event::BindRefused { status } => {
+            &mut Event::BindRefused { status } => {
                 slot.shared.status.set(if bind_retryable(status) {
                     LinkStatus::Down(format!("bind refused: {status}"))
                 } else {
@@ -679,19 +679,19 @@ impl EsmeLinks {
                 });
             }
             Event::Response { id, pdu, .. } => {
-                let Some(reply) = slot.in_flight.remove(&id) else {
+                let Some(reply) = slot.in_flight.remove(id) else {
                     return;
                 };
                 if pdu.status.is_ok() {
-                    Self::remember_id(slot, &pdu, reply.receipt_ticket());
-                    slot.outcomes.file(reply, Ok(pdu));
+                    Self::remember_id(slot, pdu, reply.receipt_ticket());
+                    slot.outcomes.file(reply, Ok(take_pdu(pdu)));
                 } else {
                     slot.outcomes
                         .file(reply, Err(SubmitError::Status(pdu.status)));
                 }
             }
             Event::Returned { id, body, reason } => {
-                let Some(reply) = slot.in_flight.remove(&id) else {
+                let Some(reply) = slot.in_flight.remove(id) else {
                     return;
                 };
                 match reason {
@@ -699,7 +699,7 @@ impl EsmeLinks {
                         slot.shared.throttled.fetch_add(1, Ordering::Relaxed);
                         // Not taken by the SMSC: send again after the pause.
                         slot.queue.push_front(Submission {
-                            body,
+                            body: std::mem::replace(body, Body::GenericNack),
                             reply,
                             sent: true,
                         });
@@ -724,15 +724,15 @@ impl EsmeLinks {
                     }
                 }
             }
-            Event::Request { id, pdu } => {
-                let receipt = receipt_of(&pdu);
+            &mut Event::Request { id, ref mut pdu } => {
+                let receipt = receipt_of(pdu);
                 let ticket = receipt
                     .as_ref()
                     .and_then(|r| slot.ids.get(&normalize_id(&r.id)).copied());
                 let auto = slot.shared.config.auto_ack;
                 let answer = (!auto).then(|| (core.me.clone(), key, conn, id));
                 let delivery = Delivery {
-                    pdu,
+                    pdu: take_pdu(pdu),
                     receipt,
                     ticket,
                     answer,
@@ -750,10 +750,11 @@ impl EsmeLinks {
                 }
             }
             Event::Alert(alert) => {
+                let alert = std::mem::take(alert);
                 let _ = slot.shared.events.try_send(EsmeEvent::Alert(alert));
             }
             Event::BindRequest { .. } | Event::StateChanged { .. } => {}
-            Event::Closed(reason) => {
+            &mut Event::Closed(reason) => {
                 if slot.conn == Some(conn) {
                     // Submissions still queued were never sent: they wait
                     // for the next session.
@@ -762,6 +763,12 @@ impl EsmeLinks {
             }
         }
     }
+}
+
+/// An event's PDU, taken out for the application: what stays behind is
+/// a bodiless stand-in, as the event is dropped next.
+fn take_pdu(pdu: &mut Pdu) -> Pdu {
+    std::mem::replace(pdu, Pdu::new(pdu.sequence, Body::GenericNack))
 }
 
 /// The receipt a deliver_sm or data_sm carries, if it is one: the text

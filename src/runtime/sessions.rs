@@ -130,9 +130,16 @@ impl Sessions {
         }
     }
 
-    /// A session's next event.
-    pub(crate) fn poll_event(&mut self, conn: ConnId) -> Option<crate::session::Event> {
-        self.sessions.get_mut(&conn)?.session.poll_event()
+    /// A session's queued events, moved into `into` (see
+    /// [`crate::session::Session::take_events`]); false if it had none.
+    pub(crate) fn take_events(
+        &mut self,
+        conn: ConnId,
+        into: &mut VecDeque<crate::session::Event>,
+    ) -> bool {
+        self.sessions
+            .get_mut(&conn)
+            .is_some_and(|slot| slot.session.take_events(into))
     }
 
     /// Marks a session for servicing at the end of the batch.

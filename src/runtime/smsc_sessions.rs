@@ -354,15 +354,15 @@ impl Sessions {
         &mut self,
         shared: &Arc<SmscShared>,
         conn: ConnId,
-        event: Event,
+        event: &mut Event,
         now: Instant,
     ) {
         let Some(slot) = self.sessions.get_mut(&conn) else {
             return;
         };
         match event {
-            Event::BindRequest { id, mode, bind } => {
-                let verdict = shared.handler.authenticate(&bind, mode);
+            &mut Event::BindRequest { id, mode, ref bind } => {
+                let verdict = shared.handler.authenticate(bind, mode);
                 let result = match verdict {
                     Ok(()) => slot.session.accept_bind(now, id),
                     Err(status) => {
@@ -395,7 +395,7 @@ impl Sessions {
                     }
                 }
             }
-            Event::Request { id, pdu } => {
+            &mut Event::Request { id, ref pdu } => {
                 if slot.session.is_closed() {
                     // Arrived behind a request whose answer closed the
                     // connection: never handled, never answered.
@@ -501,12 +501,13 @@ impl Sessions {
             Event::Returned { body, .. } => {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
                 shared.handler.delivered(&slot.info, None);
+                let body = std::mem::replace(body, Body::GenericNack);
                 self.smsc_undelivered(shared, conn, vec![body], now);
                 if let Some(slot) = self.sessions.get_mut(&conn) {
                     Self::smsc_pump(slot, now);
                 }
             }
-            Event::Closed(reason) => {
+            &mut Event::Closed(reason) => {
                 // Deliveries still waiting for the window go back to the
                 // handler.
                 let queued: Vec<Body> = slot.queue.drain(..).collect();

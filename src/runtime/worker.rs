@@ -18,8 +18,10 @@ use super::esme_links::EsmeLinks;
 use super::ids::{ConnId, Origin};
 use super::reactor::{ReactorCmd, INPUT_HIGH_WATER};
 use super::sessions::{Dialing, Due, Listening, Owner, Sessions};
+use crate::session::Event;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use mio::Waker;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,6 +38,10 @@ pub(crate) struct Worker {
     esme: EsmeLinks,
     /// The sessions to service, reused batch after batch.
     dirty: Vec<ConnId>,
+    /// A session's events while they are handled: its queue and this one
+    /// trade buffers (see `Session::take_events`), so neither is
+    /// allocated again and no event is copied out of the session.
+    events: VecDeque<Event>,
 }
 
 impl Worker {
@@ -51,6 +57,7 @@ impl Worker {
             core: Sessions::new(index, me, reactor, waker),
             esme: EsmeLinks::default(),
             dirty: Vec::new(),
+            events: VecDeque::new(),
         }
     }
 
@@ -228,10 +235,16 @@ impl Worker {
             return;
         };
         match &slot.owner {
+            // Each event is handled in place, where the session queued
+            // it: a request is only read, and a response is moved once,
+            // into its completion.
             Owner::Esme(key) => {
                 let key = *key;
-                while let Some(event) = core.poll_event(conn) {
-                    self.esme.event(core, key, conn, event, now);
+                while core.take_events(conn, &mut self.events) {
+                    for event in self.events.iter_mut() {
+                        self.esme.event(core, key, conn, event, now);
+                    }
+                    self.events.clear();
                 }
                 self.esme.release_permits(core, key, now);
             }
@@ -239,8 +252,11 @@ impl Worker {
                 // One reference for the whole batch: its count is written
                 // by every worker.
                 let shared = shared.clone();
-                while let Some(event) = core.poll_event(conn) {
-                    core.smsc_event(&shared, conn, event, now);
+                while core.take_events(conn, &mut self.events) {
+                    for event in self.events.iter_mut() {
+                        core.smsc_event(&shared, conn, event, now);
+                    }
+                    self.events.clear();
                 }
                 core.smsc_report(conn, &shared);
             }

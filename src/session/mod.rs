@@ -283,6 +283,24 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Every queued event at once, appended to `into` in order: the same
+    /// events [`Session::poll_event`] would give one by one. When `into`
+    /// is empty the two queues trade buffers and no event is copied, so a
+    /// driver that keeps one empty queue and handles the events in place
+    /// (by reference) never moves a PDU out of the session. False if there
+    /// were none.
+    pub fn take_events(&mut self, into: &mut VecDeque<Event>) -> bool {
+        if self.events.is_empty() {
+            return false;
+        }
+        if into.is_empty() {
+            std::mem::swap(&mut self.events, into);
+        } else {
+            into.append(&mut self.events);
+        }
+        true
+    }
+
     /// When [`Session::handle_timeout`] must be called next (`None`: no
     /// timer is running).
     #[must_use]
@@ -315,10 +333,13 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
+        // Out of the session while its frames are handled (they borrow
+        // it); a session that closes meanwhile drops it.
+        let mut framer = std::mem::replace(&mut self.framer, Framer::new(0));
         let mut input = bytes;
         loop {
-            let decoded = match self.framer.next_frame_in(&mut input) {
-                Ok(Some(frame)) => Pdu::decode(frame),
+            match framer.next_frame_in(&mut input) {
+                Ok(Some(frame)) => self.handle_frame(now, frame),
                 Ok(None) => break,
                 Err(e) => {
                     log::warn!("closing: {e}");
@@ -332,13 +353,13 @@ impl Session {
                     self.close(CloseReason::BadFrame);
                     return;
                 }
-            };
-            self.handle_pdu(now, decoded);
+            }
             if self.state == State::Closed {
                 return;
             }
         }
-        self.framer.shrink();
+        framer.shrink();
+        self.framer = framer;
     }
 
     /// The connection closed (EOF or error).
@@ -873,16 +894,133 @@ impl Session {
     }
 
     #[inline]
-    fn handle_pdu(&mut self, now: Instant, decoded: Result<Pdu, DecodeError>) {
+    /// Decodes a frame into a new event at the back of the queue. A
+    /// request for the application, and a response to a request in the
+    /// window, stay there: their PDU (as large as a submit_sm) is not
+    /// moved again on its way to the driver. Anything else is taken back
+    /// out and goes through [`Session::handle_pdu`].
+    fn handle_frame(&mut self, now: Instant, frame: &[u8]) {
+        // The command id's top bit marks a response.
+        let response = frame.get(4).is_some_and(|b| b & 0x80 != 0);
+        let stand_in = Pdu::new(0, Body::GenericNack);
+        self.events.push_back(if response {
+            Event::Response {
+                id: RequestId(0),
+                pdu: stand_in,
+                sent_at: now,
+            }
+        } else {
+            Event::Request {
+                id: InboundId {
+                    sequence: 0,
+                    command_id: CommandId::GenericNack,
+                },
+                pdu: stand_in,
+            }
+        });
+        let decoded = match self.events.back_mut() {
+            Some(Event::Response { pdu, .. } | Event::Request { pdu, .. }) => {
+                Pdu::decode_into(frame, pdu)
+            }
+            _ => return,
+        };
+        if decoded.is_ok() && self.handled_in_place(now) {
+            return;
+        }
+        if let Some(Event::Response { pdu, .. } | Event::Request { pdu, .. }) =
+            self.events.pop_back()
+        {
+            self.handle_pdu(now, decoded.map(|()| pdu));
+        }
+    }
+
+    /// The PDU just decoded into the back event, handled there if it is a
+    /// request for the application or an ordinary response to a window
+    /// request: what [`Session::handle_pdu`] would do with it, without
+    /// moving it. False (nothing done) for any other PDU.
+    fn handled_in_place(&mut self, now: Instant) -> bool {
+        let (response, id, seq, status) = match self.events.back() {
+            Some(Event::Response { pdu, .. }) => (true, pdu.command_id(), pdu.sequence, pdu.status),
+            Some(Event::Request { pdu, .. }) => {
+                if !is_app_request(&pdu.body) {
+                    return false;
+                }
+                (false, pdu.command_id(), pdu.sequence, pdu.status)
+            }
+            _ => return false,
+        };
+        if response {
+            if !id.is_response()
+                || status == CommandStatus::Throttled
+                || self.answers_own_request(seq, id)
+                || !self.answers_window(seq, id)
+            {
+                return false;
+            }
+            self.received(now, id);
+            if let Some(Event::Response { pdu, .. }) = self.events.back() {
+                log::trace!("received {pdu:?}");
+            }
+            self.stats.response_status_received.add(status);
+            let Some(p) = self.window_answered(now, seq) else {
+                return false;
+            };
+            if status.is_ok() {
+                self.backoff.succeeded();
+            }
+            if let Some(Event::Response {
+                id: event_id,
+                sent_at,
+                ..
+            }) = self.events.back_mut()
+            {
+                *event_id = p.id;
+                *sent_at = p.sent_at;
+            }
+            self.keep_box(p.body);
+            self.maybe_finish_drain(now);
+            return true;
+        }
+        if id.is_response() || !may_send(self.role.peer(), self.state, id) {
+            return false;
+        }
+        self.received(now, id);
+        if let Some(Event::Request { pdu, .. }) = self.events.back() {
+            log::trace!("received {pdu:?}");
+        }
+        if self.admit_request(now, id, seq) {
+            if let Some(Event::Request { id: event_id, .. }) = self.events.back_mut() {
+                *event_id = InboundId {
+                    sequence: seq,
+                    command_id: id,
+                };
+            }
+        } else {
+            // Refused and answered: nothing for the driver.
+            self.events.pop_back();
+        }
+        true
+    }
+
+    /// A PDU came in and decoded.
+    fn received(&mut self, now: Instant, id: CommandId) {
         self.last_rx = now;
         self.missed_enquires = 0;
+        self.bad_in_row = 0;
+        self.stats.received.add(id);
+    }
+
+    fn handle_pdu(&mut self, now: Instant, decoded: Result<Pdu, DecodeError>) {
         let pdu = match decoded {
             Ok(pdu) => pdu,
-            Err(e) => return self.handle_bad_pdu(e),
+            Err(e) => {
+                self.last_rx = now;
+                self.missed_enquires = 0;
+                return self.handle_bad_pdu(e);
+            }
         };
-        self.bad_in_row = 0;
         let id = pdu.command_id();
-        self.stats.received.add(id);
+        self.received(now, id);
         log::trace!("received {pdu:?}");
         if id.is_response() {
             self.handle_response(now, pdu);
@@ -933,22 +1071,14 @@ impl Session {
             log::info!("unbound");
             return self.close(CloseReason::Unbound);
         }
-        let matches = self
-            .window
-            .get(seq)
-            .is_some_and(|p| nack || p.body.command_id().response() == Some(id));
-        if !matches {
+        if !self.answers_window(seq, id) {
             self.stats.unexpected_responses += 1;
             log::warn!("{id} with sequence {seq} answers no outstanding request: ignored");
             return;
         }
-        let Some(p) = self.window.remove(seq) else {
+        let Some(p) = self.window_answered(now, seq) else {
             return;
         };
-        self.stats
-            .latency
-            .record(now.saturating_duration_since(p.sent_at));
-        self.stats.in_flight = self.window.len();
         if pdu.status == CommandStatus::Throttled {
             self.stats.throttled += 1;
             let until = self.backoff.throttled(now);
@@ -967,11 +1097,45 @@ impl Session {
                 pdu,
                 sent_at: p.sent_at,
             });
-            if self.spare_boxes.len() < self.window.limit() {
-                self.spare_boxes.push(p.body);
-            }
+            self.keep_box(p.body);
         }
         self.maybe_finish_drain(now);
+    }
+
+    /// Whether a response (`id`, `seq`) answers the bind, enquire_link or
+    /// unbind this session sent itself.
+    fn answers_own_request(&self, seq: u32, id: CommandId) -> bool {
+        let nack = id == CommandId::GenericNack;
+        self.bind_request.is_some_and(|(s, mode)| {
+            s == seq && (nack || BindMode::from_command_id(id) == Some(mode))
+        }) || (self.enquire == Some(seq) && (nack || id == CommandId::EnquireLinkResp))
+            || (self.unbind_request == Some(seq) && (nack || id == CommandId::UnbindResp))
+    }
+
+    /// Whether a response (`id`, `seq`) answers a request in the window: a
+    /// generic_nack answers any.
+    fn answers_window(&self, seq: u32, id: CommandId) -> bool {
+        self.window.get(seq).is_some_and(|p| {
+            id == CommandId::GenericNack || p.body.command_id().response() == Some(id)
+        })
+    }
+
+    /// The window request `seq` answered: taken out, its latency counted.
+    fn window_answered(&mut self, now: Instant, seq: u32) -> Option<Pending> {
+        let p = self.window.remove(seq)?;
+        self.stats
+            .latency
+            .record(now.saturating_duration_since(p.sent_at));
+        self.stats.in_flight = self.window.len();
+        Some(p)
+    }
+
+    /// An answered request's box, kept for the next request (up to the
+    /// window's limit).
+    fn keep_box(&mut self, body: Box<Body>) {
+        if self.spare_boxes.len() < self.window.limit() {
+            self.spare_boxes.push(body);
+        }
     }
 
     /// The bind completed: the state and the event, for both roles.
@@ -1021,16 +1185,7 @@ impl Session {
         if !may_send(self.role.peer(), self.state, id) {
             return self.refuse_in_state(pdu);
         }
-        if !matches!(
-            pdu.body,
-            Body::EnquireLink
-                | Body::Unbind
-                | Body::BindTransmitter(_)
-                | Body::BindReceiver(_)
-                | Body::BindTransceiver(_)
-                | Body::Outbind(_)
-                | Body::AlertNotification(_)
-        ) {
+        if is_app_request(&pdu.body) {
             // The application's: moved on whole, not taken apart and put
             // together again (a submit_sm's PDU is 500 bytes).
             return self.app_request(now, pdu);
@@ -1145,6 +1300,21 @@ impl Session {
     fn app_request(&mut self, now: Instant, pdu: Pdu) {
         let id = pdu.command_id();
         let seq = pdu.sequence;
+        if self.admit_request(now, id, seq) {
+            self.events.push_back(Event::Request {
+                id: InboundId {
+                    sequence: seq,
+                    command_id: id,
+                },
+                pdu,
+            });
+        }
+    }
+
+    /// Whether a request for the application (`id`, `seq`) is taken: it
+    /// then awaits an answer. If not, it is refused here, with
+    /// ESME_RTHROTTLED or ESME_RMSGQFUL.
+    fn admit_request(&mut self, now: Instant, id: CommandId, seq: u32) -> bool {
         let carries_message = matches!(
             id,
             CommandId::SubmitSm | CommandId::SubmitMulti | CommandId::DataSm
@@ -1153,11 +1323,8 @@ impl Session {
             if let Some(bucket) = &mut self.inbound_rate {
                 if bucket.take(now, 1).is_err() {
                     log::debug!("{id} above the per-session rate: ESME_RTHROTTLED");
-                    return self.send_response(Pdu::error_response(
-                        id,
-                        seq,
-                        CommandStatus::Throttled,
-                    ));
+                    self.send_response(Pdu::error_response(id, seq, CommandStatus::Throttled));
+                    return false;
                 }
             }
         }
@@ -1166,7 +1333,8 @@ impl Session {
                 "{} requests await an answer: ESME_RMSGQFUL",
                 self.inbound_count
             );
-            return self.send_response(Pdu::error_response(id, seq, CommandStatus::MsgQFul));
+            self.send_response(Pdu::error_response(id, seq, CommandStatus::MsgQFul));
+            return false;
         }
         let n = self.inbound.entry((seq, id)).or_insert(0);
         if *n > 0 {
@@ -1174,14 +1342,24 @@ impl Session {
         }
         *n += 1;
         self.inbound_count += 1;
-        self.events.push_back(Event::Request {
-            id: InboundId {
-                sequence: seq,
-                command_id: id,
-            },
-            pdu,
-        });
+        true
     }
+}
+
+/// Whether a request is the application's to answer (everything but what
+/// the session answers itself: enquire_link, unbind, the binds, outbind,
+/// alert_notification).
+fn is_app_request(body: &Body) -> bool {
+    !matches!(
+        body,
+        Body::EnquireLink
+            | Body::Unbind
+            | Body::BindTransmitter(_)
+            | Body::BindReceiver(_)
+            | Body::BindTransceiver(_)
+            | Body::Outbind(_)
+            | Body::AlertNotification(_)
+    )
 }
 
 #[cfg(test)]
@@ -1220,6 +1398,38 @@ mod tests {
             }) => assert_eq!(system_id.as_bytes(), b"esme"),
             other => panic!("{other:?}"),
         }
+        assert!(s.poll_event().is_none());
+    }
+
+    #[test]
+    fn take_events_hands_over_the_queue_in_order() {
+        let t0 = Instant::now();
+        let mut s = Session::smsc(SessionConfig::default(), t0);
+        let mut into = VecDeque::new();
+        assert!(!s.take_events(&mut into), "nothing queued yet");
+        let bind = |seq| Pdu::new(seq, Body::BindTransmitter(Bind::default()));
+        s.handle_bytes(t0, &bind(1).to_bytes().unwrap());
+        into.reserve(8);
+        let spare = into.capacity();
+        assert!(s.take_events(&mut into));
+        assert!(matches!(into.front(), Some(Event::BindRequest { id, .. }) if id.sequence == 1));
+        // An empty queue trades buffers: the session gets the spare one.
+        assert_eq!(s.events.capacity(), spare);
+        assert!(!s.take_events(&mut into));
+        // A queue that holds events keeps them, and the new ones follow.
+        s.handle_bytes(t0, &Pdu::new(2, Body::EnquireLink).to_bytes().unwrap());
+        s.close(CloseReason::Aborted);
+        assert!(s.take_events(&mut into));
+        assert_eq!(into.len(), 3, "{into:?}");
+        assert!(matches!(into[0], Event::BindRequest { .. }));
+        assert!(matches!(
+            into[1],
+            Event::StateChanged {
+                to: State::Closed,
+                ..
+            }
+        ));
+        assert!(matches!(into[2], Event::Closed(CloseReason::Aborted)));
         assert!(s.poll_event().is_none());
     }
 

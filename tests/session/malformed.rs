@@ -411,3 +411,59 @@ fn fragmented_and_coalesced_reads() {
     recv!(h, [enquire_resp(3)]);
     assert_eq!(h.events().len(), 2);
 }
+
+/// One read holding requests the session hands on, answers itself, finds
+/// malformed and refuses (its pending limit is 2): each answered as if it
+/// had come alone, the ones handed on in order and answerable.
+#[test]
+fn one_read_of_mixed_requests_answers_each() {
+    let config = SessionConfig {
+        max_inbound_pending: 2,
+        ..quiet()
+    };
+    let mut h = Harness::bound_smsc(BindMode::Transmitter, config);
+    let bad = RawSubmit {
+        dest: b"1234567890123456789012".to_vec(),
+        ..RawSubmit::default()
+    };
+    let mut stream = submit_pdu(2).to_bytes().unwrap();
+    stream.extend_from_slice(&enquire(3).to_bytes().unwrap());
+    stream.extend_from_slice(&bad.pdu(4));
+    stream.extend_from_slice(&submit_pdu(5).to_bytes().unwrap());
+    stream.extend_from_slice(&submit_pdu(6).to_bytes().unwrap());
+    h.feed_raw(&stream);
+    let submit = CommandId::SubmitSm;
+    recv!(
+        h,
+        [
+            enquire_resp(3),
+            err(submit, 4, CommandStatus::InvDstAdr),
+            err(submit, 6, CommandStatus::MsgQFul),
+        ]
+    );
+    events!(
+        h,
+        [
+            Ev::Request {
+                seq: 2,
+                pdu: submit_pdu(2)
+            },
+            Ev::Request {
+                seq: 5,
+                pdu: submit_pdu(5)
+            },
+        ]
+    );
+    assert_eq!(h.s.stats().bad_pdus, 1);
+    for seq in [5, 2] {
+        h.s.respond_status(h.now, h.inbound(seq), CommandStatus::SysErr)
+            .unwrap();
+    }
+    recv!(
+        h,
+        [
+            err(submit, 5, CommandStatus::SysErr),
+            err(submit, 2, CommandStatus::SysErr),
+        ]
+    );
+}

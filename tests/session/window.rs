@@ -295,3 +295,59 @@ fn generic_nack_for_an_unknown_sequence_is_ignored() {
     assert_eq!(h.s.stats().unexpected_responses, 1);
     state!(h, State::BoundTrx);
 }
+
+/// One read holding a response to a window request, a request the session
+/// answers itself, a response that answers nothing, a throttled response,
+/// a request for the application and another window response: the events
+/// come in the order of the wire, each as if its PDU had come alone.
+#[test]
+fn one_read_of_mixed_pdus_keeps_the_wire_order() {
+    let mut h = Harness::bound_esme(BindMode::Transceiver, quiet());
+    let sent_at = h.now;
+    let (id1, s1) = h.send_ok(submit());
+    let (id2, s2) = h.send_ok(submit());
+    let (id3, s3) = h.send_ok(submit());
+    h.advance(ms(5));
+    let mut stream = Vec::new();
+    for pdu in [
+        submit_resp(s1, "a1"),
+        enquire(90),
+        submit_resp(999, "x"),
+        err(CommandId::SubmitSm, s2, CommandStatus::Throttled),
+        deliver_pdu(91),
+        submit_resp(s3, "a3"),
+    ] {
+        stream.extend_from_slice(&pdu.to_bytes().unwrap());
+    }
+    h.feed_raw(&stream);
+    recv!(h, [enquire_resp(90)]);
+    events!(
+        h,
+        [
+            Ev::Response {
+                id: id1.0,
+                pdu: submit_resp(s1, "a1"),
+                sent_at,
+            },
+            Ev::Returned {
+                id: id2.0,
+                body: submit(),
+                reason: ReturnReason::Throttled,
+            },
+            Ev::Request {
+                seq: 91,
+                pdu: deliver_pdu(91),
+            },
+            Ev::Response {
+                id: id3.0,
+                pdu: submit_resp(s3, "a3"),
+                sent_at,
+            },
+        ]
+    );
+    assert_eq!(h.s.stats().unexpected_responses, 1);
+    assert_eq!(h.s.stats().in_flight, 0);
+    h.s.respond_status(h.now, h.inbound(91), CommandStatus::Ok)
+        .unwrap();
+    recv!(h, [deliver_resp(91)]);
+}
