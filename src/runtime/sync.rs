@@ -88,9 +88,19 @@ impl Semaphore {
         self.release_n(1);
     }
 
-    /// Returns `n` permits at once: one lock, one wake-up round.
+    /// Returns `n` permits at once: one lock, one wake-up round, and no
+    /// wake-up at all while no thread waits (a notify is a system call
+    /// whether or not anyone sleeps; a waiter counts itself under the lock
+    /// before it sleeps, so none can be missed).
     pub(crate) fn release_n(&self, n: usize) {
-        lock(&self.permits).free += n as isize;
+        let waiting = {
+            let mut p = lock(&self.permits);
+            p.free += n as isize;
+            p.waiting
+        };
+        if waiting == 0 {
+            return;
+        }
         if n == 1 {
             self.freed.notify_one();
         } else {
@@ -220,11 +230,53 @@ mod tests {
         assert!(!s.acquire_until(Instant::now() + Duration::from_millis(10)));
         let s2 = s.clone();
         let t =
-            std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(5)));
-        std::thread::sleep(Duration::from_millis(20));
+            std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(30)));
+        wait_for_waiters(&s, 1);
         s.release();
         assert!(t.join().unwrap());
         assert_eq!(s.available(), 0);
+    }
+
+    /// Until `n` threads sleep in `acquire_until`.
+    fn wait_for_waiters(s: &Semaphore, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while s.waiting() < n {
+            assert!(Instant::now() < deadline, "the threads never waited");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn permits_given_back_together_wake_as_many_waiters() {
+        let s = Arc::new(Semaphore::new(3));
+        for _ in 0..3 {
+            assert!(s.try_acquire());
+        }
+        // No one waits: the permits just come back.
+        s.release_n(1);
+        assert!(s.try_acquire());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    s.acquire_until(Instant::now() + Duration::from_secs(120))
+                })
+            })
+            .collect();
+        wait_for_waiters(&s, 3);
+        s.release_n(2);
+        s.release(); // one at a time, as a single answer gives it back
+                     // Woken, not timed out: without a wake-up they would sleep for
+                     // two minutes, and find their permits only then.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while s.waiting() > 0 {
+            assert!(Instant::now() < deadline, "the waiters were not woken");
+            std::thread::yield_now();
+        }
+        for w in waiters {
+            assert!(w.join().unwrap(), "a waiter went without its permit");
+        }
+        assert_eq!((s.in_use(), s.waiting()), (3, 0));
     }
 
     #[test]
@@ -235,11 +287,7 @@ mod tests {
         let s2 = s.clone();
         let waiter =
             std::thread::spawn(move || s2.acquire_until(Instant::now() + Duration::from_secs(30)));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while s.waiting() == 0 {
-            assert!(Instant::now() < deadline, "the thread never waited");
-            std::thread::yield_now();
-        }
+        wait_for_waiters(&s, 1);
         s.release_n(2);
         // Two free, one waiter: one for the caller, one left for it.
         assert!(s.try_acquire());
