@@ -764,9 +764,16 @@ fn now() -> DateTime {
 /// The wall-clock time, to the second, of `at` (a worker's batch time, as
 /// [`SmscContext::now`] gives it): the system clock is read at most once a
 /// second per thread, against which `at` is placed by the monotonic clock.
+/// The submits of a batch share its time, and so its answer.
 fn wall_time(at: Instant) -> DateTime {
     thread_local! {
         static ANCHOR: std::cell::Cell<Option<(Instant, Duration)>> = const { std::cell::Cell::new(None) };
+        static LAST: std::cell::Cell<Option<(Instant, DateTime)>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some((last, date)) = LAST.get() {
+        if last == at {
+            return date;
+        }
     }
     let (mono, wall) = ANCHOR.with(|anchor| match anchor.get() {
         Some((mono, wall)) if at.saturating_duration_since(mono) < Duration::from_secs(1) => {
@@ -786,7 +793,9 @@ fn wall_time(at: Instant) -> DateTime {
         Some(later) => wall + later,
         None => wall.saturating_sub(mono - at),
     };
-    date_of(since_epoch.as_secs())
+    let date = date_of(since_epoch.as_secs());
+    LAST.set(Some((at, date)));
+    date
 }
 
 /// The calendar date of `secs` since the epoch; converted once a second per
@@ -1246,6 +1255,11 @@ mod tests {
         );
         assert!((before - 6..=after - 4).contains(&earlier), "{earlier}");
         assert!((before + 2..=after + 4).contains(&later), "{later}");
+        // The last time asked is remembered; another one is placed afresh.
+        let later_again = wall(wall_time(start + Duration::from_secs(3)));
+        assert_eq!(later_again, later);
+        let now_again = wall(wall_time(start));
+        assert!((before..=after).contains(&now_again), "{now_again}");
     }
 
     #[test]
