@@ -454,7 +454,8 @@ impl Pdu {
 
     /// Appends a request (status 0) with this sequence number and body,
     /// as `Pdu::new(sequence, body).encode(out)` would, without moving the
-    /// body into a PDU first.
+    /// body into a PDU first. A response with status 0 is written the
+    /// same way.
     pub fn encode_request(
         sequence: u32,
         body: &Body,
@@ -487,10 +488,12 @@ fn encode_parts(
     out: &mut Vec<u8>,
 ) -> Result<usize, EncodeError> {
     let start = out.len();
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&u32::from(command_id).to_be_bytes());
-    out.extend_from_slice(&u32::from(status).to_be_bytes());
-    out.extend_from_slice(&sequence.to_be_bytes());
+    // The header in one piece (its length is filled in last).
+    let mut header = [0; HEADER_LEN];
+    header[4..8].copy_from_slice(&u32::from(command_id).to_be_bytes());
+    header[8..12].copy_from_slice(&u32::from(status).to_be_bytes());
+    header[12..16].copy_from_slice(&sequence.to_be_bytes());
+    out.extend_from_slice(&header);
     if let Some(body) = body {
         if let Err(e) = body.encode(out) {
             out.truncate(start);

@@ -709,7 +709,16 @@ impl Session {
             return Err(SessionError::NotARequest(body.command_id()));
         }
         self.take_inbound(id)?;
-        self.send_response(Pdu::new(id.sequence, body));
+        // What send_response(Pdu::new(..)) does, without moving the body
+        // (as large as a submit_sm) into a PDU first.
+        self.stats.response_status_sent.add(CommandStatus::Ok);
+        match Pdu::encode_request(id.sequence, &body, &mut self.transmit) {
+            Ok(_) => {
+                self.stats.sent.add(body.command_id());
+                log::trace!("sent sequence {} {body:?}", id.sequence);
+            }
+            Err(e) => log::error!("cannot encode {}: {e}", body.command_id()),
+        }
         self.maybe_finish_peer_unbind();
         Ok(())
     }
