@@ -12,9 +12,11 @@
 //! answer their callers.
 
 use super::esme_types::{Completion, SubmitError, Ticket};
+use super::idmap::IdMap;
 use super::requests::{Reply, Submission};
 use super::sync::Semaphore;
 use crate::pdu::Body;
+use crate::session::{RequestId, Session};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -51,6 +53,19 @@ pub struct LinkSubmitter<'a> {
     pub(crate) tickets: &'a AtomicU64,
     pub(crate) queue: &'a mut VecDeque<Submission>,
     pub(crate) now: Instant,
+    /// The link's session while it is bound: a request with none queued
+    /// before it goes straight into its window, without passing through
+    /// `queue`.
+    pub(crate) direct: Option<DirectSend<'a>>,
+}
+
+/// A bound session and where its requests' answers go, as
+/// [`LinkSubmitter::submit`] needs them to send at once.
+pub(crate) struct DirectSend<'a> {
+    pub(crate) session: &'a mut Session,
+    pub(crate) in_flight: &'a mut IdMap<RequestId, Reply>,
+    /// Whether a request went out this way: the session then has output.
+    pub(crate) sent: bool,
 }
 
 impl LinkSubmitter<'_> {
@@ -83,11 +98,135 @@ impl LinkSubmitter<'_> {
             return Err(SubmitError::WindowFull);
         }
         let ticket = Ticket(self.tickets.fetch_add(1, Ordering::Relaxed));
+        let reply = Reply::ticket(ticket, &body);
+        // Straight into the window when nothing waits before it. A request
+        // the session does not take now (throttled, say) waits in the
+        // queue, and the rest behind it, as if it had been queued: the
+        // queue's sender tries it again and files what it refuses.
+        let body = match self.direct.as_mut().filter(|_| self.queue.is_empty()) {
+            Some(direct) => match direct.session.try_send(self.now, body) {
+                Ok(id) => {
+                    direct.in_flight.insert(id, reply);
+                    direct.sent = true;
+                    return Ok(ticket);
+                }
+                Err(refused) => refused.body,
+            },
+            None => body,
+        };
         self.queue.push_back(Submission {
-            reply: Reply::ticket(ticket, &body),
+            reply,
             body,
             sent: false,
         });
         Ok(ticket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdu::{Bind, BindResp, Pdu, SubmitSm};
+    use crate::session::{BindMode, SessionConfig, Throughput};
+
+    /// A bound transmitter session that sends one submit a second, after
+    /// a burst of one.
+    fn bound_session(now: Instant) -> Session {
+        let config = SessionConfig {
+            throughput: Some(Throughput {
+                per_second: 1,
+                burst: 1,
+            }),
+            ..SessionConfig::default()
+        };
+        let mut s = Session::esme(config, now);
+        s.bind(now, BindMode::Transmitter, Bind::default()).unwrap();
+        let mut out = Vec::new();
+        s.poll_transmit(&mut out);
+        let seq = Pdu::decode(&out).unwrap().sequence;
+        let resp = Body::BindTransmitterResp(BindResp::default());
+        s.handle_bytes(now, &Pdu::new(seq, resp).to_bytes().unwrap());
+        assert!(s.state().is_bound());
+        while s.poll_event().is_some() {}
+        s
+    }
+
+    fn submit(text: &str) -> Body {
+        Body::SubmitSm(SubmitSm {
+            short_message: crate::pdu::ShortMessage::new(text.as_bytes()).unwrap(),
+            ..SubmitSm::default()
+        })
+    }
+
+    fn queued_texts(queue: &VecDeque<Submission>) -> Vec<Vec<u8>> {
+        queue
+            .iter()
+            .map(|sub| match &sub.body {
+                Body::SubmitSm(sm) => sm.short_message.as_bytes().to_vec(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_submit_goes_straight_to_the_session_only_with_none_queued_before_it() {
+        let now = Instant::now();
+        let mut session = bound_session(now);
+        let mut in_flight = IdMap::default();
+        let (permits, tickets) = (Semaphore::new(8), AtomicU64::new(0));
+        let mut queue = VecDeque::new();
+        let mut link = LinkSubmitter {
+            link: 0,
+            open: true,
+            permits: &permits,
+            tickets: &tickets,
+            queue: &mut queue,
+            now,
+            direct: Some(DirectSend {
+                session: &mut session,
+                in_flight: &mut in_flight,
+                sent: false,
+            }),
+        };
+        // The burst: sent at once.
+        link.submit(submit("a")).unwrap();
+        assert!(link.queue.is_empty());
+        // Over the rate: it waits, and so does the next one, even if the
+        // session could take it (checked below, a second later).
+        link.submit(submit("b")).unwrap();
+        link.submit(submit("c")).unwrap();
+        assert_eq!(queued_texts(link.queue), [b"b".to_vec(), b"c".to_vec()]);
+        let direct = link.direct.take().unwrap();
+        assert!(direct.sent);
+        assert_eq!(direct.in_flight.len(), 1);
+        let mut out = Vec::new();
+        direct.session.poll_transmit(&mut out);
+        let Body::SubmitSm(sm) = Pdu::decode(&out).unwrap().body else {
+            panic!("not a submit_sm");
+        };
+        assert_eq!(sm.short_message.as_bytes(), b"a");
+        // A second later the rate allows one more, but "b" and "c" wait
+        // in the queue: a new submit goes behind them.
+        let later = now + std::time::Duration::from_secs(1);
+        let mut link = LinkSubmitter {
+            link: 0,
+            open: true,
+            permits: &permits,
+            tickets: &tickets,
+            queue: &mut queue,
+            now: later,
+            direct: Some(DirectSend {
+                session: &mut session,
+                in_flight: &mut in_flight,
+                sent: false,
+            }),
+        };
+        link.submit(submit("d")).unwrap();
+        assert!(!link.direct.as_ref().unwrap().sent);
+        assert_eq!(
+            queued_texts(link.queue),
+            [b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]
+        );
+        assert_eq!(tickets.load(Ordering::Relaxed), 4);
     }
 }

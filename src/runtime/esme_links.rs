@@ -5,7 +5,7 @@
 //! session event that concerns them.
 
 use super::channel::{Delivery, EsmeCmd, EsmeEvent, EsmeShared};
-use super::completion_handler::{CompletionHandler, LinkSubmitter};
+use super::completion_handler::{CompletionHandler, DirectSend, LinkSubmitter};
 use super::esme_types::{describe_io_error, Completion, LinkStatus, SubmitError, Ticket};
 use super::idmap::IdMap;
 use super::ids::{resolve, session_id, ConnId, ListenerId, Origin};
@@ -623,20 +623,36 @@ impl EsmeLinks {
         };
         let mut unread = std::mem::take(&mut slot.outcomes.unread);
         slot.shared.permits.release_n(unread.len());
+        let conn = slot.conn;
+        let open = slot.takes_requests();
+        let in_flight = &mut slot.in_flight;
+        let direct = conn
+            .and_then(|c| core.sessions.get_mut(&c))
+            .filter(|s| s.session.state().is_bound())
+            .map(|s| DirectSend {
+                session: &mut s.session,
+                in_flight,
+                sent: false,
+            });
         let mut link = LinkSubmitter {
             link: slot.shared.link,
-            open: slot.takes_requests(),
+            open,
             permits: &slot.shared.permits,
             tickets: &slot.shared.tickets,
             queue: &mut slot.queue,
             now,
+            direct,
         };
         for completion in unread.drain(..) {
             handler.completed(completion, &mut link);
         }
+        let sent_directly = link.direct.is_some_and(|d| d.sent);
         // The buffer is kept for the next batch.
         slot.outcomes.unread = unread;
         slot.handler = Some(handler);
+        if let Some(conn) = conn.filter(|_| sent_directly) {
+            core.touch(conn);
+        }
         if slot.conn.is_some() && !slot.queue.is_empty() {
             self.send_queued(core, key, now);
         }

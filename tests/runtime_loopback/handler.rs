@@ -7,7 +7,7 @@ use crate::support::*;
 use crossbeam_channel::unbounded;
 use smpp::pdu::Body;
 use smpp::runtime::{Completion, Esme, LinkSubmitter, SubmitError, SubmitMode, Ticket};
-use smpp::session::BindMode;
+use smpp::session::{BindMode, Throughput};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -71,6 +71,63 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
     assert!(esme.completions().is_empty());
     esme.submit(submit_sm("blocking", 0))
         .expect("a blocking submit is answered");
+    drop(done);
+    esme.unbind();
+}
+
+/// A handler on a link held to a rate: a submit the session cannot send
+/// at once waits, those behind it too, and all go out in the order they
+/// were submitted, none refused.
+#[test]
+fn a_handler_on_a_rate_limited_link_sends_every_submit_in_order() {
+    const COUNT: usize = 60;
+    let rt = runtime();
+    let (smsc, _seen) = start_smsc(&rt, smsc_config(), None);
+    let mut config = esme_config(smsc.local_addr(), BindMode::Transmitter);
+    // 4 at once, then one each 5 ms: most submits wait for the rate.
+    config.session.throughput = Some(Throughput {
+        per_second: 200,
+        burst: 4,
+    });
+    let esme = Esme::connect(&rt, config).expect("binds");
+    let budget = Arc::new(AtomicUsize::new(COUNT - 8));
+    let (done_tx, done) = unbounded();
+    esme.set_completion_handler(|_link| {
+        let (done_tx, budget) = (done_tx.clone(), budget.clone());
+        move |c: Completion, link: &mut LinkSubmitter<'_>| {
+            let take = budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
+            let _ = done_tx.send((c, next));
+        }
+    });
+    let mut started = 0;
+    while esme
+        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
+        .is_ok()
+    {
+        started += 1;
+    }
+    assert_eq!(started, 8, "a window of 8");
+    let mut answered = Vec::new();
+    for _ in 0..COUNT {
+        let (c, next) = done.recv_timeout(WAIT).expect("the next outcome");
+        let pdu = c.outcome.expect("every submit is accepted");
+        let id = u64::from_str_radix(&message_id(&pdu), 16).expect("a hex message id");
+        answered.push((c.ticket, id));
+        if let Some(next) = next {
+            next.expect("the freed slot takes the next submit");
+        }
+    }
+    assert_quiet(&done, Duration::from_millis(100), "the handler");
+    // The SMSC numbers the submits of its one session as they come: in
+    // ticket order, the numbers rise.
+    answered.sort();
+    assert!(
+        answered.windows(2).all(|w| w[0].1 < w[1].1),
+        "sent out of order: {answered:?}"
+    );
     drop(done);
     esme.unbind();
 }
