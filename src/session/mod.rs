@@ -990,7 +990,12 @@ impl Session {
             self.maybe_finish_drain(now);
             return true;
         }
-        if id.is_response() || !may_send(self.role.peer(), self.state, id) {
+        // An unknown id (generic_nack) and a request refused in this
+        // state take the other path, as in handle_request.
+        if id.is_response()
+            || matches!(id, CommandId::Unknown(_))
+            || !may_send(self.role.peer(), self.state, id)
+        {
             return false;
         }
         self.received(now, id);
