@@ -168,26 +168,45 @@ mod tests {
             .collect()
     }
 
+    /// What a link's submitter borrows, for one bound session.
+    struct Link {
+        session: Session,
+        in_flight: IdMap<RequestId, Reply>,
+        permits: Semaphore,
+        tickets: AtomicU64,
+        queue: VecDeque<Submission>,
+    }
+
+    impl Link {
+        /// A submitter at `now` that sends through the session directly.
+        fn submitter(&mut self, now: Instant) -> LinkSubmitter<'_> {
+            LinkSubmitter {
+                link: 0,
+                open: true,
+                permits: &self.permits,
+                tickets: &self.tickets,
+                queue: &mut self.queue,
+                now,
+                direct: Some(DirectSend {
+                    session: &mut self.session,
+                    in_flight: &mut self.in_flight,
+                    sent: false,
+                }),
+            }
+        }
+    }
+
     #[test]
     fn a_submit_goes_straight_to_the_session_only_with_none_queued_before_it() {
         let now = Instant::now();
-        let mut session = bound_session(now);
-        let mut in_flight = IdMap::default();
-        let (permits, tickets) = (Semaphore::new(8), AtomicU64::new(0));
-        let mut queue = VecDeque::new();
-        let mut link = LinkSubmitter {
-            link: 0,
-            open: true,
-            permits: &permits,
-            tickets: &tickets,
-            queue: &mut queue,
-            now,
-            direct: Some(DirectSend {
-                session: &mut session,
-                in_flight: &mut in_flight,
-                sent: false,
-            }),
+        let mut fixture = Link {
+            session: bound_session(now),
+            in_flight: IdMap::default(),
+            permits: Semaphore::new(8),
+            tickets: AtomicU64::new(0),
+            queue: VecDeque::new(),
         };
+        let mut link = fixture.submitter(now);
         // The burst: sent at once.
         link.submit(submit("a")).unwrap();
         assert!(link.queue.is_empty());
@@ -208,25 +227,13 @@ mod tests {
         // A second later the rate allows one more, but "b" and "c" wait
         // in the queue: a new submit goes behind them.
         let later = now + std::time::Duration::from_secs(1);
-        let mut link = LinkSubmitter {
-            link: 0,
-            open: true,
-            permits: &permits,
-            tickets: &tickets,
-            queue: &mut queue,
-            now: later,
-            direct: Some(DirectSend {
-                session: &mut session,
-                in_flight: &mut in_flight,
-                sent: false,
-            }),
-        };
+        let mut link = fixture.submitter(later);
         link.submit(submit("d")).unwrap();
         assert!(!link.direct.as_ref().unwrap().sent);
         assert_eq!(
             queued_texts(link.queue),
             [b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]
         );
-        assert_eq!(tickets.load(Ordering::Relaxed), 4);
+        assert_eq!(fixture.tickets.load(Ordering::Relaxed), 4);
     }
 }

@@ -25,29 +25,10 @@ fn a_handler_keeps_the_window_full_until_the_count_is_sent() {
     let esme = Esme::connect(&rt, config).expect("binds");
     // The handler sends until COUNT submits in all have gone out (the
     // first 16 from here), then lets the windows drain.
-    let budget = Arc::new(AtomicUsize::new(COUNT - 16));
-    let (done_tx, done) = unbounded();
-    esme.set_completion_handler(|_link| {
-        let (done_tx, budget) = (done_tx.clone(), budget.clone());
-        move |c: Completion, link: &mut LinkSubmitter<'_>| {
-            // Each outcome frees a slot: the next submit takes it.
-            let take = budget
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-            let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
-            let _ = done_tx.send((c, next, link.now()));
-        }
-    });
+    let done = chain_submits(&esme, COUNT - 16);
     // The application only starts: a window's worth on each link.
     let start = Instant::now();
-    let mut started = 0;
-    while esme
-        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
-        .is_ok()
-    {
-        started += 1;
-    }
-    assert_eq!(started, 2 * 8, "two links, a window of 8 each");
+    assert_eq!(fill_windows(&esme), 2 * 8, "two links, a window of 8 each");
     let mut tickets = BTreeSet::new();
     let mut sent_by_handler = 0;
     for _ in 0..COUNT {
@@ -90,29 +71,11 @@ fn a_handler_on_a_rate_limited_link_sends_every_submit_in_order() {
         burst: 4,
     });
     let esme = Esme::connect(&rt, config).expect("binds");
-    let budget = Arc::new(AtomicUsize::new(COUNT - 8));
-    let (done_tx, done) = unbounded();
-    esme.set_completion_handler(|_link| {
-        let (done_tx, budget) = (done_tx.clone(), budget.clone());
-        move |c: Completion, link: &mut LinkSubmitter<'_>| {
-            let take = budget
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-            let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
-            let _ = done_tx.send((c, next));
-        }
-    });
-    let mut started = 0;
-    while esme
-        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
-        .is_ok()
-    {
-        started += 1;
-    }
-    assert_eq!(started, 8, "a window of 8");
+    let done = chain_submits(&esme, COUNT - 8);
+    assert_eq!(fill_windows(&esme), 8, "a window of 8");
     let mut answered = Vec::new();
     for _ in 0..COUNT {
-        let (c, next) = done.recv_timeout(WAIT).expect("the next outcome");
+        let (c, next, _) = done.recv_timeout(WAIT).expect("the next outcome");
         let pdu = c.outcome.expect("every submit is accepted");
         let id = u64::from_str_radix(&message_id(&pdu), 16).expect("a hex message id");
         answered.push((c.ticket, id));
@@ -130,6 +93,43 @@ fn a_handler_on_a_rate_limited_link_sends_every_submit_in_order() {
     );
     drop(done);
     esme.unbind();
+}
+
+/// What [`chain_submits`]' handler saw of each outcome: the outcome, the
+/// submit it made in the slot freed (if the budget lasted), and the
+/// batch's time.
+type Chained = (Completion, Option<Result<Ticket, SubmitError>>, Instant);
+
+/// Sets a handler that, for each outcome, submits one more while `budget`
+/// lasts (each outcome frees a slot: the next submit takes it), and hands
+/// what it saw out of the receiver.
+fn chain_submits(esme: &Esme, budget: usize) -> crossbeam_channel::Receiver<Chained> {
+    let budget = Arc::new(AtomicUsize::new(budget));
+    let (done_tx, done) = unbounded();
+    esme.set_completion_handler(|_link| {
+        let (done_tx, budget) = (done_tx.clone(), budget.clone());
+        move |c: Completion, link: &mut LinkSubmitter<'_>| {
+            let take = budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            let next = take.then(|| link.submit(Body::SubmitSm(submit_sm("next", 0))));
+            let _ = done_tx.send((c, next, link.now()));
+        }
+    });
+    done
+}
+
+/// Submits from the application without waiting until every window is
+/// full; how many went.
+fn fill_windows(esme: &Esme) -> usize {
+    let mut started = 0;
+    while esme
+        .submit_async(Body::SubmitSm(submit_sm("first", 0)), SubmitMode::FailFast)
+        .is_ok()
+    {
+        started += 1;
+    }
+    started
 }
 
 /// A bound ESME (window `WINDOW`) with a handler that, for each outcome,
