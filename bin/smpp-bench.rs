@@ -4,17 +4,20 @@
 mod args;
 #[path = "cli/smpp_bench.rs"]
 mod cli;
+#[path = "common/latency.rs"]
+mod latency;
 #[path = "cli/values.rs"]
 mod values;
 
 use clap::Parser;
 use crossbeam_channel::RecvTimeoutError;
+use latency::Histogram;
 use smpp::pdu::{Address, Body, ShortMessage, SubmitSm, Tlv, TlvTag};
 use smpp::runtime::{
     Completion, Esme, EsmeConfig, LinkSubmitter, Runtime, RuntimeConfig, SubmitError, SubmitMode,
 };
 use smpp::session::BindMode;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -119,21 +122,13 @@ fn main() {
         failed,
         refused,
         first_error,
-        mut latencies,
+        latencies,
     } = tally;
     if hold > 0 {
         eprintln!("{PROG}: holding {sessions} session(s) for {hold} s");
         std::thread::sleep(Duration::from_secs(hold));
     }
     esme.unbind();
-    latencies.sort_unstable();
-    let pct = |q: f64| -> u32 {
-        if latencies.is_empty() {
-            0
-        } else {
-            latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)]
-        }
-    };
     if let Some(e) = first_error {
         eprintln!("{PROG}: first failure: {e}");
     }
@@ -141,8 +136,8 @@ fn main() {
     println!(
         "submitted={submitted} acked={acked} failed={failed} seconds={seconds:.3} rate={:.0} p50_us={} p99_us={}",
         acked as f64 / seconds.max(1e-9),
-        pct(0.50),
-        pct(0.99)
+        latencies.quantile(0.50),
+        latencies.quantile(0.99)
     );
     if acked == 0 && count > 0 {
         std::process::exit(1);
@@ -151,7 +146,7 @@ fn main() {
 
 /// What the completion handlers and the starting thread share in a run on
 /// the workers. Tickets are numbered from 0 in submit order, so each
-/// submit has its own slot in `sent_at` and `latency`.
+/// submit has its own slot in `sent_at`.
 struct Progress {
     start: Instant,
     count: u64,
@@ -166,8 +161,8 @@ struct Progress {
     first_error: Mutex<Option<SubmitError>>,
     /// When each ticket's submit went out, in ns from `start`.
     sent_at: Vec<AtomicU64>,
-    /// Each ticket's latency, in µs.
-    latency: Vec<AtomicU32>,
+    /// The latencies of the outcomes recorded (`done`).
+    latencies: Mutex<Histogram>,
     finished: Mutex<bool>,
     wake: Condvar,
 }
@@ -184,7 +179,7 @@ impl Progress {
             stopped: AtomicBool::new(false),
             first_error: Mutex::new(None),
             sent_at: (0..count).map(|_| AtomicU64::new(0)).collect(),
-            latency: (0..count).map(|_| AtomicU32::new(0)).collect(),
+            latencies: Mutex::new(Histogram::new()),
             finished: Mutex::new(false),
             wake: Condvar::new(),
         }
@@ -279,8 +274,10 @@ impl Progress {
 struct LinkShare {
     /// Submits taken and not started yet.
     budget: u64,
-    /// Outcomes not added to the shared count yet.
+    /// Outcomes not added to the shared count yet, and their latencies
+    /// in µs.
     done: u64,
+    latencies: Vec<u32>,
     /// No submit was left to take.
     exhausted: bool,
 }
@@ -310,9 +307,17 @@ impl LinkShare {
         }
     }
 
-    fn completed(&mut self, shared: &Progress) {
+    /// An outcome, `us` µs after its submit.
+    fn completed(&mut self, shared: &Progress, us: u32) {
         self.done += 1;
+        self.latencies.push(us);
         if self.done >= CHUNK || self.exhausted {
+            // The latencies first: whoever sees the count sees them.
+            let mut all = lock(&shared.latencies);
+            for us in self.latencies.drain(..) {
+                all.record(us);
+            }
+            drop(all);
             shared.completed(std::mem::take(&mut self.done));
         }
     }
@@ -332,7 +337,7 @@ struct Tally {
     refused: u64,
     first_error: Option<SubmitError>,
     /// Of each acknowledged or failed submit, in µs.
-    latencies: Vec<u32>,
+    latencies: Histogram,
 }
 
 /// One measured run: `count` submits of `template`.
@@ -361,8 +366,7 @@ impl Run<'_> {
                 // The batch's time: no clock read per outcome.
                 let now = shared.at(link.now());
                 let at = shared.sent_at[c.ticket.0 as usize].load(Ordering::Relaxed);
-                shared.latency[c.ticket.0 as usize]
-                    .store((now.saturating_sub(at) / 1000) as u32, Ordering::Relaxed);
+                let us = (now.saturating_sub(at) / 1000) as u32;
                 if let Err(e) = c.outcome {
                     shared.failed(e);
                 }
@@ -372,7 +376,7 @@ impl Run<'_> {
                         Err(e) => mine.not_sent(&shared, e),
                     }
                 }
-                mine.completed(&shared);
+                mine.completed(&shared, us);
             }
         });
         // The first window of every link, from here.
@@ -401,13 +405,7 @@ impl Run<'_> {
             eprintln!("{PROG}: no outcome for {} submits", started - completed);
         }
         let failed = shared.failures.load(Ordering::SeqCst);
-        let mut latencies: Vec<u32> = Vec::with_capacity(completed as usize);
-        // Tickets are numbered from 0 in submit order: the first `started`.
-        latencies.extend(
-            shared.latency[..started as usize]
-                .iter()
-                .map(|l| l.load(Ordering::Relaxed)),
-        );
+        let latencies = std::mem::take(&mut *lock(&shared.latencies));
         let tally = Tally {
             submitted: started,
             acked: completed - failed,
@@ -428,7 +426,7 @@ impl Run<'_> {
         let template = self.template;
         let start = Instant::now();
         let mut sent_at = vec![0u64; count as usize];
-        let mut latencies = Vec::with_capacity(count as usize);
+        let mut latencies = Histogram::new();
         let (mut submitted, mut acked, mut failed, mut refused) = (0u64, 0u64, 0u64, 0u64);
         let mut first_error = None;
         let mut stopped = false;
@@ -480,7 +478,7 @@ impl Run<'_> {
             for c in batch.drain(..) {
                 let now = start.elapsed().as_nanos() as u64;
                 let at = sent_at[c.ticket.0 as usize];
-                latencies.push(((now.saturating_sub(at)) / 1000) as u32);
+                latencies.record(((now.saturating_sub(at)) / 1000) as u32);
                 match c.outcome {
                     Ok(_) => acked += 1,
                     Err(e) => {

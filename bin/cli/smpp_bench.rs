@@ -15,6 +15,9 @@ use clap::{ArgAction, Parser, ValueEnum};
     after_help = "\
 The last line of output is:
   submitted=N acked=N failed=N seconds=T rate=R p50_us=X p99_us=Y
+p50_us and p99_us are the median and 99th percentile of the submits'
+latencies (acknowledged or failed), in µs: exact below 1,024 µs, at most
+0.2% low above.
 
 Exit status: 0 when submits were acknowledged, 2 on bad arguments, 1 when
 the bind failed or no submit was acknowledged."
