@@ -966,14 +966,15 @@ impl Session {
             {
                 return false;
             }
+            // Taken out first: nothing is counted unless it is handled here.
+            let Some(p) = self.window_answered(now, seq) else {
+                return false;
+            };
             self.received(now, id);
             if let Some(Event::Response { pdu, .. }) = self.events.back() {
                 log::trace!("received {pdu:?}");
             }
             self.stats.response_status_received.add(status);
-            let Some(p) = self.window_answered(now, seq) else {
-                return false;
-            };
             if status.is_ok() {
                 self.backoff.succeeded();
             }
