@@ -9,8 +9,9 @@
 //! - commands: [`Session::bind`], [`Session::send`], [`Session::respond`],
 //!   [`Session::accept_bind`], [`Session::unbind`], ...;
 //! - outputs: [`Session::poll_transmit`] (bytes to write),
-//!   [`Session::poll_event`] (what happened), [`Session::poll_timeout`]
-//!   (when to call `handle_timeout` next).
+//!   [`Session::poll_event`] (what happened; or [`Session::take_events`],
+//!   every event at once, to handle in place without moving a PDU), and
+//!   [`Session::poll_timeout`] (when to call `handle_timeout` next).
 //!
 //! **The one rule:** after every input or command, write out
 //! `poll_transmit`, drain `poll_event`, and re-arm your timer from
