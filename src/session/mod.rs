@@ -903,14 +903,17 @@ impl Session {
         self.events.push_back(Event::Closed(reason));
     }
 
+    /// Decodes a frame into a new event at the back of the queue and
+    /// handles it there. A request for the application, and a response
+    /// to a request in the window, stay as that event: their PDU (as large
+    /// as a submit_sm) is not moved again on its way to the driver.
+    /// Anything else is taken back out ([`Session::take_back_pdu`]) by the
+    /// branch that handles it, before that branch queues anything.
     #[inline]
-    /// Decodes a frame into a new event at the back of the queue. A
-    /// request for the application, and a response to a request in the
-    /// window, stay there: their PDU (as large as a submit_sm) is not
-    /// moved again on its way to the driver. Anything else is taken back
-    /// out and goes through [`Session::handle_pdu`].
     fn handle_frame(&mut self, now: Instant, frame: &[u8]) {
-        // The command id's top bit marks a response.
+        // The command id's top bit marks a response (as
+        // CommandId::is_response reads it): the event's shape is the one
+        // the PDU decoded into it calls for.
         let response = frame.get(4).is_some_and(|b| b & 0x80 != 0);
         let stand_in = Pdu::new(0, Body::GenericNack);
         self.events.push_back(if response {
@@ -928,120 +931,38 @@ impl Session {
                 pdu: stand_in,
             }
         });
-        let decoded = match self.events.back_mut() {
-            Some(Event::Response { pdu, .. } | Event::Request { pdu, .. }) => {
-                Pdu::decode_into(frame, pdu)
-            }
-            _ => return,
-        };
-        if decoded.is_ok() && self.handled_in_place(now) {
+        let Some(Event::Response { pdu, .. } | Event::Request { pdu, .. }) = self.events.back_mut()
+        else {
             return;
-        }
-        if let Some(Event::Response { pdu, .. } | Event::Request { pdu, .. }) =
-            self.events.pop_back()
-        {
-            self.handle_pdu(now, decoded.map(|()| pdu));
-        }
-    }
-
-    /// The PDU just decoded into the back event, handled there if it is a
-    /// request for the application or an ordinary response to a window
-    /// request: what [`Session::handle_pdu`] would do with it, without
-    /// moving it. False (nothing done) for any other PDU.
-    fn handled_in_place(&mut self, now: Instant) -> bool {
-        let (response, id, seq, status) = match self.events.back() {
-            Some(Event::Response { pdu, .. }) => (true, pdu.command_id(), pdu.sequence, pdu.status),
-            Some(Event::Request { pdu, .. }) => {
-                if !is_app_request(&pdu.body) {
-                    return false;
-                }
-                (false, pdu.command_id(), pdu.sequence, pdu.status)
-            }
-            _ => return false,
         };
-        if response {
-            if !id.is_response()
-                || status == CommandStatus::Throttled
-                || self.answers_own_request(seq, id)
-                || !self.answers_window(seq, id)
-            {
-                return false;
-            }
-            // Taken out first: nothing is counted unless it is handled here.
-            let Some(p) = self.window_answered(now, seq) else {
-                return false;
-            };
-            self.received(now, id);
-            if let Some(Event::Response { pdu, .. }) = self.events.back() {
-                log::trace!("received {pdu:?}");
-            }
-            self.stats.response_status_received.add(status);
-            if status.is_ok() {
-                self.backoff.succeeded();
-            }
-            if let Some(Event::Response {
-                id: event_id,
-                sent_at,
-                ..
-            }) = self.events.back_mut()
-            {
-                *event_id = p.id;
-                *sent_at = p.sent_at;
-            }
-            self.keep_box(p.body);
-            self.maybe_finish_drain(now);
-            return true;
-        }
-        // An unknown id (generic_nack) and a request refused in this
-        // state take the other path, as in handle_request.
-        if id.is_response()
-            || matches!(id, CommandId::Unknown(_))
-            || !may_send(self.role.peer(), self.state, id)
-        {
-            return false;
-        }
-        self.received(now, id);
-        if let Some(Event::Request { pdu, .. }) = self.events.back() {
-            log::trace!("received {pdu:?}");
-        }
-        if self.admit_request(now, id, seq) {
-            if let Some(Event::Request { id: event_id, .. }) = self.events.back_mut() {
-                *event_id = InboundId {
-                    sequence: seq,
-                    command_id: id,
-                };
-            }
-        } else {
-            // Refused and answered: nothing for the driver.
+        if let Err(e) = Pdu::decode_into(frame, pdu) {
             self.events.pop_back();
+            self.last_rx = now;
+            self.missed_enquires = 0;
+            return self.handle_bad_pdu(e);
         }
-        true
-    }
-
-    /// A PDU came in and decoded.
-    fn received(&mut self, now: Instant, id: CommandId) {
+        let (id, seq, status) = (pdu.command_id(), pdu.sequence, pdu.status);
+        log::trace!("received {pdu:?}");
         self.last_rx = now;
         self.missed_enquires = 0;
         self.bad_in_row = 0;
         self.stats.received.add(id);
+        if id.is_response() {
+            self.handle_response(now, id, seq, status);
+        } else {
+            self.handle_request(now, id, seq);
+        }
     }
 
-    fn handle_pdu(&mut self, now: Instant, decoded: Result<Pdu, DecodeError>) {
-        let pdu = match decoded {
-            Ok(pdu) => pdu,
-            Err(e) => {
-                self.last_rx = now;
-                self.missed_enquires = 0;
-                return self.handle_bad_pdu(e);
+    /// The PDU just decoded at the back of the event queue, taken out.
+    fn take_back_pdu(&mut self) -> Option<Pdu> {
+        match self.events.pop_back()? {
+            Event::Response { pdu, .. } | Event::Request { pdu, .. } => Some(pdu),
+            other => {
+                // Not the decoded PDU's: put back.
+                self.events.push_back(other);
+                None
             }
-        };
-        let id = pdu.command_id();
-        self.received(now, id);
-        log::trace!("received {pdu:?}");
-        if id.is_response() {
-            self.handle_response(now, pdu);
-        } else {
-            self.handle_request(now, pdu);
         }
     }
 
@@ -1062,25 +983,31 @@ impl Session {
         }
     }
 
-    fn handle_response(&mut self, now: Instant, pdu: Pdu) {
-        let seq = pdu.sequence;
-        let id = pdu.command_id();
+    /// The response decoded at the back of the event queue (`id`, `seq`,
+    /// `status`): kept there as [`Event::Response`] when it answers a
+    /// window request, taken out otherwise.
+    fn handle_response(&mut self, now: Instant, id: CommandId, seq: u32, status: CommandStatus) {
         let nack = id == CommandId::GenericNack;
-        self.stats.response_status_received.add(pdu.status);
+        self.stats.response_status_received.add(status);
 
         if let Some((_, mode)) = self.bind_request.filter(|(s, _)| *s == seq) {
             if nack || BindMode::from_command_id(id) == Some(mode) {
                 self.bind_request = None;
                 self.timers.stop(Timer::BindResponse);
-                return self.bind_answered(mode, pdu);
+                if let Some(pdu) = self.take_back_pdu() {
+                    self.bind_answered(mode, pdu);
+                }
+                return;
             }
         }
         if self.enquire == Some(seq) && (nack || id == CommandId::EnquireLinkResp) {
+            self.events.pop_back();
             self.enquire = None;
             self.timers.stop(Timer::EnquireResponse);
             return;
         }
         if self.unbind_request == Some(seq) && (nack || id == CommandId::UnbindResp) {
+            self.events.pop_back();
             self.unbind_request = None;
             self.timers.stop(Timer::UnbindResponse);
             self.set_state(State::Unbound);
@@ -1088,14 +1015,17 @@ impl Session {
             return self.close(CloseReason::Unbound);
         }
         if !self.answers_window(seq, id) {
+            self.events.pop_back();
             self.stats.unexpected_responses += 1;
             log::warn!("{id} with sequence {seq} answers no outstanding request: ignored");
             return;
         }
         let Some(p) = self.window_answered(now, seq) else {
+            self.events.pop_back();
             return;
         };
-        if pdu.status == CommandStatus::Throttled {
+        if status == CommandStatus::Throttled {
+            self.events.pop_back();
             self.stats.throttled += 1;
             let until = self.backoff.throttled(now);
             log::warn!("peer throttled us: pausing until +{:?}", until - now);
@@ -1105,27 +1035,22 @@ impl Session {
                 reason: ReturnReason::Throttled,
             });
         } else {
-            if pdu.status.is_ok() {
+            if status.is_ok() {
                 self.backoff.succeeded();
             }
-            self.events.push_back(Event::Response {
-                id: p.id,
-                pdu,
-                sent_at: p.sent_at,
-            });
+            // The event, completed where its PDU was decoded.
+            if let Some(Event::Response {
+                id: event_id,
+                sent_at,
+                ..
+            }) = self.events.back_mut()
+            {
+                *event_id = p.id;
+                *sent_at = p.sent_at;
+            }
             self.keep_box(p.body);
         }
         self.maybe_finish_drain(now);
-    }
-
-    /// Whether a response (`id`, `seq`) answers the bind, enquire_link or
-    /// unbind this session sent itself.
-    fn answers_own_request(&self, seq: u32, id: CommandId) -> bool {
-        let nack = id == CommandId::GenericNack;
-        self.bind_request.is_some_and(|(s, mode)| {
-            s == seq && (nack || BindMode::from_command_id(id) == Some(mode))
-        }) || (self.enquire == Some(seq) && (nack || id == CommandId::EnquireLinkResp))
-            || (self.unbind_request == Some(seq) && (nack || id == CommandId::UnbindResp))
     }
 
     /// Whether a response (`id`, `seq`) answers a request in the window: a
@@ -1186,11 +1111,12 @@ impl Session {
         self.bound(mode, system_id, interface_version);
     }
 
-    #[inline]
-    fn handle_request(&mut self, now: Instant, pdu: Pdu) {
-        let id = pdu.command_id();
-        let seq = pdu.sequence;
+    /// The request decoded at the back of the event queue (`id`, `seq`):
+    /// kept there as [`Event::Request`] when it is the application's and
+    /// admitted, taken out otherwise.
+    fn handle_request(&mut self, now: Instant, id: CommandId, seq: u32) {
         if let CommandId::Unknown(raw) = id {
+            self.events.pop_back();
             log::warn!("unknown command_id 0x{raw:08X}: generic_nack");
             return self.send_response(Pdu::error_response(
                 CommandId::GenericNack,
@@ -1199,13 +1125,34 @@ impl Session {
             ));
         }
         if !may_send(self.role.peer(), self.state, id) {
-            return self.refuse_in_state(pdu);
+            if let Some(pdu) = self.take_back_pdu() {
+                self.refuse_in_state(pdu);
+            }
+            return;
         }
-        if is_app_request(&pdu.body) {
-            // The application's: moved on whole, not taken apart and put
-            // together again (a submit_sm's PDU is 500 bytes).
-            return self.app_request(now, pdu);
+        let for_app = matches!(
+            self.events.back(),
+            Some(Event::Request { pdu, .. }) if is_app_request(&pdu.body)
+        );
+        if for_app {
+            // The application's: the event it was decoded into, once
+            // admitted, is the one the driver gets.
+            if self.admit_request(now, id, seq) {
+                if let Some(Event::Request { id: event_id, .. }) = self.events.back_mut() {
+                    *event_id = InboundId {
+                        sequence: seq,
+                        command_id: id,
+                    };
+                }
+            } else {
+                // Refused and answered: nothing for the driver.
+                self.events.pop_back();
+            }
+            return;
         }
+        let Some(pdu) = self.take_back_pdu() else {
+            return;
+        };
         match pdu.body {
             Body::EnquireLink => self.send_response(Pdu::new(seq, Body::EnquireLinkResp)),
             Body::Unbind => {
@@ -1230,14 +1177,23 @@ impl Session {
             | Body::BindTransceiver(bind) => self.bind_received(id, seq, bind),
             Body::Outbind(outbind) => self.outbind_received(now, outbind),
             Body::AlertNotification(alert) => self.events.push_back(Event::Alert(alert)),
-            body => self.app_request(
-                now,
-                Pdu {
-                    sequence: seq,
-                    status: pdu.status,
-                    body,
-                },
-            ),
+            // Not reached (is_app_request took the rest), but a request is
+            // never dropped unanswered: handed on as the application's.
+            body => {
+                if self.admit_request(now, id, seq) {
+                    self.events.push_back(Event::Request {
+                        id: InboundId {
+                            sequence: seq,
+                            command_id: id,
+                        },
+                        pdu: Pdu {
+                            sequence: seq,
+                            status: pdu.status,
+                            body,
+                        },
+                    });
+                }
+            }
         }
     }
 
@@ -1313,20 +1269,6 @@ impl Session {
     }
 
     /// A request for the application: rate and queue limits first.
-    fn app_request(&mut self, now: Instant, pdu: Pdu) {
-        let id = pdu.command_id();
-        let seq = pdu.sequence;
-        if self.admit_request(now, id, seq) {
-            self.events.push_back(Event::Request {
-                id: InboundId {
-                    sequence: seq,
-                    command_id: id,
-                },
-                pdu,
-            });
-        }
-    }
-
     /// Whether a request for the application (`id`, `seq`) is taken: it
     /// then awaits an answer. If not, it is refused here, with
     /// ESME_RTHROTTLED or ESME_RMSGQFUL.
